@@ -1,0 +1,49 @@
+// Package config reads a service's settings from environment variables, with the defaults that
+// make the services work together on one machine.
+package config
+
+import (
+	"os"
+	"strconv"
+)
+
+// String returns the environment variable name, or def when it is unset or empty.
+func String(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Int returns the environment variable name as an int, or def when it is unset or not a number.
+func Int(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// Topics names the saga's topics; each service consumes one and publishes to the others.
+type Topics struct {
+	Inventory string
+	Payment   string
+	Order     string
+}
+
+// DefaultTopics are the topic names of the contract.
+var DefaultTopics = Topics{Inventory: "inventory", Payment: "payment", Order: "order"}
+
+// TopicsFromEnv reads KAFKA_TOPIC_INVENTORY, KAFKA_TOPIC_PAYMENT and KAFKA_TOPIC_ORDER.
+func TopicsFromEnv() Topics {
+	return Topics{
+		Inventory: String("KAFKA_TOPIC_INVENTORY", DefaultTopics.Inventory),
+		Payment:   String("KAFKA_TOPIC_PAYMENT", DefaultTopics.Payment),
+		Order:     String("KAFKA_TOPIC_ORDER", DefaultTopics.Order),
+	}
+}
+
+// All lists the topics.
+func (t Topics) All() []string { return []string{t.Inventory, t.Payment, t.Order} }
+
+// Brokers reads KAFKA_BROKERS, a comma-separated host:port list.
+func Brokers() string { return String("KAFKA_BROKERS", "127.0.0.1:9092") }

@@ -1,0 +1,151 @@
+package event
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Item is a quantity of one SKU.
+type Item struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+// PricedItem is an Item with the unit price inventory-service charged for it, in minor units.
+type PricedItem struct {
+	SKU       string `json:"sku"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice int64  `json:"unitPrice"`
+}
+
+// OrderCreated is the payload of ORDER_CREATE.
+type OrderCreated struct {
+	TransactionID string `json:"transactionId"`
+	CustomerID    string `json:"customerId"`
+	Items         []Item `json:"items"`
+	// PaymentMethod is a payment-method token such as pm_card_visa, never card data.
+	PaymentMethod string `json:"paymentMethod"`
+}
+
+// ItemsReserved is the payload of ITEM_RESERVED.
+type ItemsReserved struct {
+	TransactionID string       `json:"transactionId"`
+	CustomerID    string       `json:"customerId"`
+	Items         []PricedItem `json:"items"`
+	Amount        int64        `json:"amount"`
+	Currency      string       `json:"currency"`
+	PaymentMethod string       `json:"paymentMethod"`
+}
+
+// StockRejected is the payload of OUT_OF_STOCK. Reason is ReasonOutOfStock or ReasonUnknownSKU;
+// SKU names the first item that could not be reserved.
+type StockRejected struct {
+	TransactionID string `json:"transactionId"`
+	Reason        string `json:"reason"`
+	SKU           string `json:"sku,omitempty"`
+}
+
+// PaymentCompleted is the payload of PAYMENT_COMPLETE.
+type PaymentCompleted struct {
+	TransactionID string `json:"transactionId"`
+	Amount        int64  `json:"amount"`
+	Currency      string `json:"currency"`
+	ChargeID      string `json:"chargeId"`
+}
+
+// PaymentDeclined is the payload of PAYMENT_FAILED.
+type PaymentDeclined struct {
+	TransactionID string `json:"transactionId"`
+	Reason        string `json:"reason"`
+	DeclineCode   string `json:"declineCode,omitempty"`
+	Amount        int64  `json:"amount"`
+	Currency      string `json:"currency"`
+}
+
+// ItemsReleased is the payload of ITEM_RELEASED: the items inventory-service put back.
+type ItemsReleased struct {
+	TransactionID string `json:"transactionId"`
+	Reason        string `json:"reason"`
+	Items         []Item `json:"items"`
+}
+
+var errNoTransaction = errors.New("transactionId is required")
+
+func validateItems(n int, at func(int) (string, int)) error {
+	if n == 0 {
+		return errors.New("items must not be empty")
+	}
+	for i := range n {
+		sku, qty := at(i)
+		if sku == "" {
+			return fmt.Errorf("items[%d].sku is required", i)
+		}
+		if qty <= 0 {
+			return fmt.Errorf("items[%d].quantity must be positive", i)
+		}
+	}
+	return nil
+}
+
+// Validate reports what makes the payload unusable.
+func (p OrderCreated) Validate() error {
+	switch {
+	case p.TransactionID == "":
+		return errNoTransaction
+	case p.CustomerID == "":
+		return errors.New("customerId is required")
+	case p.PaymentMethod == "":
+		return errors.New("paymentMethod is required")
+	}
+	return validateItems(len(p.Items), func(i int) (string, int) { return p.Items[i].SKU, p.Items[i].Quantity })
+}
+
+// Validate reports what makes the payload unusable.
+func (p ItemsReserved) Validate() error {
+	switch {
+	case p.TransactionID == "":
+		return errNoTransaction
+	case p.Amount < 0:
+		return errors.New("amount must not be negative")
+	case p.Currency == "":
+		return errors.New("currency is required")
+	case p.PaymentMethod == "":
+		return errors.New("paymentMethod is required")
+	}
+	return validateItems(len(p.Items), func(i int) (string, int) { return p.Items[i].SKU, p.Items[i].Quantity })
+}
+
+// Validate reports what makes the payload unusable.
+func (p StockRejected) Validate() error {
+	if p.TransactionID == "" {
+		return errNoTransaction
+	}
+	if p.Reason != ReasonOutOfStock && p.Reason != ReasonUnknownSKU {
+		return fmt.Errorf("reason %q is not %s or %s", p.Reason, ReasonOutOfStock, ReasonUnknownSKU)
+	}
+	return nil
+}
+
+// Validate reports what makes the payload unusable.
+func (p PaymentCompleted) Validate() error {
+	if p.TransactionID == "" {
+		return errNoTransaction
+	}
+	return nil
+}
+
+// Validate reports what makes the payload unusable.
+func (p PaymentDeclined) Validate() error {
+	if p.TransactionID == "" {
+		return errNoTransaction
+	}
+	return nil
+}
+
+// Validate reports what makes the payload unusable.
+func (p ItemsReleased) Validate() error {
+	if p.TransactionID == "" {
+		return errNoTransaction
+	}
+	return nil
+}

@@ -1,0 +1,46 @@
+// Package kafka is the Kafka plumbing every service shares: the CloudEvents mapping of events to
+// messages, an idempotent producer that waits for delivery reports, the consumer loop with its
+// dead-letter handling, and topic creation. Services hold only their own logic.
+package kafka
+
+import (
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// DefaultPartitions is how many partitions EnsureTopics gives a topic it creates.
+const DefaultPartitions = 12
+
+// DeadLetterTopic names the topic that receives the events of topic that cannot be processed.
+func DeadLetterTopic(topic string) string { return topic + ".dlt" }
+
+func producerConfig(brokers string) *ckafka.ConfigMap {
+	return &ckafka.ConfigMap{
+		"bootstrap.servers":  brokers,
+		"enable.idempotence": true,
+		"acks":               "all",
+		// Java clients hash keys with murmur2; librdkafka's default (crc32) would put the same
+		// transactionId on another partition than a Java producer does.
+		"partitioner": "murmur2_random",
+		"linger.ms":   1,
+		// Long enough to ride out a broker restart, short enough that a caller hears of a
+		// broker that is really gone.
+		"message.timeout.ms": 60000,
+		"log_level":          3,
+	}
+}
+
+func consumerConfig(brokers, groupID string) *ckafka.ConfigMap {
+	return &ckafka.ConfigMap{
+		"bootstrap.servers": brokers,
+		"group.id":          groupID,
+		// Offsets are committed by hand, only after the event's effect is durable.
+		"enable.auto.commit":            false,
+		"auto.offset.reset":             "earliest",
+		"partition.assignment.strategy": "cooperative-sticky",
+		// A killed instance's partitions move to the survivors within seconds, not the
+		// default 45 s.
+		"session.timeout.ms":    6000,
+		"heartbeat.interval.ms": 2000,
+		"log_level":             3,
+	}
+}

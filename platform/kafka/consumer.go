@@ -1,0 +1,126 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/edmshop/edm-shop/platform/event"
+)
+
+// Handler applies one event. It returns nil once the event's effect is durable, an error wrapping
+// event.ErrInvalid when the event can never be applied (it goes to the dead-letter topic), or any
+// other error for a transient failure (the event is retried).
+type Handler func(ctx context.Context, e event.Event) error
+
+// Handlers routes events by type. An event of a type not listed goes to the dead-letter topic.
+type Handlers map[event.Type]Handler
+
+// ConsumerConfig says what a Consumer reads.
+type ConsumerConfig struct {
+	Brokers string
+	GroupID string
+	Topic   string
+	// RetryFor bounds how long a transiently failing event is retried in place before the
+	// consumer seeks back to it and polls again (so the group does not evict it). Default 20 s.
+	RetryFor time.Duration
+}
+
+// Consumer reads one topic in a consumer group and hands each event to its handler, one at a
+// time. It commits an offset only after the handler succeeded or the event reached the
+// dead-letter topic, so an event is never lost and at worst delivered again.
+type Consumer struct {
+	cfg      ConsumerConfig
+	handlers Handlers
+	dlt      *Producer
+	log      *slog.Logger
+}
+
+// NewConsumer prepares a consumer; Run starts it. Dead letters are published with dlt.
+func NewConsumer(cfg ConsumerConfig, handlers Handlers, dlt *Producer, log *slog.Logger) *Consumer {
+	if cfg.RetryFor == 0 {
+		cfg.RetryFor = 20 * time.Second
+	}
+	return &Consumer{cfg: cfg, handlers: handlers, dlt: dlt, log: log.With("topic", cfg.Topic, "group", cfg.GroupID)}
+}
+
+// Run consumes until ctx is cancelled, then leaves the group.
+func (c *Consumer) Run(ctx context.Context) error {
+	kc, err := ckafka.NewConsumer(consumerConfig(c.cfg.Brokers, c.cfg.GroupID))
+	if err != nil {
+		return fmt.Errorf("create kafka consumer: %w", err)
+	}
+	defer kc.Close()
+	if err := kc.Subscribe(c.cfg.Topic, nil); err != nil {
+		return fmt.Errorf("subscribe to %s: %w", c.cfg.Topic, err)
+	}
+	for ctx.Err() == nil {
+		switch ev := kc.Poll(100).(type) {
+		case *ckafka.Message:
+			if ev.TopicPartition.Error != nil {
+				c.log.Warn("consume", "error", ev.TopicPartition.Error)
+				continue
+			}
+			if !c.process(ctx, ev) {
+				// Not done: rewind so the event is read again on the next poll.
+				if err := kc.Seek(ev.TopicPartition, 0); err != nil {
+					c.log.Warn("seek back", "error", err)
+				}
+				continue
+			}
+			if _, err := kc.CommitMessage(ev); err != nil {
+				// The partition may have moved to another member, which will read the
+				// event again; handlers are idempotent, so that is only extra work.
+				c.log.Warn("commit offset", "offset", ev.TopicPartition.Offset, "error", err)
+			}
+		case ckafka.Error:
+			c.log.Warn("consumer", "error", ev)
+		}
+	}
+	return nil
+}
+
+// process applies one message and reports whether it is done with (applied or dead-lettered).
+func (c *Consumer) process(ctx context.Context, m *ckafka.Message) bool {
+	e, err := fromKafka(m)
+	if err == nil {
+		err = c.apply(ctx, e)
+	}
+	if err == nil {
+		return true
+	}
+	if errors.Is(err, event.ErrInvalid) {
+		return c.deadLetter(ctx, m, err)
+	}
+	return false
+}
+
+// apply runs the event's handler, retrying transient failures with backoff for RetryFor.
+func (c *Consumer) apply(ctx context.Context, e event.Event) error {
+	handle, ok := c.handlers[e.Type]
+	if !ok {
+		return fmt.Errorf("%w: no handler for event type %q on topic %s", event.ErrInvalid, e.Type, c.cfg.Topic)
+	}
+	deadline := time.Now().Add(c.cfg.RetryFor)
+	backoff := 50 * time.Millisecond
+	for {
+		err := handle(ctx, e)
+		if err == nil || errors.Is(err, event.ErrInvalid) {
+			return err
+		}
+		c.log.Warn("handler failed, retrying", "type", e.Type, "transactionId", e.Key, "error", err)
+		if time.Now().Add(backoff).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}

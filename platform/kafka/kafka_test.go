@@ -1,0 +1,201 @@
+package kafka_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/kafkatest"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// received collects what a consumer's handler saw.
+type received struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (r *received) handle(_ context.Context, e event.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+	return nil
+}
+
+func (r *received) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, e := range r.events {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func startConsumer(t *testing.T, brokers, topic string, h kafka.Handlers) *kafka.Producer {
+	t.Helper()
+	producer, err := kafka.NewProducer(brokers, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: topic}, h, producer, quiet).Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("consumer: %v", err)
+		}
+		producer.Close()
+	})
+	return producer
+}
+
+func newEvent(t *testing.T, typ event.Type, txID string) event.Event {
+	t.Helper()
+	e, err := event.New(typ, "/test", txID, map[string]string{"transactionId": txID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestPublishedEventsReachTheHandlerWithTheirAttributes(t *testing.T) {
+	brokers := kafkatest.Start(t, "orders")
+	var got received
+	producer := startConsumer(t, brokers, "orders", kafka.Handlers{event.OrderCreate: got.handle})
+
+	sent := newEvent(t, event.OrderCreate, "tx-1")
+	if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: sent}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the event", func() bool { return len(got.ids()) == 1 })
+	e := got.events[0]
+	if e.ID != sent.ID || e.Type != sent.Type || e.Source != "/test" || e.Key != "tx-1" || string(e.Data) != string(sent.Data) || !e.Time.Equal(sent.Time) {
+		t.Errorf("received %+v, sent %+v", e, sent)
+	}
+	recs := kafkatest.ReadAll(t, brokers, "orders")
+	want := map[string]string{"ce_specversion": "1.0", "ce_id": sent.ID, "ce_type": "ORDER_CREATE", "ce_source": "/test", "content-type": "application/json"}
+	for k, v := range want {
+		if recs[0].Headers[k] != v {
+			t.Errorf("header %s = %q, want %q", k, recs[0].Headers[k], v)
+		}
+	}
+	if recs[0].Headers["ce_time"] == "" {
+		t.Error("ce_time header is missing")
+	}
+}
+
+func TestUnprocessableMessagesGoToTheDeadLetterTopicAndTheConsumerMovesOn(t *testing.T) {
+	valid := map[string]string{"ce_specversion": "1.0", "ce_id": "id-1", "ce_type": "ORDER_CREATE", "ce_source": "/test", "content-type": "application/json"}
+	with := func(k, v string) map[string]string {
+		h := map[string]string{}
+		for hk, hv := range valid {
+			h[hk] = hv
+		}
+		if v == "" {
+			delete(h, k)
+		} else {
+			h[k] = v
+		}
+		return h
+	}
+	cases := []struct {
+		name    string
+		key     string
+		value   string
+		headers map[string]string
+	}{
+		{"value is not JSON", "tx", "{not json", valid},
+		{"no ce_type header", "tx", "{}", with("ce_type", "")},
+		{"no ce_id header", "tx", "{}", with("ce_id", "")},
+		{"wrong spec version", "tx", "{}", with("ce_specversion", "0.3")},
+		{"unknown event type", "tx", "{}", with("ce_type", "SOMETHING_ELSE")},
+		{"no key", "", "{}", valid},
+		{"handler says invalid", "tx", `{"poison":true}`, valid},
+	}
+	brokers := kafkatest.Start(t, "orders")
+	var got received
+	startConsumer(t, brokers, "orders", kafka.Handlers{event.OrderCreate: func(ctx context.Context, e event.Event) error {
+		if string(e.Data) == `{"poison":true}` {
+			return errors.Join(event.ErrInvalid, errors.New("poison"))
+		}
+		return got.handle(ctx, e)
+	}})
+	for _, c := range cases {
+		kafkatest.Produce(t, brokers, "orders", c.key, []byte(c.value), c.headers)
+	}
+	// A good event after all the bad ones still gets through.
+	kafkatest.Produce(t, brokers, "orders", "tx-good", []byte(`{}`), with("ce_id", "good"))
+	eventually(t, "the good event", func() bool { return len(got.ids()) == 1 })
+
+	var dead []kafkatest.Record
+	eventually(t, "every bad message in the DLT", func() bool {
+		dead = kafkatest.ReadAll(t, brokers, "orders.dlt")
+		return len(dead) == len(cases)
+	})
+	for _, d := range dead {
+		if d.Headers[kafka.HeaderDLTReason] == "" || d.Headers[kafka.HeaderDLTTopic] != "orders" || d.Headers[kafka.HeaderDLTOffset] == "" {
+			t.Errorf("dead letter %q lacks its reason or origin: %v", d.Value, d.Headers)
+		}
+	}
+}
+
+func TestTransientHandlerErrorsAreRetriedUntilTheyPass(t *testing.T) {
+	brokers := kafkatest.Start(t, "orders")
+	var calls atomic.Int32
+	var got received
+	producer := startConsumer(t, brokers, "orders", kafka.Handlers{event.OrderCreate: func(ctx context.Context, e event.Event) error {
+		if calls.Add(1) < 3 {
+			return errors.New("store unavailable")
+		}
+		return got.handle(ctx, e)
+	}})
+	if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: newEvent(t, event.OrderCreate, "tx-1")}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the event after retries", func() bool { return len(got.ids()) == 1 })
+	if n := len(kafkatest.ReadAll(t, brokers, "orders.dlt")); n != 0 {
+		t.Errorf("%d transient failures were dead-lettered", n)
+	}
+}
+
+func TestEnsureTopicsIsIdempotent(t *testing.T) {
+	brokers := kafkatest.Start(t)
+	for range 2 {
+		if err := kafka.EnsureTopics(context.Background(), brokers, 3, "a", "b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	producer, err := kafka.NewProducer(brokers, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	for _, topic := range []string{"a", "a.dlt", "b", "b.dlt"} {
+		if err := producer.Publish(context.Background(), kafka.Message{Topic: topic, Event: newEvent(t, event.OrderCreate, "tx")}); err != nil {
+			t.Errorf("publish to %s: %v", topic, err)
+		}
+	}
+}
