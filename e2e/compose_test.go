@@ -1,0 +1,407 @@
+package e2e
+
+// Static checks of docker-compose.yml and the files it points at. No Docker engine or image
+// registry is reachable where the tests run, so this is what keeps the compose wiring honest:
+// pinned images, health checks, start order, ports, the env names the Go services read, and
+// the scripts and Dockerfiles the compose file refers to.
+
+import (
+	"context"
+	"go/version"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+const (
+	healthy   = types.ServiceConditionHealthy
+	completed = types.ServiceConditionCompletedSuccessfully
+)
+
+// appServices are the Go programs built from this repository, with their HTTP port.
+var appServices = map[string]int{
+	"order-service":     8081,
+	"inventory-service": 8082,
+	"payment-service":   8083,
+	"payment-gateway":   8084,
+}
+
+// loadCompose parses ../docker-compose.yml the way `docker compose` does, but with an empty
+// environment so variables take their defaults whatever the caller's shell holds.
+func loadCompose(t *testing.T) *types.Project {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
+		cli.WithWorkingDirectory(".."), cli.WithName("edmshop"), cli.WithEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("load docker-compose.yml: %v", err)
+	}
+	return project
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, err := p.GetService(name)
+	if err != nil {
+		t.Fatalf("service %q: %v", name, err)
+	}
+	return s
+}
+
+func env(s types.ServiceConfig, key string) string {
+	if v := s.Environment[key]; v != nil {
+		return *v
+	}
+	return ""
+}
+
+func TestComposeImagesPinned(t *testing.T) {
+	p := loadCompose(t)
+	want := map[string]*regexp.Regexp{
+		"kafka":      regexp.MustCompile(`^apache/kafka:4\.\d+\.\d+$`),
+		"kafka-init": regexp.MustCompile(`^apache/kafka:4\.\d+\.\d+$`),
+		"localstack": regexp.MustCompile(`^localstack/localstack:4\.14\.0$`), // later tags need a token
+		"mysql":      regexp.MustCompile(`^mysql:8\.\d+(\.\d+)?$`),
+	}
+	for name, re := range want {
+		t.Run(name, func(t *testing.T) {
+			if img := service(t, p, name).Image; !re.MatchString(img) {
+				t.Errorf("image %q, want %s", img, re)
+			}
+		})
+	}
+	if k, i := service(t, p, "kafka").Image, service(t, p, "kafka-init").Image; k != i {
+		t.Errorf("kafka-init image %q differs from kafka %q", i, k)
+	}
+	for name, s := range p.Services {
+		t.Run("pinned/"+name, func(t *testing.T) {
+			switch {
+			case s.Image == "" && s.Build == nil:
+				t.Error("neither image nor build")
+			case s.Image == "":
+				return // built here
+			case !strings.Contains(s.Image, ":") || strings.HasSuffix(s.Image, ":latest"):
+				t.Errorf("image %q is not pinned to a tag", s.Image)
+			}
+		})
+	}
+}
+
+func TestComposeHealthchecks(t *testing.T) {
+	p := loadCompose(t)
+	for name, s := range p.Services {
+		if name == "kafka-init" { // one-shot: its exit code is its health
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			if s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) == 0 {
+				t.Fatal("no healthcheck")
+			}
+			if port, ok := appServices[name]; ok {
+				url := "http://localhost:" + strconv.Itoa(port) + "/readyz"
+				if !slices.Contains(s.HealthCheck.Test, url) {
+					t.Errorf("healthcheck %q does not probe %s", s.HealthCheck.Test, url)
+				}
+			}
+		})
+	}
+}
+
+func TestComposeStartOrder(t *testing.T) {
+	p := loadCompose(t)
+	tests := map[string]map[string]string{
+		"kafka-init":        {"kafka": healthy},
+		"order-service":     {"kafka": healthy, "kafka-init": completed, "localstack": healthy},
+		"inventory-service": {"kafka": healthy, "kafka-init": completed, "mysql": healthy},
+		"payment-service":   {"kafka": healthy, "kafka-init": completed, "payment-gateway": healthy},
+		"payment-gateway":   {},
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := service(t, p, name)
+			got := map[string]string{}
+			for dep, d := range s.DependsOn {
+				got[dep] = d.Condition
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("depends_on %v, want %v", got, want)
+			}
+			wantRestart := types.RestartPolicyUnlessStopped
+			if name == "kafka-init" {
+				wantRestart = types.RestartPolicyNo
+			}
+			if s.Restart != wantRestart {
+				t.Errorf("restart %q, want %q", s.Restart, wantRestart)
+			}
+		})
+	}
+}
+
+func TestComposePorts(t *testing.T) {
+	p := loadCompose(t)
+	tests := map[string]int{"kafka": 9092, "localstack": 4566}
+	for name, port := range appServices {
+		tests[name] = port
+	}
+	for name, port := range tests {
+		t.Run(name, func(t *testing.T) {
+			ports := service(t, p, name).Ports
+			if len(ports) != 1 || ports[0].Published != strconv.Itoa(port) || ports[0].Target != uint32(port) {
+				t.Errorf("ports %+v, want %d:%d only", ports, port, port)
+			}
+		})
+	}
+}
+
+func TestComposeEnvironment(t *testing.T) {
+	p := loadCompose(t)
+	topics := map[string]string{
+		"KAFKA_TOPIC_INVENTORY": "inventory", "KAFKA_TOPIC_PAYMENT": "payment", "KAFKA_TOPIC_ORDER": "order",
+	}
+	kafkaApp := func(addr string, extra map[string]string) map[string]string {
+		m := map[string]string{"KAFKA_BROKERS": "kafka:19092", "HTTP_ADDR": addr}
+		for k, v := range topics {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := map[string]map[string]string{
+		"order-service": kafkaApp(":8081", map[string]string{
+			"DYNAMODB_ENDPOINT": "http://localstack:4566", "AWS_REGION": "us-east-1",
+			"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+			"ORDERS_TABLE": "orders", "IDEMPOTENCY_TABLE": "order-idempotency", "OUTBOX_TABLE": "order-outbox",
+		}),
+		"inventory-service": kafkaApp(":8082", map[string]string{
+			"MYSQL_DSN": "inventory:inventory@tcp(mysql:3306)/inventory?parseTime=true&multiStatements=true",
+		}),
+		"payment-service": kafkaApp(":8083", map[string]string{"PAYMENT_GATEWAY_URL": "http://payment-gateway:8084"}),
+		"payment-gateway": {"HTTP_ADDR": ":8084"},
+		"localstack": {"SERVICES": "dynamodb",
+			"ORDERS_TABLE": "orders", "IDEMPOTENCY_TABLE": "order-idempotency", "OUTBOX_TABLE": "order-outbox"},
+		"mysql": {"MYSQL_DATABASE": "inventory", "MYSQL_USER": "inventory", "MYSQL_PASSWORD": "inventory"},
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := service(t, p, name)
+			for k, v := range want {
+				if got := env(s, k); got != v {
+					t.Errorf("%s=%q, want %q", k, got, v)
+				}
+			}
+			// payment-gateway talks to no broker: a KAFKA_BROKERS there would be a copy-paste slip.
+			if _, has := s.Environment["KAFKA_BROKERS"]; has && want["KAFKA_BROKERS"] == "" {
+				t.Errorf("unexpected KAFKA_BROKERS")
+			}
+		})
+	}
+}
+
+// The containers' broker address must be one the kafka service both listens on and advertises.
+func TestComposeKafkaListeners(t *testing.T) {
+	p := loadCompose(t)
+	kafka := service(t, p, "kafka")
+	advertised := strings.Split(env(kafka, "KAFKA_ADVERTISED_LISTENERS"), ",")
+	listeners := env(kafka, "KAFKA_LISTENERS")
+	users := map[string]string{"kafka-init": "KAFKA_BOOTSTRAP"}
+	for name := range appServices {
+		if name != "payment-gateway" {
+			users[name] = "KAFKA_BROKERS"
+		}
+	}
+	for name, key := range users {
+		t.Run(name, func(t *testing.T) {
+			addr := env(service(t, p, name), key)
+			for _, l := range advertised {
+				listener, hostPort, _ := strings.Cut(l, "://")
+				if hostPort != addr {
+					continue
+				}
+				_, port, _ := strings.Cut(hostPort, ":")
+				if !strings.Contains(listeners, listener+"://:"+port) {
+					t.Errorf("%s listener on port %s not in KAFKA_LISTENERS %q", listener, port, listeners)
+				}
+				return
+			}
+			t.Errorf("%s=%q is not in KAFKA_ADVERTISED_LISTENERS %q", key, addr, advertised)
+		})
+	}
+	if got := env(kafka, "KAFKA_AUTO_CREATE_TOPICS_ENABLE"); got != "false" {
+		t.Errorf("KAFKA_AUTO_CREATE_TOPICS_ENABLE=%q, want false (topics come from kafka-init)", got)
+	}
+}
+
+func TestComposeBindMounts(t *testing.T) {
+	p := loadCompose(t)
+	for name, s := range p.Services {
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			t.Run(name+v.Target, func(t *testing.T) {
+				if _, err := os.Stat(v.Source); err != nil {
+					t.Errorf("host path of %s: %v", v.Target, err)
+				}
+			})
+		}
+	}
+}
+
+// hostPath is the host side of the bind mount of service name at target.
+func hostPath(t *testing.T, p *types.Project, name, target string) string {
+	t.Helper()
+	for _, v := range service(t, p, name).Volumes {
+		if v.Type == types.VolumeTypeBind && v.Target == target {
+			return v.Source
+		}
+	}
+	t.Fatalf("%s has no bind mount at %s", name, target)
+	return ""
+}
+
+func TestComposeLocalstackInitScripts(t *testing.T) {
+	dir := hostPath(t, loadCompose(t), "localstack", "/etc/localstack/init/ready.d")
+	scripts, _ := filepath.Glob(filepath.Join(dir, "*.sh"))
+	if len(scripts) == 0 {
+		t.Fatalf("no *.sh in %s", dir)
+	}
+	for _, path := range scripts {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			// LocalStack skips scripts that are not executable or lack a shebang; a CRLF breaks
+			// the shebang line inside the Linux container.
+			info, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Mode().Perm()&0o111 == 0 {
+				t.Error("not executable")
+			}
+			body, _ := os.ReadFile(path)
+			if !strings.HasPrefix(string(body), "#!") {
+				t.Error("no shebang")
+			}
+			if strings.Contains(string(body), "\r") {
+				t.Error("CRLF line endings")
+			}
+			for _, table := range []string{"ORDERS_TABLE", "IDEMPOTENCY_TABLE", "OUTBOX_TABLE"} {
+				if !strings.Contains(string(body), table) {
+					t.Errorf("does not read %s", table)
+				}
+			}
+		})
+	}
+}
+
+func TestComposeMysqlInitdb(t *testing.T) {
+	dir := hostPath(t, loadCompose(t), "mysql", "/docker-entrypoint-initdb.d")
+	for _, f := range []string{"001_schema.sql", "002_seed.sql"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestComposeKafkaInit(t *testing.T) {
+	p := loadCompose(t)
+	s := service(t, p, "kafka-init")
+	script := hostPath(t, p, "kafka-init", "/opt/edm/create-topics.sh")
+	if filepath.Base(script) != "create-topics.sh" || filepath.Base(filepath.Dir(script)) != "kafka" {
+		t.Errorf("mounted script %s, want kafka/create-topics.sh", script)
+	}
+	run := strings.Join(append(slices.Clone(s.Entrypoint), s.Command...), " ")
+	if run != "sh /opt/edm/create-topics.sh" {
+		t.Errorf("kafka-init runs %q, want the mounted create-topics.sh under sh", run)
+	}
+}
+
+func TestComposeDockerfiles(t *testing.T) {
+	p := loadCompose(t)
+	builder := regexp.MustCompile(`^golang:(\d+\.\d+)(\.\d+)?-bookworm$`)
+	runtime := regexp.MustCompile(`^(debian:bookworm(-slim)?|gcr\.io/distroless/[a-z-]+-debian12(:[a-z]+)?)$`)
+	goVersion := goWorkVersion(t)
+	wantBuild := map[string]string{
+		"order-service":     "./order-service/cmd/order-service",
+		"inventory-service": "./inventory-service/cmd/inventory-service",
+		"payment-service":   "./payment-service/cmd/${BINARY}",
+		"payment-gateway":   "./payment-service/cmd/${BINARY}",
+	}
+	for name, pkg := range wantBuild {
+		t.Run(name, func(t *testing.T) {
+			b := service(t, p, name).Build
+			if b == nil {
+				t.Fatal("no build section")
+			}
+			path := b.Dockerfile
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(b.Context, path)
+			}
+			body, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			froms := fromImages(string(body))
+			if len(froms) < 2 {
+				t.Fatalf("want a builder and a runtime stage, got FROM %v", froms)
+			}
+			m := builder.FindStringSubmatch(froms[0])
+			if m == nil {
+				t.Errorf("builder %q is not a golang bookworm image", froms[0])
+			} else if version.Compare("go"+m[1], "go"+goVersion) < 0 {
+				t.Errorf("builder Go %s older than go.work's go %s", m[1], goVersion)
+			}
+			if last := froms[len(froms)-1]; !runtime.MatchString(last) {
+				t.Errorf("runtime %q is not Debian 12 based", last)
+			}
+			if !strings.Contains(string(body), "go build") || !strings.Contains(string(body), pkg) {
+				t.Errorf("Dockerfile does not build %s", pkg)
+			}
+			if strings.Contains(pkg, "${BINARY}") {
+				if bin := b.Args["BINARY"]; bin == nil || *bin != name {
+					t.Errorf("build arg BINARY=%v, want %s", bin, name)
+				}
+			}
+			// The compose healthcheck runs curl inside the runtime image.
+			if !regexp.MustCompile(`apt-get install[^\n]*curl`).Match(body) {
+				t.Error("runtime stage does not install curl for the healthcheck")
+			}
+		})
+	}
+}
+
+// fromImages lists the image of each FROM line, in order.
+func fromImages(dockerfile string) []string {
+	var images []string
+	for _, line := range strings.Split(dockerfile, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && strings.EqualFold(f[0], "FROM") {
+			images = append(images, f[1])
+		}
+	}
+	return images
+}
+
+// goWorkVersion is the major.minor of the go directive in ../go.work.
+func goWorkVersion(t *testing.T) string {
+	body, err := os.ReadFile("../go.work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindStringSubmatch(string(body))
+	if m == nil {
+		t.Fatal("no go directive in go.work")
+	}
+	return m[1]
+}

@@ -1,0 +1,285 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edmshop/edm-shop/platform/kafkatest"
+)
+
+// runContract checks the HTTP and event contract of issue #2 against a running platform. The
+// subtests run one after another: some count what is on a topic before and after.
+func runContract(t *testing.T, tg *target) {
+	run := strings.ToUpper(uuid.NewString()[:8])
+	sku := func(name string) string { return "E2E-" + run + "-" + name }
+
+	t.Run("health", func(t *testing.T) {
+		for _, base := range []string{tg.orderURL, tg.inventoryURL, tg.paymentURL, tg.gatewayURL} {
+			for _, path := range []string{"/healthz", "/readyz"} {
+				if status, _ := call(t, http.MethodGet, base+path, nil, nil, nil); status != http.StatusOK {
+					t.Errorf("GET %s%s = %d", base, path, status)
+				}
+			}
+		}
+	})
+
+	t.Run("catalog is seeded", func(t *testing.T) {
+		var products []product
+		if status, _ := call(t, http.MethodGet, tg.inventoryURL+"/products", nil, nil, &products); status != http.StatusOK {
+			t.Fatalf("GET /products = %d", status)
+		}
+		seeded := 0
+		for _, p := range products {
+			if strings.HasPrefix(p.SKU, "SKU-") {
+				seeded++
+				if p.Name == "" || p.Price <= 0 || p.Currency == "" {
+					t.Errorf("product %+v lacks a name, price or currency", p)
+				}
+			}
+		}
+		if seeded < 5 {
+			t.Errorf("%d seeded products, want at least 5", seeded)
+		}
+		var e errorBody
+		if status, _ := call(t, http.MethodGet, tg.inventoryURL+"/products/NO-SUCH-SKU", nil, nil, &e); status != http.StatusNotFound || e.Error.Code == "" {
+			t.Errorf("GET /products/NO-SUCH-SKU = %d %+v, want 404 with an error body", status, e)
+		}
+	})
+
+	t.Run("happy path completes and charges the inventory price", func(t *testing.T) {
+		s := sku("HAPPY")
+		tg.addProduct(t, s, 1250, 10)
+		id := tg.placeOrder(t, orderRequest{CustomerID: "alice", Items: []item{{s, 2}}, PaymentMethod: "pm_card_visa"})
+		if o := tg.order(t, id); o.TransactionID != id || o.CustomerID != "alice" || o.CreatedAt == "" || !slices.Equal(o.Items, []item{{s, 2}}) {
+			t.Errorf("GET right after POST = %+v", o)
+		}
+		o := tg.settled(t, id)
+		if o.Status != "COMPLETED" || o.Amount == nil || *o.Amount != 2500 || o.Currency == "" || o.Reason != "" {
+			t.Errorf("order = %+v, want COMPLETED for 2500", o)
+		}
+		wantHistory(t, o, "ORDER_CREATE", "ITEM_RESERVED", "PAYMENT_COMPLETE")
+		if p := tg.product(t, s); p.Available != 8 {
+			t.Errorf("available = %d, want 8", p.Available)
+		}
+		if n := tg.successfulCharges(t, id); n != 1 {
+			t.Errorf("%d successful charges, want 1", n)
+		}
+	})
+
+	t.Run("out of stock cancels and reserves nothing", func(t *testing.T) {
+		s := sku("SHORT")
+		tg.addProduct(t, s, 100, 1)
+		o := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "bob", Items: []item{{s, 2}}, PaymentMethod: "pm_card_visa"}))
+		if o.Status != "CANCELLED" || o.Reason != "OUT_OF_STOCK" {
+			t.Errorf("order = %+v, want CANCELLED OUT_OF_STOCK", o)
+		}
+		wantHistory(t, o, "ORDER_CREATE", "OUT_OF_STOCK")
+		if p := tg.product(t, s); p.Available != 1 {
+			t.Errorf("available = %d, want 1", p.Available)
+		}
+	})
+
+	t.Run("unknown sku cancels", func(t *testing.T) {
+		o := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "bob", Items: []item{{sku("NOPE"), 1}}, PaymentMethod: "pm_card_visa"}))
+		if o.Status != "CANCELLED" || o.Reason != "UNKNOWN_SKU" {
+			t.Errorf("order = %+v, want CANCELLED UNKNOWN_SKU", o)
+		}
+	})
+
+	t.Run("two items where one is short cancels entirely", func(t *testing.T) {
+		plenty, short := sku("PLENTY"), sku("SHORT2")
+		tg.addProduct(t, plenty, 100, 10)
+		tg.addProduct(t, short, 100, 1)
+		o := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "bob", Items: []item{{plenty, 3}, {short, 2}}, PaymentMethod: "pm_card_visa"}))
+		if o.Status != "CANCELLED" || o.Reason != "OUT_OF_STOCK" {
+			t.Errorf("order = %+v, want CANCELLED OUT_OF_STOCK", o)
+		}
+		if a, b := tg.product(t, plenty).Available, tg.product(t, short).Available; a != 10 || b != 1 {
+			t.Errorf("available = %d and %d, want 10 and 1 (nothing reserved)", a, b)
+		}
+	})
+
+	t.Run("declined payment releases the stock and cancels", func(t *testing.T) {
+		s := sku("DECLINE")
+		tg.addProduct(t, s, 700, 5)
+		o := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "carol", Items: []item{{s, 3}}, PaymentMethod: "pm_card_declined"}))
+		if o.Status != "CANCELLED" || o.Reason != "PAYMENT_DECLINED" {
+			t.Errorf("order = %+v, want CANCELLED PAYMENT_DECLINED", o)
+		}
+		wantHistory(t, o, "ORDER_CREATE", "ITEM_RESERVED", "ITEM_RELEASED")
+		// ITEM_RELEASED reaches the order once inventory has committed the release.
+		if p := tg.product(t, s); p.Available != 5 {
+			t.Errorf("available = %d, want 5 (released)", p.Available)
+		}
+		if n := tg.successfulCharges(t, o.TransactionID); n != 0 {
+			t.Errorf("a declined card was charged %d times", n)
+		}
+	})
+
+	t.Run("200 concurrent orders for scarce stock never oversell", func(t *testing.T) {
+		s := sku("RUSH")
+		const stock, orders = 50, 200
+		tg.addProduct(t, s, 999, stock)
+		ids := make([]string, orders)
+		var wg sync.WaitGroup
+		for i := range orders {
+			wg.Go(func() {
+				ids[i] = tg.placeOrder(t, orderRequest{CustomerID: fmt.Sprintf("rush-%d", i), Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"})
+			})
+		}
+		wg.Wait()
+		completed, outOfStock := 0, 0
+		for _, id := range ids {
+			switch o := tg.settled(t, id); {
+			case o.Status == "COMPLETED":
+				completed++
+			case o.Status == "CANCELLED" && o.Reason == "OUT_OF_STOCK":
+				outOfStock++
+			default:
+				t.Errorf("order %s ended %s %s", id, o.Status, o.Reason)
+			}
+		}
+		if completed != stock || outOfStock != orders-stock {
+			t.Errorf("%d completed and %d out of stock, want %d and %d", completed, outOfStock, stock, orders-stock)
+		}
+		if p := tg.product(t, s); p.Available != 0 {
+			t.Errorf("available = %d, want 0", p.Available)
+		}
+	})
+
+	t.Run("the same events delivered twice change nothing", func(t *testing.T) {
+		s := sku("TWICE")
+		tg.addProduct(t, s, 300, 10)
+		id := tg.placeOrder(t, orderRequest{CustomerID: "dave", Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"})
+		before := tg.settled(t, id)
+		// Re-deliver every event of this order to the topic it was consumed from.
+		for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
+			for _, r := range kafkatest.ReadAll(t, tg.brokers, topic) {
+				if r.Key == id {
+					kafkatest.Produce(t, tg.brokers, topic, r.Key, r.Value, r.Headers)
+				}
+			}
+		}
+		tg.drained(t, id)
+		after := tg.order(t, id)
+		if after.Status != "COMPLETED" || len(after.History) != len(before.History) || after.UpdatedAt != before.UpdatedAt {
+			t.Errorf("after duplicates the order is %+v, before %+v", after, before)
+		}
+		if p := tg.product(t, s); p.Available != 9 {
+			t.Errorf("available = %d, want 9", p.Available)
+		}
+		if n := tg.successfulCharges(t, id); n != 1 {
+			t.Errorf("%d successful charges, want 1", n)
+		}
+	})
+
+	t.Run("a malformed event goes to the dead-letter topic while orders keep completing", func(t *testing.T) {
+		key := "malformed-" + run
+		kafkatest.Produce(t, tg.brokers, tg.topics.Inventory, key, []byte("{not json"), map[string]string{"ce_type": "ORDER_CREATE"})
+		s := sku("AFTERDLT")
+		tg.addProduct(t, s, 100, 5)
+		if o := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "erin", Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"})); o.Status != "COMPLETED" {
+			t.Errorf("order after the malformed event = %+v", o)
+		}
+		eventually(t, 30*time.Second, "the malformed event in the DLT", func() bool {
+			for _, r := range kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory+".dlt") {
+				if r.Key == key && r.Headers["dlt_reason"] != "" {
+					return true
+				}
+			}
+			return false
+		})
+	})
+
+	t.Run("an idempotency key makes a retried POST return the same order", func(t *testing.T) {
+		s := sku("IDEM")
+		tg.addProduct(t, s, 100, 5)
+		req := orderRequest{CustomerID: "frank", Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"}
+		key := map[string]string{"Idempotency-Key": "key-" + run}
+		var first, second accepted
+		if status, _ := call(t, http.MethodPost, tg.orderURL+"/orders", req, key, &first); status != http.StatusAccepted {
+			t.Fatalf("first POST = %d", status)
+		}
+		if status, _ := call(t, http.MethodPost, tg.orderURL+"/orders", req, key, &second); status != http.StatusAccepted || second.TransactionID != first.TransactionID {
+			t.Fatalf("retried POST = %d %+v, want 202 with %s", status, second, first.TransactionID)
+		}
+		tg.settled(t, first.TransactionID)
+		if p := tg.product(t, s); p.Available != 4 {
+			t.Errorf("available = %d, want 4 (one order)", p.Available)
+		}
+		creates := 0
+		for _, r := range kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory) {
+			if r.Key == first.TransactionID {
+				creates++
+			}
+		}
+		if creates != 1 {
+			t.Errorf("%d ORDER_CREATE events, want 1", creates)
+		}
+	})
+
+	t.Run("bad requests get 4xx with a JSON error and publish nothing", func(t *testing.T) {
+		before := len(kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory))
+		valid := `"customerId":"alice","paymentMethod":"pm_card_visa"`
+		cases := []struct {
+			name   string
+			body   string
+			status int
+		}{
+			{"malformed JSON", `{"customerId":`, 400},
+			{"not an object", `[1,2]`, 400},
+			{"empty body", ``, 400},
+			{"customerId of the wrong type", `{"customerId":7,"paymentMethod":"pm_card_visa","items":[{"sku":"SKU-1001","quantity":1}]}`, 400},
+			{"missing customerId", `{"paymentMethod":"pm_card_visa","items":[{"sku":"SKU-1001","quantity":1}]}`, 400},
+			{"missing paymentMethod", `{"customerId":"alice","items":[{"sku":"SKU-1001","quantity":1}]}`, 400},
+			{"no items", `{` + valid + `}`, 400},
+			{"empty items", `{` + valid + `,"items":[]}`, 400},
+			{"zero quantity", `{` + valid + `,"items":[{"sku":"SKU-1001","quantity":0}]}`, 400},
+			{"negative quantity", `{` + valid + `,"items":[{"sku":"SKU-1001","quantity":-1}]}`, 400},
+			{"fractional quantity", `{` + valid + `,"items":[{"sku":"SKU-1001","quantity":1.5}]}`, 400},
+			{"quantity as a string", `{` + valid + `,"items":[{"sku":"SKU-1001","quantity":"2"}]}`, 400},
+			{"absurd quantity", `{` + valid + `,"items":[{"sku":"SKU-1001","quantity":1000000000}]}`, 400},
+			{"missing sku", `{` + valid + `,"items":[{"quantity":1}]}`, 400},
+			{"body over 1 MiB", `{"customerId":"` + strings.Repeat("a", 1<<20) + `"}`, 413},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				var e errorBody
+				status, hdr := call(t, http.MethodPost, tg.orderURL+"/orders", c.body, nil, &e)
+				if status != c.status || e.Error.Code == "" || e.Error.Message == "" {
+					t.Errorf("POST = %d %+v, want %d with an error code and message", status, e, c.status)
+				}
+				if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+					t.Errorf("Content-Type = %q", ct)
+				}
+			})
+		}
+		var e errorBody
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders/"+uuid.NewString(), nil, nil, &e); status != http.StatusNotFound || e.Error.Code == "" {
+			t.Errorf("GET unknown order = %d %+v, want 404 with an error body", status, e)
+		}
+		// Every accepted order in this run has settled, so its ORDER_CREATE is on the topic.
+		if after := len(kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory)); after != before {
+			t.Errorf("rejected requests published %d events", after-before)
+		}
+	})
+}
+
+func wantHistory(t *testing.T, o order, types ...string) {
+	t.Helper()
+	if got := o.historyTypes(); !slices.Equal(got, types) {
+		t.Errorf("history = %v, want %v", got, types)
+	}
+	for _, h := range o.History {
+		if _, err := time.Parse(time.RFC3339, h.At); err != nil {
+			t.Errorf("history entry %+v: at is not RFC 3339", h)
+		}
+	}
+}

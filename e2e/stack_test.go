@@ -1,0 +1,244 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/google/uuid"
+
+	inventoryadapters "github.com/edmshop/edm-shop/inventory-service/adapters"
+	"github.com/edmshop/edm-shop/inventory-service/domain"
+	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/stack"
+)
+
+// TestStack runs the services as separate processes against real Apache Kafka, MariaDB and
+// DynamoDB Local (`make infra-up`; `eval "$(scripts/infra.sh env)"` sets the variables), checks
+// the whole contract, then kills each service in turn and restarts the broker while orders flow.
+func TestStack(t *testing.T) {
+	for _, name := range []string{"KAFKA_BROKERS", "MYSQL_DSN", "MYSQL_ADMIN_DSN", "DYNAMODB_ENDPOINT"} {
+		if os.Getenv(name) == "" {
+			t.Skipf("%s is not set: run `make infra-up` and `eval \"$(scripts/infra.sh env)\"` to test against the real servers", name)
+		}
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	for name, pkg := range stack.Binaries {
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", name, err, out)
+		}
+	}
+
+	// Everything this run touches is its own: topics, database and tables carry its id.
+	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
+	dsn := freshDatabase(t, "inventory_e2e_"+run)
+	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
+	logs, err := os.Create(filepath.Join(t.TempDir(), "stack.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := stack.Start(stack.Services(bin, addrs,
+		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
+		"MYSQL_DSN="+dsn,
+		"ORDERS_TABLE=orders-"+run, "IDEMPOTENCY_TABLE=order-idempotency-"+run, "OUTBOX_TABLE=order-outbox-"+run,
+	), logs)
+	t.Cleanup(func() {
+		sup.Stop()
+		if t.Failed() {
+			out, _ := os.ReadFile(logs.Name())
+			t.Logf("last service output:\n%s", tail(string(out), 80))
+		}
+	})
+
+	inventoryRepo, err := inventoryadapters.NewMySQLRepository(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inventoryRepo.Close() })
+	tg := &target{
+		orderURL: "http://" + addrs.Order, inventoryURL: "http://" + addrs.Inventory, paymentURL: "http://" + addrs.Payment, gatewayURL: "http://" + addrs.Gateway,
+		brokers: os.Getenv("KAFKA_BROKERS"), topics: topics,
+		addProduct: func(t *testing.T, sku string, price int64, available int) {
+			if err := inventoryRepo.UpsertProduct(context.Background(), domain.Product{SKU: sku, Name: sku, Price: price, Currency: "EUR", Available: available}); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	tg.waitReady(t, 90*time.Second)
+
+	t.Run("contract", func(t *testing.T) { runContract(t, tg) })
+	t.Run("fault round", func(t *testing.T) { faultRound(t, tg, sup, root, run) })
+}
+
+// faultRound keeps orders flowing while it SIGKILLs each service in turn and restarts the broker,
+// then checks that every accepted order settled, no declined card completed, and stock is
+// conserved.
+func faultRound(t *testing.T, tg *target, sup *stack.Supervisor, root, run string) {
+	const stock = 100000
+	skus := []string{"FAULT-" + run + "-A", "FAULT-" + run + "-B", "FAULT-" + run + "-C"}
+	for _, s := range skus {
+		tg.addProduct(t, s, 100, stock)
+	}
+	type placed struct {
+		id       string
+		declined bool
+		items    []item
+	}
+	var (
+		mu       sync.Mutex
+		accepted []placed
+		count    atomic.Int64
+	)
+	ctx, stopLoad := context.WithCancel(context.Background())
+	var load sync.WaitGroup
+	for w := range 4 {
+		load.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				req := orderRequest{
+					CustomerID:    fmt.Sprintf("fault-%d", w),
+					Items:         []item{{skus[i%3], 1 + i%2}, {skus[(i+1)%3], 1}},
+					PaymentMethod: "pm_card_visa",
+				}
+				if i%4 == 0 {
+					req.PaymentMethod = "pm_card_declined"
+				}
+				if id, ok := tg.placeWithRetries(ctx, req, fmt.Sprintf("fault-%s-%d-%d", run, w, i)); ok {
+					mu.Lock()
+					accepted = append(accepted, placed{id, req.PaymentMethod == "pm_card_declined", req.Items})
+					mu.Unlock()
+					count.Add(1)
+				}
+			}
+		})
+	}
+	flowing := func(what string) {
+		from := count.Load()
+		eventually(t, 90*time.Second, "orders to flow "+what, func() bool { return count.Load() >= from+20 })
+	}
+	flowing("before the faults")
+	for _, name := range []string{"order-service", "inventory-service", "payment-service"} {
+		starts := sup.Starts(name)
+		if err := sup.Kill(name); err != nil {
+			t.Fatalf("kill %s: %v", name, err)
+		}
+		eventually(t, 30*time.Second, name+" to be restarted", func() bool { return sup.Starts(name) > starts })
+		tg.waitReady(t, 60*time.Second)
+		flowing("after killing " + name)
+	}
+	infra := filepath.Join(root, "scripts", "infra.sh")
+	for _, step := range []string{"kafka-stop", "kafka-start"} {
+		if out, err := exec.Command(infra, step).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", step, err, out)
+		}
+	}
+	tg.waitReady(t, 90*time.Second)
+	flowing("after the broker restart")
+	stopLoad()
+	load.Wait()
+
+	bought := map[string]int{}
+	for _, p := range accepted {
+		o := tg.settled(t, p.id)
+		if p.declined && o.Status == "COMPLETED" {
+			t.Errorf("order %s with a declined card completed", p.id)
+		}
+		if !p.declined && o.Status != "COMPLETED" {
+			t.Errorf("order %s with a good card and ample stock ended %s %s", p.id, o.Status, o.Reason)
+		}
+		if o.Status == "COMPLETED" {
+			for _, it := range p.items {
+				bought[it.SKU] += it.Quantity
+			}
+			if n := tg.successfulCharges(t, p.id); n != 1 {
+				t.Errorf("order %s was charged %d times", p.id, n)
+			}
+		}
+	}
+	for _, s := range skus {
+		if got := tg.product(t, s).Available; got != stock-bought[s] {
+			t.Errorf("%s: available %d, want %d (start) - %d (bought by completed orders)", s, got, stock, bought[s])
+		}
+	}
+	t.Logf("%d orders accepted during the fault round", len(accepted))
+}
+
+// placeWithRetries posts an order as a careful client does: while order-service is down it
+// retries with the same Idempotency-Key, so a retry never creates a second order.
+func (tg *target) placeWithRetries(ctx context.Context, req orderRequest, key string) (string, bool) {
+	for ctx.Err() == nil {
+		var a accepted
+		status, err := tryCall(ctx, tg.orderURL+"/orders", req, key, &a)
+		if err == nil && status == 202 {
+			return a.TransactionID, true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", false
+}
+
+func (tg *target) waitReady(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	for _, base := range []string{tg.gatewayURL, tg.orderURL, tg.inventoryURL, tg.paymentURL} {
+		eventually(t, timeout, base+"/readyz", func() bool {
+			status, err := tryCall(context.Background(), base+"/readyz", nil, "", nil)
+			return err == nil && status == 200
+		})
+	}
+}
+
+// freshDatabase creates a database for this run on the MariaDB of MYSQL_ADMIN_DSN and returns
+// MYSQL_DSN pointed at it.
+func freshDatabase(t *testing.T, name string) string {
+	admin, err := sql.Open("mysql", os.Getenv("MYSQL_ADMIN_DSN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	// A database name cannot be a placeholder; name is built from a UUID prefix here.
+	if _, err := admin.Exec("CREATE DATABASE `" + name + "`"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if admin, err := sql.Open("mysql", os.Getenv("MYSQL_ADMIN_DSN")); err == nil {
+			admin.Exec("DROP DATABASE IF EXISTS `" + name + "`")
+			admin.Close()
+		}
+	})
+	cfg, err := mysql.ParseDSN(os.Getenv("MYSQL_DSN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DBName = name
+	return cfg.FormatDSN()
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func tail(s string, lines int) string {
+	all := strings.Split(s, "\n")
+	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}

@@ -1,0 +1,45 @@
+// Command sandbox runs all of EDM Shop in one process (`make run`): Kafka on 127.0.0.1:9092,
+// order-service :8081, inventory-service :8082, payment-service :8083, payment gateway :8084.
+// Ctrl-C stops it. Set SANDBOX_DATA_DIR to keep the broker's log and the stores across runs.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/sandbox"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg := sandbox.DefaultConfig()
+	cfg.DataDir = config.String("SANDBOX_DATA_DIR", "")
+	cfg.Log = log
+	sb, err := sandbox.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+	fmt.Printf(`EDM Shop sandbox is up.
+  kafka              %s   (kcat -C -b %s -t inventory -o beginning -f '%%k %%h %%s\n')
+  order-service      %s   (POST /orders, GET /orders/{transactionId})
+  inventory-service  %s   (GET /products)
+  payment-service    %s
+  payment gateway    %s   (POST /v1/charges)
+Ctrl-C stops everything.
+`, sb.Brokers, sb.Brokers, sb.OrderURL, sb.InventoryURL, sb.PaymentURL, sb.GatewayURL)
+	<-ctx.Done()
+	fmt.Println("stopping...")
+	sb.Stop()
+	if err := sb.Wait(); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,234 @@
+// Package sandbox runs the whole platform in one process: an in-process Kafka-protocol broker
+// (kfake), SQLite stores in place of DynamoDB and MySQL, the three services and the payment
+// gateway simulator. Nothing needs installing; any Kafka client, kcat included, can watch the
+// topics.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	inventoryadapters "github.com/edmshop/edm-shop/inventory-service/adapters"
+	inventory "github.com/edmshop/edm-shop/inventory-service/service"
+	orderadapters "github.com/edmshop/edm-shop/order-service/adapters"
+	order "github.com/edmshop/edm-shop/order-service/service"
+	"github.com/edmshop/edm-shop/payment-service/gateway"
+	payment "github.com/edmshop/edm-shop/payment-service/service"
+	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/kafka"
+)
+
+// Config says where the sandbox listens. Zero ports pick free ones (tests); cmd/sandbox uses
+// the contract's ports.
+type Config struct {
+	KafkaPort                                          int
+	OrderPort, InventoryPort, PaymentPort, GatewayPort int
+	// DataDir holds the broker's log and the SQLite files; empty means a temporary directory
+	// removed when the sandbox stops.
+	DataDir string
+	Log     *slog.Logger
+}
+
+// DefaultConfig listens on 9092 and 8081-8084.
+func DefaultConfig() Config {
+	return Config{KafkaPort: 9092, OrderPort: 8081, InventoryPort: 8082, PaymentPort: 8083, GatewayPort: 8084}
+}
+
+// Sandbox is a running platform.
+type Sandbox struct {
+	Brokers                                        string
+	OrderURL, InventoryURL, PaymentURL, GatewayURL string
+	Topics                                         config.Topics
+	// Inventory is inventory-service's store, for tests that set up stock.
+	Inventory *inventoryadapters.SQLRepository
+	// Gateway is the payment gateway simulator, for tests that count charges.
+	Gateway *gateway.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error
+}
+
+// Start brings the platform up and returns once every service answers /readyz. Stop (or
+// cancelling ctx) takes it down.
+func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	ports, err := freePorts(cfg.KafkaPort, cfg.OrderPort, cfg.InventoryPort, cfg.PaymentPort, cfg.GatewayPort)
+	if err != nil {
+		return nil, err
+	}
+	dataDir, cleanup := cfg.DataDir, func() {}
+	if dataDir == "" {
+		if dataDir, err = os.MkdirTemp("", "edm-shop-sandbox-"); err != nil {
+			return nil, err
+		}
+		cleanup = func() { os.RemoveAll(dataDir) }
+	}
+	topics := config.DefaultTopics
+	var seeded []string
+	for _, t := range topics.All() {
+		seeded = append(seeded, t, kafka.DeadLetterTopic(t))
+	}
+	broker, err := kfake.NewCluster(
+		kfake.NumBrokers(1),
+		kfake.Ports(ports[0]),
+		kfake.SeedTopics(kafka.DefaultPartitions, seeded...),
+		kfake.DataDir(filepath.Join(dataDir, "kafka")),
+	)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("start kfake on port %d: %w", ports[0], err)
+	}
+	inventoryRepo, err := inventoryadapters.NewSQLiteRepository(ctx, filepath.Join(dataDir, "inventory.db"))
+	if err != nil {
+		broker.Close()
+		cleanup()
+		return nil, err
+	}
+	orderRepo, err := orderadapters.NewSQLiteRepository(filepath.Join(dataDir, "orders.db"))
+	if err != nil {
+		inventoryRepo.Close()
+		broker.Close()
+		cleanup()
+		return nil, err
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	url := func(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
+	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+	brokers := addr(ports[0])
+	sb = &Sandbox{
+		Brokers: brokers, Topics: topics,
+		OrderURL: url(ports[1]), InventoryURL: url(ports[2]), PaymentURL: url(ports[3]), GatewayURL: url(ports[4]),
+		Inventory: inventoryRepo, Gateway: gateway.NewServer(), cancel: cancel,
+	}
+	sb.spawn("payment-gateway", func() error { return serve(runCtx, addr(ports[4]), sb.Gateway.Handler()) })
+	sb.spawn("order-service", func() error {
+		return order.Run(runCtx, order.Config{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, orderRepo, log.With("service", "order-service"))
+	})
+	sb.spawn("inventory-service", func() error {
+		return inventory.Run(runCtx, inventory.Config{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, inventoryRepo, log.With("service", "inventory-service"))
+	})
+	sb.spawn("payment-service", func() error {
+		return payment.Run(runCtx, payment.Config{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service", GatewayURL: url(ports[4])}, log.With("service", "payment-service"))
+	})
+	go func() {
+		sb.wg.Wait()
+		orderRepo.Close()
+		inventoryRepo.Close()
+		broker.Close()
+		cleanup()
+	}()
+	if err := sb.waitReady(runCtx); err != nil {
+		sb.Stop()
+		return nil, err
+	}
+	return sb, nil
+}
+
+// spawn runs a component; the first one to fail stops the sandbox.
+func (sb *Sandbox) spawn(name string, run func() error) {
+	sb.wg.Go(func() {
+		if err := run(); err != nil {
+			sb.mu.Lock()
+			if sb.err == nil {
+				sb.err = fmt.Errorf("%s: %w", name, err)
+			}
+			sb.mu.Unlock()
+			sb.cancel()
+		}
+	})
+}
+
+func (sb *Sandbox) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for _, base := range []string{sb.GatewayURL, sb.OrderURL, sb.InventoryURL, sb.PaymentURL} {
+		for {
+			resp, err := http.Get(base + "/readyz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if ctx.Err() != nil {
+				return sb.failure(ctx.Err())
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s not ready within a minute", base)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func (sb *Sandbox) failure(fallback error) error {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.err != nil {
+		return sb.err
+	}
+	return fallback
+}
+
+// Wait blocks until the sandbox has stopped and returns what stopped it, if it was not Stop.
+func (sb *Sandbox) Wait() error {
+	sb.wg.Wait()
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return sb.err
+}
+
+// Stop takes the platform down and waits for every component to finish.
+func (sb *Sandbox) Stop() {
+	sb.cancel()
+	sb.wg.Wait()
+}
+
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// freePorts returns the ports given, replacing each zero by a port that is free right now.
+func freePorts(ports ...int) ([]int, error) {
+	out := make([]int, len(ports))
+	for i, p := range ports {
+		if p != 0 {
+			out[i] = p
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		out[i] = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	return out, nil
+}

