@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -131,10 +132,18 @@ func runContract(t *testing.T, tg *target) {
 		var wg sync.WaitGroup
 		for i := range orders {
 			wg.Go(func() {
-				ids[i] = tg.placeOrder(t, orderRequest{CustomerID: fmt.Sprintf("rush-%d", i), Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"})
+				var a accepted
+				req := orderRequest{CustomerID: fmt.Sprintf("rush-%d", i), Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"}
+				if status, err := tryCall(context.Background(), tg.orderURL+"/orders", req, "", &a); err != nil || status != http.StatusAccepted {
+					t.Errorf("order %d: POST /orders = %d, %v", i, status, err)
+				}
+				ids[i] = a.TransactionID
 			})
 		}
 		wg.Wait()
+		if t.Failed() {
+			return
+		}
 		completed, outOfStock := 0, 0
 		for _, id := range ids {
 			switch o := tg.settled(t, id); {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 
 	"github.com/edmshop/edm-shop/inventory-service/domain"
@@ -13,7 +14,12 @@ import (
 // TestSandbox checks the whole contract against the in-process sandbox of `make run`, on free
 // ports so it can run beside a developer's own sandbox.
 func TestSandbox(t *testing.T) {
-	sb, err := sandbox.Start(context.Background(), sandbox.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// E2E_LOG=1 shows what the services log.
+	var logOut io.Writer = io.Discard
+	if os.Getenv("E2E_LOG") != "" {
+		logOut = os.Stderr
+	}
+	sb, err := sandbox.Start(context.Background(), sandbox.Config{Log: slog.New(slog.NewTextHandler(logOut, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ package sandbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +25,7 @@ import (
 	"github.com/edmshop/edm-shop/payment-service/gateway"
 	payment "github.com/edmshop/edm-shop/payment-service/service"
 	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/httpx"
 	"github.com/edmshop/edm-shop/platform/kafka"
 )
 
@@ -117,7 +117,7 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 		OrderURL: url(ports[1]), InventoryURL: url(ports[2]), PaymentURL: url(ports[3]), GatewayURL: url(ports[4]),
 		Inventory: inventoryRepo, Gateway: gateway.NewServer(), cancel: cancel,
 	}
-	sb.spawn("payment-gateway", func() error { return serve(runCtx, addr(ports[4]), sb.Gateway.Handler()) })
+	sb.spawn("payment-gateway", func() error { return httpx.Serve(runCtx, addr(ports[4]), sb.Gateway.Handler()) })
 	sb.spawn("order-service", func() error {
 		return order.Run(runCtx, order.Config{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, orderRepo, log.With("service", "order-service"))
 	})
@@ -199,20 +199,6 @@ func (sb *Sandbox) Wait() error {
 func (sb *Sandbox) Stop() {
 	sb.cancel()
 	sb.wg.Wait()
-}
-
-func serve(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 // freePorts returns the ports given, replacing each zero by a port that is free right now.

@@ -1,0 +1,292 @@
+// Package adapters holds inventory-service's store: one SQL repository for MySQL/MariaDB
+// (production) and SQLite (the in-process sandbox), which differ only in a few statements.
+package adapters
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edmshop/edm-shop/inventory-service/app"
+	"github.com/edmshop/edm-shop/inventory-service/domain"
+	"github.com/edmshop/edm-shop/inventory-service/schema"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/outbox"
+)
+
+// dialect is what differs between the SQL databases.
+type dialect struct {
+	// schema names the folder of schema files ("mysql", "sqlite").
+	schema string
+	// insertIgnore starts an INSERT that skips a row whose key exists.
+	insertIgnore string
+	// forUpdate ends a SELECT that locks the rows it reads. SQLite needs none: BEGIN IMMEDIATE
+	// (_txlock=immediate) makes each write transaction the only one.
+	forUpdate string
+	// txOptions start a write transaction. MySQL runs them READ COMMITTED, so InnoDB takes no
+	// gap locks: only the rows named are locked, always products in SKU order, so no deadlock.
+	txOptions *sql.TxOptions
+}
+
+// ErrStockChanged means a reservation found less stock than decided on: the products were not
+// locked as they should be. Nothing is stored; a retry decides again.
+var ErrStockChanged = errors.New("stock changed between decision and update")
+
+// SQLRepository is the inventory store over MySQL/MariaDB or SQLite. It implements
+// app.Repository and outbox.Store.
+type SQLRepository struct {
+	db      *sql.DB
+	dialect dialect
+}
+
+var _ app.Repository = (*SQLRepository)(nil)
+
+// open applies the dialect's schema and seed files to db and returns the repository.
+func open(ctx context.Context, db *sql.DB, d dialect) (*SQLRepository, error) {
+	stmts, err := schema.Statements(d.schema)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return nil, fmt.Errorf("apply schema: %w (in %.60q)", err, s)
+		}
+	}
+	return &SQLRepository{db: db, dialect: d}, nil
+}
+
+// Close closes the database.
+func (r *SQLRepository) Close() error { return r.db.Close() }
+
+// Ping checks that the database answers.
+func (r *SQLRepository) Ping(ctx context.Context) error { return r.db.PingContext(ctx) }
+
+const productColumns = `p.sku, p.name, p.price, p.currency, p.available,
+	COALESCE((SELECT SUM(r.quantity) FROM reservations r WHERE r.sku = p.sku AND r.status = 'ACTIVE'), 0)`
+
+func scanProduct(row interface{ Scan(...any) error }) (domain.Product, error) {
+	var p domain.Product
+	err := row.Scan(&p.SKU, &p.Name, &p.Price, &p.Currency, &p.Available, &p.Reserved)
+	return p, err
+}
+
+// Products returns the catalogue sorted by SKU, with the units active reservations hold.
+func (r *SQLRepository) Products(ctx context.Context) ([]domain.Product, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT `+productColumns+` FROM products p ORDER BY p.sku`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	products := []domain.Product{}
+	for rows.Next() {
+		p, err := scanProduct(rows)
+		if err != nil {
+			return nil, err
+		}
+		products = append(products, p)
+	}
+	return products, rows.Err()
+}
+
+// Product returns one product, or an error wrapping domain.ErrProductNotFound.
+func (r *SQLRepository) Product(ctx context.Context, sku string) (domain.Product, error) {
+	p, err := scanProduct(r.db.QueryRowContext(ctx, `SELECT `+productColumns+` FROM products p WHERE p.sku = ?`, sku))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("%w: %s", domain.ErrProductNotFound, sku)
+	}
+	return p, err
+}
+
+// UpsertProduct creates the product or replaces its name, price, currency and available stock.
+// It is for tests and operators: it does not touch reservations.
+func (r *SQLRepository) UpsertProduct(ctx context.Context, p domain.Product) error {
+	_, err := r.db.ExecContext(ctx, `REPLACE INTO products (sku, name, price, currency, available) VALUES (?, ?, ?, ?, ?)`,
+		p.SKU, p.Name, p.Price, p.Currency, p.Available)
+	return err
+}
+
+// Reserve implements app.Repository: when the transaction has no reservation yet, it locks the
+// products of skus in SKU order, asks decide, takes the lines from the available stock and
+// records them as the transaction's reservation.
+func (r *SQLRepository) Reserve(ctx context.Context, eventID, transactionID string, skus []string, decide app.ReserveFunc) (bool, error) {
+	return r.apply(ctx, eventID, func(tx *sql.Tx) ([]kafka.Message, error) {
+		// Second guard after processed_events: an order that reserved under another event id.
+		var held int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM reservations WHERE transaction_id = ?`, transactionID).Scan(&held); err != nil {
+			return nil, err
+		}
+		if held > 0 {
+			return nil, nil
+		}
+		products, err := r.lockProducts(ctx, tx, skus)
+		if err != nil {
+			return nil, err
+		}
+		lines, out, err := decide(products)
+		if err != nil {
+			return nil, err
+		}
+		slices.SortFunc(lines, func(a, b domain.Line) int { return strings.Compare(a.SKU, b.SKU) })
+		for _, l := range lines {
+			// The guard makes an impossible decision fail instead of overselling.
+			res, err := tx.ExecContext(ctx, `UPDATE products SET available = available - ? WHERE sku = ? AND available >= ?`, l.Quantity, l.SKU, l.Quantity)
+			if err != nil {
+				return nil, err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return nil, fmt.Errorf("%w: reserve %d of %s (rows %d, %v)", ErrStockChanged, l.Quantity, l.SKU, n, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reservations (transaction_id, sku, quantity, unit_price, status) VALUES (?, ?, ?, ?, ?)`,
+				transactionID, l.SKU, l.Quantity, l.UnitPrice, domain.StatusActive); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
+}
+
+// lockProducts reads and locks the products of skus, one at a time in SKU order so that two
+// transactions never wait for each other in a circle. Unknown SKUs are absent from the map.
+func (r *SQLRepository) lockProducts(ctx context.Context, tx *sql.Tx, skus []string) (map[string]domain.Product, error) {
+	sorted := slices.Clone(skus)
+	slices.Sort(sorted)
+	products := map[string]domain.Product{}
+	for _, sku := range slices.Compact(sorted) {
+		var p domain.Product
+		err := tx.QueryRowContext(ctx, `SELECT sku, name, price, currency, available FROM products WHERE sku = ?`+r.dialect.forUpdate, sku).
+			Scan(&p.SKU, &p.Name, &p.Price, &p.Currency, &p.Available)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		products[p.SKU] = p
+	}
+	return products, nil
+}
+
+// Release implements app.Repository: it reads the transaction's reservation, asks decide, and
+// if the reservation is active puts its lines back, in SKU order, and marks it released.
+func (r *SQLRepository) Release(ctx context.Context, eventID, transactionID string, decide app.ReleaseFunc) (bool, error) {
+	return r.apply(ctx, eventID, func(tx *sql.Tx) ([]kafka.Message, error) {
+		rows, err := tx.QueryContext(ctx, `SELECT sku, quantity, unit_price, status FROM reservations WHERE transaction_id = ? ORDER BY sku`+r.dialect.forUpdate, transactionID)
+		if err != nil {
+			return nil, err
+		}
+		var lines []domain.Line
+		status := domain.StatusReleased
+		for rows.Next() {
+			var l domain.Line
+			var s domain.Status
+			if err := rows.Scan(&l.SKU, &l.Quantity, &l.UnitPrice, &s); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			lines = append(lines, l)
+			if s == domain.StatusActive {
+				status = domain.StatusActive // rows change status together
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		out, err := decide(lines, status)
+		if err != nil || status != domain.StatusActive {
+			return out, err
+		}
+		for _, l := range lines {
+			if _, err := tx.ExecContext(ctx, `UPDATE products SET available = available + ? WHERE sku = ?`, l.Quantity, l.SKU); err != nil {
+				return nil, err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE reservations SET status = ? WHERE transaction_id = ? AND status = ?`, domain.StatusReleased, transactionID, domain.StatusActive)
+		return out, err
+	})
+}
+
+// apply runs work in one transaction that first records eventID as processed and last stores
+// the messages work returns in the outbox. It reports false, changing nothing, when eventID
+// was processed before. An error rolls everything back, the processed record included.
+func (r *SQLRepository) apply(ctx context.Context, eventID string, work func(tx *sql.Tx) ([]kafka.Message, error)) (bool, error) {
+	tx, err := r.db.BeginTx(ctx, r.dialect.txOptions)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback() // a no-op once committed
+	// Recorded first: a concurrent duplicate waits on this row and then finds it.
+	res, err := tx.ExecContext(ctx, r.dialect.insertIgnore+` INTO processed_events (event_id) VALUES (?)`, eventID)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	out, err := work(tx)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range out {
+		e := m.Event
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, message_key, event_id, event_type, source, event_time, payload) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(time.RFC3339Nano), string(e.Data)); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// PendingOutbox implements outbox.Store: up to limit stored messages, oldest first.
+func (r *SQLRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT id, topic, message_key, event_id, event_type, source, event_time, payload FROM outbox ORDER BY id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var records []outbox.Record
+	for rows.Next() {
+		var (
+			id      int64
+			typ, at string
+			payload []byte
+			m       kafka.Message
+		)
+		if err := rows.Scan(&id, &m.Topic, &m.Event.Key, &m.Event.ID, &typ, &m.Event.Source, &at, &payload); err != nil {
+			return nil, err
+		}
+		m.Event.Type = event.Type(typ)
+		m.Event.Data = payload
+		if m.Event.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("outbox row %d: event_time: %w", id, err)
+		}
+		records = append(records, outbox.Record{ID: strconv.FormatInt(id, 10), Message: m})
+	}
+	return records, rows.Err()
+}
+
+// DeleteOutbox implements outbox.Store: it removes published messages.
+func (r *SQLRepository) DeleteOutbox(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			return fmt.Errorf("outbox id %q: %w", id, err)
+		}
+		args[i] = n
+	}
+	_, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	return err
+}

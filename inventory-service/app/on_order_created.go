@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/edmshop/edm-shop/inventory-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+)
+
+// OnOrderCreated handles ORDER_CREATE: it reserves every item of the order or none. Reserved,
+// it emits ITEM_RESERVED, priced by inventory, to the payment and order topics; otherwise
+// OUT_OF_STOCK to the order topic. A redelivered event changes nothing.
+func (a *App) OnOrderCreated(ctx context.Context, e event.Event) error {
+	order, err := event.Decode[event.OrderCreated](e)
+	if err != nil {
+		return err
+	}
+	if err := checkIDs(e.ID, order.TransactionID); err != nil {
+		return err
+	}
+	items := make([]domain.Item, len(order.Items))
+	skus := make([]string, len(order.Items))
+	for i, it := range order.Items {
+		items[i] = domain.Item{SKU: it.SKU, Quantity: it.Quantity}
+		skus[i] = it.SKU
+	}
+	applied, err := a.repo.Reserve(ctx, e.ID, order.TransactionID, skus, func(products map[string]domain.Product) ([]domain.Line, []kafka.Message, error) {
+		reservation, err := domain.Reserve(products, items)
+		var rejection *domain.Rejection
+		if errors.As(err, &rejection) {
+			out, err := a.stockRejected(order.TransactionID, rejection)
+			return nil, out, err
+		}
+		if err != nil {
+			// Mixed currencies: retrying will not help, an operator has to look.
+			return nil, nil, fmt.Errorf("%w: order %s: %v", event.ErrInvalid, order.TransactionID, err)
+		}
+		out, err := a.itemsReserved(order, reservation)
+		return reservation.Lines, out, err
+	})
+	if applied {
+		a.notify()
+	}
+	return err
+}
+
+func (a *App) itemsReserved(order event.OrderCreated, r domain.Reservation) ([]kafka.Message, error) {
+	payload := event.ItemsReserved{
+		TransactionID: order.TransactionID,
+		CustomerID:    order.CustomerID,
+		Amount:        r.Amount,
+		Currency:      r.Currency,
+		PaymentMethod: order.PaymentMethod,
+	}
+	for _, l := range r.Lines {
+		payload.Items = append(payload.Items, event.PricedItem{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
+	}
+	e, err := event.New(event.ItemReserved, Source, order.TransactionID, payload)
+	if err != nil {
+		return nil, err
+	}
+	return []kafka.Message{{Topic: a.topics.Payment, Event: e}, {Topic: a.topics.Order, Event: e}}, nil
+}
+
+func (a *App) stockRejected(transactionID string, r *domain.Rejection) ([]kafka.Message, error) {
+	reason := event.ReasonOutOfStock
+	if r.Reason == domain.UnknownSKU {
+		reason = event.ReasonUnknownSKU
+	}
+	e, err := event.New(event.OutOfStock, Source, transactionID, event.StockRejected{TransactionID: transactionID, Reason: reason, SKU: r.SKU})
+	if err != nil {
+		return nil, err
+	}
+	return []kafka.Message{{Topic: a.topics.Order, Event: e}}, nil
+}

@@ -1,0 +1,38 @@
+-- inventory-service tables for SQLite (the in-process sandbox), the same tables as
+-- ../mysql/001_schema.sql. Applied at every start, so every statement is idempotent. Split as
+-- the MySQL files are: at each semicolon that ends a line, comment lines dropped.
+
+CREATE TABLE IF NOT EXISTS products (
+  sku       TEXT    NOT NULL PRIMARY KEY,
+  name      TEXT    NOT NULL,
+  price     INTEGER NOT NULL CHECK (price >= 0),
+  currency  TEXT    NOT NULL,
+  available INTEGER NOT NULL CHECK (available >= 0)
+);
+
+CREATE TABLE IF NOT EXISTS reservations (
+  transaction_id TEXT    NOT NULL,
+  sku            TEXT    NOT NULL,
+  quantity       INTEGER NOT NULL CHECK (quantity > 0),
+  unit_price     INTEGER NOT NULL,
+  status         TEXT    NOT NULL CHECK (status IN ('ACTIVE', 'RELEASED')),
+  PRIMARY KEY (transaction_id, sku)
+);
+
+CREATE INDEX IF NOT EXISTS reservations_by_sku ON reservations (sku, status);
+
+CREATE TABLE IF NOT EXISTS processed_events (
+  event_id     TEXT NOT NULL PRIMARY KEY,
+  processed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic       TEXT NOT NULL,
+  message_key TEXT NOT NULL,
+  event_id    TEXT NOT NULL,
+  event_type  TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  event_time  TEXT NOT NULL,
+  payload     TEXT NOT NULL
+);

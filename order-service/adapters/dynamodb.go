@@ -1,0 +1,357 @@
+package adapters
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/edmshop/edm-shop/order-service/app"
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/outbox"
+)
+
+// DynamoDBConfig says where the tables are. Credentials come from the SDK's default chain
+// (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, roles), never from here.
+type DynamoDBConfig struct {
+	// Endpoint overrides the AWS endpoint (LocalStack, DynamoDB Local); empty for AWS itself.
+	Endpoint         string
+	Region           string
+	OrdersTable      string // hash key transactionId (S)
+	IdempotencyTable string // hash key idempotencyKey (S)
+	OutboxTable      string // hash key id (S)
+}
+
+// DynamoDBConfigFromEnv reads DYNAMODB_ENDPOINT, AWS_REGION (default us-east-1), ORDERS_TABLE
+// (orders), IDEMPOTENCY_TABLE (order-idempotency) and OUTBOX_TABLE (order-outbox).
+func DynamoDBConfigFromEnv() DynamoDBConfig {
+	return DynamoDBConfig{
+		Endpoint:         config.String("DYNAMODB_ENDPOINT", ""),
+		Region:           config.String("AWS_REGION", "us-east-1"),
+		OrdersTable:      config.String("ORDERS_TABLE", "orders"),
+		IdempotencyTable: config.String("IDEMPOTENCY_TABLE", "order-idempotency"),
+		OutboxTable:      config.String("OUTBOX_TABLE", "order-outbox"),
+	}
+}
+
+// DynamoDBRepository is the production app.Repository: an order, its outbox record and its
+// idempotency key are written in one TransactWriteItems; updates are conditional on a version
+// attribute.
+type DynamoDBRepository struct {
+	client *dynamodb.Client
+	cfg    DynamoDBConfig
+}
+
+var _ app.Repository = (*DynamoDBRepository)(nil)
+
+// NewDynamoDBRepository connects to DynamoDB and creates any of the three tables that is
+// missing (on-demand billing), waiting until they are ACTIVE.
+func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRepository, error) {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+			// Emulators (DynamoDB Local, LocalStack) send no X-Amz-Crc32 header on error
+			// responses, and the SDK then logs a spurious checksum warning for every failed
+			// condition (aws-sdk-go-v2 issue 3545).
+			o.DisableValidateResponseChecksum = true
+		}
+	})
+	r := &DynamoDBRepository{client: client, cfg: cfg}
+	for table, key := range map[string]string{cfg.OrdersTable: "transactionId", cfg.IdempotencyTable: "idempotencyKey", cfg.OutboxTable: "id"} {
+		if err := r.ensureTable(ctx, table, key); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// ensureTable creates table with a string hash key unless it exists, and waits until ACTIVE.
+func (r *DynamoDBRepository) ensureTable(ctx context.Context, table, hashKey string) error {
+	_, err := r.client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(hashKey), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(hashKey), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	})
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(r.client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 500*time.Millisecond, 5*time.Second
+	})
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 2*time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", table, err)
+	}
+	return nil
+}
+
+// DeleteTables drops the three tables; tests use it to clean up after themselves.
+func (r *DynamoDBRepository) DeleteTables(ctx context.Context) error {
+	var errs []error
+	for _, t := range []string{r.cfg.OrdersTable, r.cfg.IdempotencyTable, r.cfg.OutboxTable} {
+		if _, err := r.client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(t)}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping reports whether the orders table can be reached.
+func (r *DynamoDBRepository) Ping(ctx context.Context) error {
+	_, err := r.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.cfg.OrdersTable)})
+	return err
+}
+
+// orderItem is an order as a DynamoDB item.
+type orderItem struct {
+	TransactionID string          `dynamodbav:"transactionId"`
+	CustomerID    string          `dynamodbav:"customerId"`
+	PaymentMethod string          `dynamodbav:"paymentMethod"`
+	Items         []itemRecord    `dynamodbav:"items"`
+	Status        string          `dynamodbav:"status"`
+	Reason        string          `dynamodbav:"reason,omitempty"`
+	Amount        *int64          `dynamodbav:"amount,omitempty"`
+	Currency      string          `dynamodbav:"currency,omitempty"`
+	CreatedAt     time.Time       `dynamodbav:"createdAt"`
+	UpdatedAt     time.Time       `dynamodbav:"updatedAt"`
+	History       []historyRecord `dynamodbav:"history"`
+	Version       int64           `dynamodbav:"version"`
+}
+
+func toOrderItem(o domain.Order, version int64) (map[string]types.AttributeValue, error) {
+	it := orderItem{
+		TransactionID: o.TransactionID, CustomerID: o.CustomerID, PaymentMethod: o.PaymentMethod,
+		Items: toItemRecords(o.Items), Status: string(o.Status), Reason: o.Reason,
+		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), History: toHistoryRecords(o.History), Version: version,
+	}
+	if o.AmountKnown() {
+		it.Amount, it.Currency = aws.Int64(o.Amount), o.Currency
+	}
+	return attributevalue.MarshalMap(it)
+}
+
+// idempotencyItem is an idempotency key as a DynamoDB item.
+type idempotencyItem struct {
+	Key           string    `dynamodbav:"idempotencyKey"`
+	RequestHash   string    `dynamodbav:"requestHash"`
+	TransactionID string    `dynamodbav:"transactionId"`
+	CreatedAt     time.Time `dynamodbav:"createdAt"`
+}
+
+// outboxItem is an outbox record as a DynamoDB item. CreatedAt (Unix nanoseconds) orders the
+// records, since a Scan returns them in hash order.
+type outboxItem struct {
+	ID        string    `dynamodbav:"id"`
+	Topic     string    `dynamodbav:"topic"`
+	EventKey  string    `dynamodbav:"eventKey"`
+	EventID   string    `dynamodbav:"eventId"`
+	EventType string    `dynamodbav:"eventType"`
+	Source    string    `dynamodbav:"source"`
+	EventTime time.Time `dynamodbav:"eventTime"`
+	Data      string    `dynamodbav:"data"`
+	CreatedAt int64     `dynamodbav:"createdAt"`
+}
+
+// CreateOrder implements app.Repository.
+func (r *DynamoDBRepository) CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key app.IdempotencyKey) (app.IdempotencyKey, error) {
+	now := time.Now().UTC()
+	var writes []types.TransactWriteItem
+	if key.Key != "" {
+		item, err := attributevalue.MarshalMap(idempotencyItem{Key: key.Key, RequestHash: key.RequestHash, TransactionID: key.TransactionID, CreatedAt: now})
+		if err != nil {
+			return app.IdempotencyKey{}, err
+		}
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+			TableName:                           aws.String(r.cfg.IdempotencyTable),
+			Item:                                item,
+			ConditionExpression:                 aws.String("attribute_not_exists(idempotencyKey)"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}})
+	}
+	orderAV, err := toOrderItem(o, o.Version)
+	if err != nil {
+		return app.IdempotencyKey{}, err
+	}
+	e := msg.Event
+	outboxAV, err := attributevalue.MarshalMap(outboxItem{
+		ID: e.ID, Topic: msg.Topic, EventKey: e.Key, EventID: e.ID, EventType: string(e.Type),
+		Source: e.Source, EventTime: e.Time.UTC(), Data: string(e.Data), CreatedAt: now.UnixNano(),
+	})
+	if err != nil {
+		return app.IdempotencyKey{}, err
+	}
+	writes = append(writes,
+		types.TransactWriteItem{Put: &types.Put{
+			TableName:           aws.String(r.cfg.OrdersTable),
+			Item:                orderAV,
+			ConditionExpression: aws.String("attribute_not_exists(transactionId)"),
+		}},
+		types.TransactWriteItem{Put: &types.Put{TableName: aws.String(r.cfg.OutboxTable), Item: outboxAV}},
+	)
+
+	// A concurrent request with the same key makes the transaction fail with
+	// TransactionConflict; the retry then sees the key it wrote.
+	for attempt := 0; ; attempt++ {
+		_, err = r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		var cancelled *types.TransactionCanceledException
+		if err == nil || !errors.As(err, &cancelled) {
+			return app.IdempotencyKey{}, err
+		}
+		reasons := cancelled.CancellationReasons
+		if key.Key != "" && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+			return r.storedKey(ctx, key.Key, reasons[0].Item)
+		}
+		if attempt == 3 || !slices.ContainsFunc(reasons, func(c types.CancellationReason) bool { return aws.ToString(c.Code) == "TransactionConflict" }) {
+			return app.IdempotencyKey{}, fmt.Errorf("create order %s: %w", o.TransactionID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return app.IdempotencyKey{}, ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
+		}
+	}
+}
+
+// storedKey returns the recorded idempotency key with ErrIdempotencyKeyExists, from the item
+// the failed condition returned or, if the store did not return it, from a consistent read.
+func (r *DynamoDBRepository) storedKey(ctx context.Context, key string, item map[string]types.AttributeValue) (app.IdempotencyKey, error) {
+	if item == nil {
+		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(r.cfg.IdempotencyTable),
+			Key:            map[string]types.AttributeValue{"idempotencyKey": &types.AttributeValueMemberS{Value: key}},
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return app.IdempotencyKey{}, fmt.Errorf("read idempotency key: %w", err)
+		}
+		item = out.Item
+	}
+	var stored idempotencyItem
+	if err := attributevalue.UnmarshalMap(item, &stored); err != nil {
+		return app.IdempotencyKey{}, err
+	}
+	return app.IdempotencyKey{Key: stored.Key, RequestHash: stored.RequestHash, TransactionID: stored.TransactionID}, app.ErrIdempotencyKeyExists
+}
+
+// GetOrder implements app.Repository.
+func (r *DynamoDBRepository) GetOrder(ctx context.Context, transactionID string) (domain.Order, error) {
+	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(r.cfg.OrdersTable),
+		Key:            map[string]types.AttributeValue{"transactionId": &types.AttributeValueMemberS{Value: transactionID}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if out.Item == nil {
+		return domain.Order{}, app.ErrNotFound
+	}
+	var it orderItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return domain.Order{}, fmt.Errorf("decode order %s: %w", transactionID, err)
+	}
+	o := domain.Order{
+		TransactionID: it.TransactionID, CustomerID: it.CustomerID, PaymentMethod: it.PaymentMethod,
+		Items: fromItemRecords(it.Items), Status: domain.Status(it.Status), Reason: it.Reason,
+		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(), History: fromHistoryRecords(it.History), Version: it.Version,
+	}
+	if it.Amount != nil {
+		o.Amount, o.Currency = *it.Amount, it.Currency
+	}
+	return o, nil
+}
+
+// UpdateOrder implements app.Repository.
+func (r *DynamoDBRepository) UpdateOrder(ctx context.Context, o domain.Order) error {
+	item, err := toOrderItem(o, o.Version+1)
+	if err != nil {
+		return err
+	}
+	_, err = r.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(r.cfg.OrdersTable),
+		Item:                      item,
+		ConditionExpression:       aws.String("version = :read"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: fmt.Sprint(o.Version)}},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return app.ErrConflict
+	}
+	return err
+}
+
+// PendingOutbox implements outbox.Store. It scans one page of at most limit records and sorts
+// them by createdAt; the outbox is small (records live until the relay publishes them), so
+// "oldest first within the page" is enough.
+func (r *DynamoDBRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
+	out, err := r.client.Scan(ctx, &dynamodb.ScanInput{
+		TableName:      aws.String(r.cfg.OutboxTable),
+		ConsistentRead: aws.Bool(true),
+		Limit:          aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	var items []outboxItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, fmt.Errorf("decode outbox: %w", err)
+	}
+	slices.SortFunc(items, func(a, b outboxItem) int { return cmp.Compare(a.CreatedAt, b.CreatedAt) })
+	records := make([]outbox.Record, len(items))
+	for i, it := range items {
+		records[i] = outbox.Record{ID: it.ID, Message: kafka.Message{Topic: it.Topic, Event: event.Event{
+			ID: it.EventID, Type: event.Type(it.EventType), Source: it.Source, Time: it.EventTime.UTC(),
+			Key: it.EventKey, Data: json.RawMessage(it.Data),
+		}}}
+	}
+	return records, nil
+}
+
+// DeleteOutbox implements outbox.Store, 25 records (BatchWriteItem's limit) at a time,
+// re-sending whatever DynamoDB left unprocessed.
+func (r *DynamoDBRepository) DeleteOutbox(ctx context.Context, ids []string) error {
+	for chunk := range slices.Chunk(ids, 25) {
+		deletes := make([]types.WriteRequest, len(chunk))
+		for i, id := range chunk {
+			deletes[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{
+				Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
+			}}
+		}
+		pending := map[string][]types.WriteRequest{r.cfg.OutboxTable: deletes}
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt == 8 {
+				return fmt.Errorf("delete outbox records: %d left unprocessed", len(pending[r.cfg.OutboxTable]))
+			}
+			if attempt > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Duration(1<<attempt) * 25 * time.Millisecond):
+				}
+			}
+			out, err := r.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("delete outbox records: %w", err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+-- order-service's SQLite schema (the in-process sandbox). Applied on every open: idempotent.
+
+CREATE TABLE IF NOT EXISTS orders (
+    transaction_id TEXT PRIMARY KEY,
+    customer_id    TEXT NOT NULL,
+    payment_method TEXT NOT NULL,
+    items          TEXT NOT NULL, -- JSON [{"sku":..,"quantity":..}]
+    status         TEXT NOT NULL,
+    reason         TEXT NOT NULL DEFAULT '',
+    amount         INTEGER,       -- minor units; NULL until known
+    currency       TEXT,          -- NULL until known
+    created_at     TEXT NOT NULL, -- RFC 3339
+    updated_at     TEXT NOT NULL,
+    history        TEXT NOT NULL, -- JSON [{"eventId":..,"type":..,"at":..,"applied":..}]
+    version        INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    idempotency_key TEXT PRIMARY KEY,
+    request_hash    TEXT NOT NULL,
+    transaction_id  TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+);
+
+-- Rows are published oldest first (by seq) and deleted once the broker acknowledged them.
+CREATE TABLE IF NOT EXISTS outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    topic      TEXT NOT NULL,
+    event_key  TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);

@@ -1,0 +1,220 @@
+package adapters
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // driver "sqlite"
+
+	"github.com/edmshop/edm-shop/order-service/app"
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/outbox"
+)
+
+//go:embed schema/sqlite.sql
+var sqliteSchema string
+
+// SQLiteRepository is an app.Repository in one SQLite file, for the in-process sandbox.
+type SQLiteRepository struct {
+	db *sql.DB
+}
+
+var _ app.Repository = (*SQLiteRepository)(nil)
+
+// NewSQLiteRepository opens (creating if needed) the database file at path and its schema.
+// Transactions take the write lock at BEGIN (_txlock=immediate) so concurrent writers queue on
+// busy_timeout instead of failing halfway. WAL is switched on once, here: as a per-connection
+// pragma it needs a lock of its own, and new connections opened under load failed with SQLITE_BUSY.
+func NewSQLiteRepository(path string) (*SQLiteRepository, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(5000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// One connection: the sandbox is one process, and SQLite allows one writer anyway. With a
+	// pool, bursts of concurrent orders still failed with SQLITE_BUSY despite busy_timeout.
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("PRAGMA journal_mode=WAL"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("switch %s to WAL: %w", path, err)
+	}
+	if _, err := db.Exec(sqliteSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create sqlite schema in %s: %w", path, err)
+	}
+	return &SQLiteRepository{db: db}, nil
+}
+
+// Close closes the database.
+func (r *SQLiteRepository) Close() error { return r.db.Close() }
+
+// Ping reports whether the database can be reached.
+func (r *SQLiteRepository) Ping(ctx context.Context) error { return r.db.PingContext(ctx) }
+
+// CreateOrder implements app.Repository.
+func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key app.IdempotencyKey) (app.IdempotencyKey, error) {
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return app.IdempotencyKey{}, err
+	}
+	defer tx.Rollback()
+	now := time.Now().UTC().Format(timeFormat)
+	if key.Key != "" {
+		stored := app.IdempotencyKey{Key: key.Key}
+		err := tx.QueryRowContext(ctx, `SELECT request_hash, transaction_id FROM idempotency_keys WHERE idempotency_key = ?`, key.Key).
+			Scan(&stored.RequestHash, &stored.TransactionID)
+		if err == nil {
+			return stored, app.ErrIdempotencyKeyExists
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return app.IdempotencyKey{}, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (idempotency_key, request_hash, transaction_id, created_at) VALUES (?, ?, ?, ?)`,
+			key.Key, key.RequestHash, key.TransactionID, now); err != nil {
+			return app.IdempotencyKey{}, err
+		}
+	}
+	cols, args, err := orderColumns(o, o.Version)
+	if err != nil {
+		return app.IdempotencyKey{}, err
+	}
+	query := `INSERT INTO orders (` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(cols)-1) + `)`
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return app.IdempotencyKey{}, err
+	}
+	e := msg.Event
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, msg.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(timeFormat), string(e.Data), now); err != nil {
+		return app.IdempotencyKey{}, err
+	}
+	return app.IdempotencyKey{}, tx.Commit()
+}
+
+// orderColumns lists the orders columns and their values for o stored at version.
+func orderColumns(o domain.Order, version int64) ([]string, []any, error) {
+	items, err := json.Marshal(toItemRecords(o.Items))
+	if err != nil {
+		return nil, nil, err
+	}
+	history, err := json.Marshal(toHistoryRecords(o.History))
+	if err != nil {
+		return nil, nil, err
+	}
+	var amount, currency any // NULL until known
+	if o.AmountKnown() {
+		amount, currency = o.Amount, o.Currency
+	}
+	return []string{"transaction_id", "customer_id", "payment_method", "items", "status", "reason", "amount", "currency", "created_at", "updated_at", "history", "version"},
+		[]any{o.TransactionID, o.CustomerID, o.PaymentMethod, string(items), string(o.Status), o.Reason, amount, currency,
+			o.CreatedAt.UTC().Format(timeFormat), o.UpdatedAt.UTC().Format(timeFormat), string(history), version}, nil
+}
+
+// GetOrder implements app.Repository.
+func (r *SQLiteRepository) GetOrder(ctx context.Context, transactionID string) (domain.Order, error) {
+	var (
+		o                      domain.Order
+		items, history, status string
+		createdAt, updatedAt   string
+		amount                 sql.NullInt64
+		currency               sql.NullString
+	)
+	err := r.db.QueryRowContext(ctx, `SELECT transaction_id, customer_id, payment_method, items, status, reason, amount, currency, created_at, updated_at, history, version
+		FROM orders WHERE transaction_id = ?`, transactionID).
+		Scan(&o.TransactionID, &o.CustomerID, &o.PaymentMethod, &items, &status, &o.Reason, &amount, &currency, &createdAt, &updatedAt, &history, &o.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Order{}, app.ErrNotFound
+	}
+	if err != nil {
+		return domain.Order{}, err
+	}
+	o.Status = domain.Status(status)
+	o.Amount, o.Currency = amount.Int64, currency.String
+	var itemRecs []itemRecord
+	var historyRecs []historyRecord
+	if err := json.Unmarshal([]byte(items), &itemRecs); err != nil {
+		return domain.Order{}, fmt.Errorf("order %s items: %w", transactionID, err)
+	}
+	if err := json.Unmarshal([]byte(history), &historyRecs); err != nil {
+		return domain.Order{}, fmt.Errorf("order %s history: %w", transactionID, err)
+	}
+	o.Items, o.History = fromItemRecords(itemRecs), fromHistoryRecords(historyRecs)
+	if o.CreatedAt, err = time.Parse(timeFormat, createdAt); err != nil {
+		return domain.Order{}, err
+	}
+	if o.UpdatedAt, err = time.Parse(timeFormat, updatedAt); err != nil {
+		return domain.Order{}, err
+	}
+	return o, nil
+}
+
+// UpdateOrder implements app.Repository.
+func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order) error {
+	cols, args, err := orderColumns(o, o.Version+1)
+	if err != nil {
+		return err
+	}
+	set := make([]string, 0, len(cols))
+	for _, c := range cols[1:] { // not the key
+		set = append(set, c+" = ?")
+	}
+	args = append(args[1:], o.TransactionID, o.Version)
+	res, err := r.db.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return app.ErrConflict
+	}
+	return nil
+}
+
+// PendingOutbox implements outbox.Store.
+func (r *SQLiteRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT id, topic, event_key, event_id, event_type, source, event_time, data FROM outbox ORDER BY seq LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []outbox.Record
+	for rows.Next() {
+		var rec outbox.Record
+		var e event.Event
+		var typ, at, data string
+		if err := rows.Scan(&rec.ID, &rec.Message.Topic, &e.Key, &e.ID, &typ, &e.Source, &at, &data); err != nil {
+			return nil, err
+		}
+		if e.Time, err = time.Parse(timeFormat, at); err != nil {
+			return nil, fmt.Errorf("outbox %s time: %w", rec.ID, err)
+		}
+		e.Type, e.Data = event.Type(typ), json.RawMessage(data)
+		rec.Message.Event = e
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// DeleteOutbox implements outbox.Store.
+func (r *SQLiteRepository) DeleteOutbox(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	return err
+}

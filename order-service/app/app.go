@@ -1,0 +1,67 @@
+// Package app holds order-service's use cases: one file per incoming command or event, so
+// "what happens when ITEM_RESERVED arrives" is one hop away (on_item_reserved.go).
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/outbox"
+)
+
+// Source is the ce_source of every event order-service publishes.
+const Source = "/order-service"
+
+// Errors a Repository reports.
+var (
+	// ErrNotFound: no order has that transactionId.
+	ErrNotFound = errors.New("order not found")
+	// ErrConflict: the order changed since it was read (its version moved on).
+	ErrConflict = errors.New("order was changed concurrently")
+	// ErrIdempotencyKeyExists: the idempotency key is already recorded; nothing was written.
+	ErrIdempotencyKeyExists = errors.New("idempotency key already exists")
+)
+
+// IdempotencyKey records which order a client's Idempotency-Key created, and a hash of the
+// request that created it, so a retry can be told apart from a different request.
+type IdempotencyKey struct {
+	Key           string
+	RequestHash   string
+	TransactionID string
+}
+
+// Repository stores orders, their outbox and idempotency keys.
+type Repository interface {
+	// CreateOrder stores o (at version o.Version), msg in the outbox and, unless key.Key is
+	// empty, key: all in one atomic write. When key.Key is already recorded it writes nothing
+	// and returns the recorded key with ErrIdempotencyKeyExists.
+	CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key IdempotencyKey) (IdempotencyKey, error)
+	// GetOrder returns the order, or ErrNotFound. Reads are strongly consistent.
+	GetOrder(ctx context.Context, transactionID string) (domain.Order, error)
+	// UpdateOrder stores o only if the stored version is still o.Version, and bumps the stored
+	// version; otherwise it returns ErrConflict.
+	UpdateOrder(ctx context.Context, o domain.Order) error
+	outbox.Store
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
+}
+
+// App runs order-service's use cases.
+type App struct {
+	repo           Repository
+	inventoryTopic string
+	notify         func()
+	now            func() time.Time
+}
+
+// New returns the use cases over repo. ORDER_CREATE goes to inventoryTopic; notify is called
+// after outbox records were committed (outbox.Relay.Notify).
+func New(repo Repository, inventoryTopic string, notify func()) *App {
+	if notify == nil {
+		notify = func() {}
+	}
+	return &App{repo: repo, inventoryTopic: inventoryTopic, notify: notify, now: time.Now}
+}

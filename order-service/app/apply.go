@@ -1,0 +1,47 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
+)
+
+// maxConflicts bounds how often apply re-reads an order that others keep changing; past it the
+// error is transient and the consumer retries the event later.
+const maxConflicts = 20
+
+// apply records a saga event on its order: read, domain.Apply, write over the version read,
+// again on a conflict. An event for an order that does not exist can never apply.
+func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fill func(*domain.Event)) error {
+	if transactionID != e.Key {
+		return fmt.Errorf("%w: %s payload is for transaction %q but the message key is %q", event.ErrInvalid, e.Type, transactionID, e.Key)
+	}
+	de := domain.Event{ID: e.ID, Type: e.Type, At: a.now()}
+	if fill != nil {
+		fill(&de)
+	}
+	for range maxConflicts {
+		o, err := a.repo.GetOrder(ctx, transactionID)
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w: %s for unknown order %s", event.ErrInvalid, e.Type, transactionID)
+		}
+		if err != nil {
+			return err
+		}
+		changed, err := o.Apply(de)
+		if err != nil {
+			return fmt.Errorf("%w: %v", event.ErrInvalid, err)
+		}
+		if !changed {
+			return nil // a duplicate
+		}
+		err = a.repo.UpdateOrder(ctx, o)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("apply %s to order %s: %w %d times", e.Type, transactionID, ErrConflict, maxConflicts)
+}

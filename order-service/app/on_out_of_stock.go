@@ -1,0 +1,18 @@
+package app
+
+import (
+	"context"
+
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
+)
+
+// OnOutOfStock: inventory could not reserve the items, so the order is CANCELLED with the
+// payload's reason (OUT_OF_STOCK or UNKNOWN_SKU).
+func (a *App) OnOutOfStock(ctx context.Context, e event.Event) error {
+	p, err := event.Decode[event.StockRejected](e)
+	if err != nil {
+		return err
+	}
+	return a.apply(ctx, e, p.TransactionID, func(de *domain.Event) { de.Reason = p.Reason })
+}

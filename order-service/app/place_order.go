@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+)
+
+// MaxIdempotencyKeyLength bounds the Idempotency-Key header.
+const MaxIdempotencyKeyLength = 255
+
+// CodeInvalidIdempotencyKey is the validation code of an over-long Idempotency-Key.
+const CodeInvalidIdempotencyKey = "INVALID_IDEMPOTENCY_KEY"
+
+// ErrIdempotencyKeyReused: the client sent an Idempotency-Key it already used for a different
+// request.
+var ErrIdempotencyKeyReused = errors.New("idempotency key was already used for a different request")
+
+// PlaceOrder is a customer's request to buy items.
+type PlaceOrder struct {
+	// IdempotencyKey, when set, makes a retried request return the order the first one created.
+	IdempotencyKey string
+	CustomerID     string
+	Items          []domain.Item
+	PaymentMethod  string
+}
+
+// PlaceOrder accepts an order: it stores it as PENDING together with its ORDER_CREATE event in
+// the outbox, and returns its transactionId. An invalid request returns a
+// *domain.ValidationError; a reused idempotency key returns the first order's id, or
+// ErrIdempotencyKeyReused when the request differs.
+func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
+	if utf8.RuneCountInString(cmd.IdempotencyKey) > MaxIdempotencyKeyLength {
+		return "", &domain.ValidationError{Code: CodeInvalidIdempotencyKey,
+			Message: fmt.Sprintf("Idempotency-Key must be at most %d characters", MaxIdempotencyKeyLength)}
+	}
+	id := uuid.NewString()
+	o, err := domain.NewOrder(id, cmd.CustomerID, cmd.Items, cmd.PaymentMethod, a.now())
+	if err != nil {
+		return "", err
+	}
+	items := make([]event.Item, len(o.Items))
+	for i, it := range o.Items {
+		items[i] = event.Item{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	created, err := event.New(event.OrderCreate, Source, id, event.OrderCreated{
+		TransactionID: id, CustomerID: o.CustomerID, Items: items, PaymentMethod: o.PaymentMethod,
+	})
+	if err != nil {
+		return "", err
+	}
+	key := IdempotencyKey{}
+	if cmd.IdempotencyKey != "" {
+		key = IdempotencyKey{Key: cmd.IdempotencyKey, RequestHash: requestHash(cmd), TransactionID: id}
+	}
+	stored, err := a.repo.CreateOrder(ctx, o, kafka.Message{Topic: a.inventoryTopic, Event: created}, key)
+	switch {
+	case errors.Is(err, ErrIdempotencyKeyExists):
+		if stored.RequestHash != key.RequestHash {
+			return "", ErrIdempotencyKeyReused
+		}
+		return stored.TransactionID, nil
+	case err != nil:
+		return "", fmt.Errorf("create order: %w", err)
+	}
+	a.notify()
+	return id, nil
+}
+
+// requestHash fingerprints what a request asks for, so the same JSON sent with other spacing
+// or field order still counts as the same request.
+func requestHash(cmd PlaceOrder) string {
+	b, _ := json.Marshal(struct {
+		CustomerID    string
+		Items         []domain.Item
+		PaymentMethod string
+	}{cmd.CustomerID, cmd.Items, cmd.PaymentMethod})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,153 @@
+// Package ports connects order-service to the outside: HTTP routes (http.go) and Kafka event
+// handlers (events.go), both thin layers over package app.
+package ports
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/edmshop/edm-shop/order-service/app"
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/httpx"
+)
+
+// Error codes of the HTTP API, beside domain's validation codes and httpx's MALFORMED_JSON,
+// INVALID_FIELD and BODY_TOO_LARGE.
+const (
+	CodeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+	CodeOrderNotFound        = "ORDER_NOT_FOUND"
+	CodeInternal             = "INTERNAL"
+)
+
+// RegisterHTTP adds POST /orders and GET /orders/:transactionId to r.
+func RegisterHTTP(r gin.IRouter, a *app.App, log *slog.Logger) {
+	h := handlers{app: a, log: log}
+	r.POST("/orders", h.placeOrder)
+	r.GET("/orders/:transactionId", h.getOrder)
+}
+
+type handlers struct {
+	app *app.App
+	log *slog.Logger
+}
+
+type itemJSON struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+type placeOrderRequest struct {
+	CustomerID    string     `json:"customerId"`
+	Items         []itemJSON `json:"items"`
+	PaymentMethod string     `json:"paymentMethod"`
+}
+
+type placeOrderResponse struct {
+	TransactionID string        `json:"transactionId"`
+	Status        domain.Status `json:"status"`
+}
+
+func (h handlers) placeOrder(c *gin.Context) {
+	var req placeOrderRequest
+	if !httpx.BindJSON(c, &req) {
+		return
+	}
+	items := make([]domain.Item, len(req.Items))
+	for i, it := range req.Items {
+		items[i] = domain.Item{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	id, err := h.app.PlaceOrder(c.Request.Context(), app.PlaceOrder{
+		IdempotencyKey: c.GetHeader("Idempotency-Key"),
+		CustomerID:     req.CustomerID,
+		Items:          items,
+		PaymentMethod:  req.PaymentMethod,
+	})
+	var invalid *domain.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		httpx.Error(c, http.StatusBadRequest, invalid.Code, invalid.Message)
+		return
+	case errors.Is(err, app.ErrIdempotencyKeyReused):
+		httpx.Error(c, http.StatusUnprocessableEntity, CodeIdempotencyKeyReused, "this Idempotency-Key was already used with a different request body")
+		return
+	case err != nil:
+		h.log.Error("place order", "error", err)
+		httpx.Error(c, http.StatusInternalServerError, CodeInternal, "the order could not be stored; retry with the same Idempotency-Key")
+		return
+	}
+	// A retry with the same key answers exactly as the first request did.
+	c.Header("Location", "/orders/"+id)
+	c.JSON(http.StatusAccepted, placeOrderResponse{TransactionID: id, Status: domain.StatusPending})
+}
+
+type historyJSON struct {
+	Type    string    `json:"type"`
+	At      time.Time `json:"at"`
+	EventID string    `json:"eventId"`
+	Applied bool      `json:"applied"`
+}
+
+type orderResponse struct {
+	TransactionID string        `json:"transactionId"`
+	CustomerID    string        `json:"customerId"`
+	Items         []itemJSON    `json:"items"`
+	PaymentMethod string        `json:"paymentMethod"`
+	Status        domain.Status `json:"status"`
+	Reason        string        `json:"reason,omitempty"`
+	Amount        *int64        `json:"amount,omitempty"`
+	Currency      string        `json:"currency,omitempty"`
+	CreatedAt     time.Time     `json:"createdAt"`
+	UpdatedAt     time.Time     `json:"updatedAt"`
+	History       []historyJSON `json:"history"`
+}
+
+func (h handlers) getOrder(c *gin.Context) {
+	id := c.Param("transactionId")
+	// Only ids this service hands out can exist; anything else is not looked up.
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		httpx.Error(c, http.StatusNotFound, CodeOrderNotFound, "no order "+id)
+		return
+	}
+	o, err := h.app.GetOrder(c.Request.Context(), id)
+	switch {
+	case errors.Is(err, app.ErrNotFound):
+		httpx.Error(c, http.StatusNotFound, CodeOrderNotFound, "no order "+id)
+		return
+	case err != nil:
+		h.log.Error("get order", "transactionId", id, "error", err)
+		httpx.Error(c, http.StatusInternalServerError, CodeInternal, "the order could not be read")
+		return
+	}
+	c.JSON(http.StatusOK, toOrderResponse(o))
+}
+
+func toOrderResponse(o domain.Order) orderResponse {
+	resp := orderResponse{
+		TransactionID: o.TransactionID,
+		CustomerID:    o.CustomerID,
+		Items:         make([]itemJSON, len(o.Items)),
+		PaymentMethod: o.PaymentMethod,
+		Status:        o.Status,
+		Reason:        o.Reason,
+		Currency:      o.Currency,
+		CreatedAt:     o.CreatedAt.UTC(),
+		UpdatedAt:     o.UpdatedAt.UTC(),
+		History:       make([]historyJSON, len(o.History)),
+	}
+	if o.AmountKnown() {
+		amount := o.Amount
+		resp.Amount = &amount
+	}
+	for i, it := range o.Items {
+		resp.Items[i] = itemJSON{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	for i, e := range o.History {
+		resp.History[i] = historyJSON{Type: string(e.Type), At: e.At.UTC(), EventID: e.EventID, Applied: e.Applied}
+	}
+	return resp
+}

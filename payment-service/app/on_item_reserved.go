@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/edmshop/edm-shop/payment-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+)
+
+// OnItemReserved charges the order whose items inventory-service reserved, then reports the
+// outcome: PAYMENT_COMPLETE to the order topic, or PAYMENT_FAILED to the inventory topic so the
+// stock is released.
+//
+// There is no database and no outbox: the charge is idempotent per transactionId and the event's
+// ce_id is derived from the transactionId, so when ITEM_RESERVED is delivered again (say, we
+// crashed between the charge and the publish) the gateway replays its answer without charging,
+// and we re-send the very same event, which consumers recognise as a duplicate.
+func (a *App) OnItemReserved(ctx context.Context, e event.Event) error {
+	reserved, err := event.Decode[event.ItemsReserved](e)
+	if err != nil {
+		return err
+	}
+	result := domain.ChargeResult{Approved: true} // a free order is paid without a charge
+	if domain.NeedsCharge(reserved) {
+		result, err = a.gateway.Charge(ctx, domain.ChargeFor(reserved))
+		if errors.Is(err, domain.ErrChargeRejected) {
+			return fmt.Errorf("%w: %v", event.ErrInvalid, err)
+		}
+		if err != nil {
+			return fmt.Errorf("charge %s: %w", reserved.TransactionID, err)
+		}
+	}
+
+	outcome := domain.OutcomeOf(reserved, result)
+	out, err := event.New(outcome.Type, Source, reserved.TransactionID, outcome.Payload)
+	if err != nil {
+		return err
+	}
+	topic := a.topics.Order
+	if outcome.Type == event.PaymentFailed {
+		topic = a.topics.Inventory
+	}
+	if err := a.publisher.Publish(ctx, kafka.Message{Topic: topic, Event: out}); err != nil {
+		return fmt.Errorf("publish %s for %s: %w", outcome.Type, reserved.TransactionID, err)
+	}
+	a.log.Info("payment processed", "transactionId", reserved.TransactionID, "outcome", outcome.Type,
+		"chargeId", result.ChargeID, "declineCode", result.DeclineCode)
+	return nil
+}

@@ -1,0 +1,24 @@
+// Command payment-gateway runs the payment gateway simulator, a fake Stripe-like charges API
+// (HTTP_ADDR, default :8084). It keeps everything in memory.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/edmshop/edm-shop/payment-service/gateway"
+	"github.com/edmshop/edm-shop/platform/config"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := gateway.Run(ctx, config.String("HTTP_ADDR", ":8084"), log); err != nil {
+		log.Error("payment-gateway stopped", "error", err)
+		os.Exit(1)
+	}
+}

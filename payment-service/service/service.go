@@ -1,0 +1,95 @@
+// Package service wires payment-service together and runs it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/edmshop/edm-shop/payment-service/adapters"
+	"github.com/edmshop/edm-shop/payment-service/app"
+	"github.com/edmshop/edm-shop/payment-service/ports"
+	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/httpx"
+	"github.com/edmshop/edm-shop/platform/kafka"
+)
+
+// Defaults of the settings.
+const (
+	DefaultHTTPAddr   = ":8083"
+	DefaultGroupID    = "payment-service"
+	DefaultGatewayURL = "http://127.0.0.1:8084"
+)
+
+// Config is what payment-service needs to run.
+type Config struct {
+	HTTPAddr, Brokers string
+	Topics            config.Topics
+	// GroupID is the Kafka consumer group; DefaultGroupID when empty.
+	GroupID string
+	// GatewayURL is the payment gateway's base URL; DefaultGatewayURL when empty.
+	GatewayURL string
+}
+
+// ConfigFromEnv reads HTTP_ADDR, KAFKA_BROKERS, KAFKA_TOPIC_* and PAYMENT_GATEWAY_URL.
+func ConfigFromEnv() Config {
+	return Config{
+		HTTPAddr:   config.String("HTTP_ADDR", DefaultHTTPAddr),
+		Brokers:    config.Brokers(),
+		Topics:     config.TopicsFromEnv(),
+		GroupID:    DefaultGroupID,
+		GatewayURL: config.String("PAYMENT_GATEWAY_URL", DefaultGatewayURL),
+	}
+}
+
+// Run ensures the topics, then consumes the payment topic and serves HTTP until ctx is cancelled
+// (it returns nil after a clean stop) or one of them fails.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if cfg.GroupID == "" {
+		cfg.GroupID = DefaultGroupID
+	}
+	if cfg.GatewayURL == "" {
+		cfg.GatewayURL = DefaultGatewayURL
+	}
+	ensureCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := kafka.EnsureTopics(ensureCtx, cfg.Brokers, kafka.DefaultPartitions, cfg.Topics.Payment, cfg.Topics.Order, cfg.Topics.Inventory)
+	cancel()
+	if err != nil {
+		return err
+	}
+	producer, err := kafka.NewProducer(cfg.Brokers, log)
+	if err != nil {
+		return err
+	}
+	defer producer.Close()
+
+	gateway := adapters.NewGatewayClient(cfg.GatewayURL, adapters.DefaultBackoff)
+	a := app.New(gateway, producer, cfg.Topics, log)
+	consumer := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: cfg.Brokers, GroupID: cfg.GroupID, Topic: cfg.Topics.Payment},
+		ports.EventHandlers(a), producer, log)
+	handler := ports.NewHTTPHandler(map[string]httpx.Check{"kafka": producer.Ping, "gateway": gateway.Ping})
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errc := make(chan error, 2)
+	go func() {
+		if err := consumer.Run(ctx); err != nil {
+			errc <- fmt.Errorf("consume %s: %w", cfg.Topics.Payment, err)
+			return
+		}
+		errc <- nil
+	}()
+	go func() {
+		if err := httpx.Serve(ctx, cfg.HTTPAddr, handler); err != nil {
+			errc <- fmt.Errorf("serve HTTP on %s: %w", cfg.HTTPAddr, err)
+			return
+		}
+		errc <- nil
+	}()
+	log.Info("payment-service running", "http", cfg.HTTPAddr, "topic", cfg.Topics.Payment, "gateway", cfg.GatewayURL)
+	first := <-errc
+	stop() // the first to return stops the other
+	return errors.Join(first, <-errc)
+}
