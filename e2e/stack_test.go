@@ -119,12 +119,17 @@ func faultRound(t *testing.T, tg *target, sup *stack.Supervisor, root, run strin
 				if i%4 == 0 {
 					req.PaymentMethod = "pm_card_declined"
 				}
-				if id, ok := tg.placeWithRetries(ctx, req, fmt.Sprintf("fault-%s-%d-%d", run, w, i)); ok {
-					mu.Lock()
-					accepted = append(accepted, placed{id, req.PaymentMethod == "pm_card_declined", req.Items})
-					mu.Unlock()
-					count.Add(1)
+				id, ok := tg.placeWithRetries(ctx, req, fmt.Sprintf("fault-%s-%d-%d", run, w, i))
+				if !ok {
+					return
 				}
+				mu.Lock()
+				accepted = append(accepted, placed{id, req.PaymentMethod == "pm_card_declined", req.Items})
+				mu.Unlock()
+				count.Add(1)
+				// Each worker is a shopper who waits for the outcome before ordering again, so
+				// the load follows what the platform can take instead of piling up a backlog.
+				tg.waitSettled(ctx, id)
 			}
 		})
 	}
@@ -191,6 +196,17 @@ func (tg *target) placeWithRetries(ctx context.Context, req orderRequest, key st
 		time.Sleep(100 * time.Millisecond)
 	}
 	return "", false
+}
+
+// waitSettled polls the order until it settles or ctx ends; it tolerates a service being down.
+func (tg *target) waitSettled(ctx context.Context, id string) {
+	for ctx.Err() == nil {
+		var o order
+		if status, err := tryCall(ctx, tg.orderURL+"/orders/"+id, nil, "", &o); err == nil && status == 200 && terminal(o.Status) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (tg *target) waitReady(t *testing.T, timeout time.Duration) {
