@@ -186,7 +186,7 @@ func TestComposeEnvironment(t *testing.T) {
 			"ORDERS_TABLE": "orders", "IDEMPOTENCY_TABLE": "order-idempotency", "OUTBOX_TABLE": "order-outbox",
 		}),
 		"inventory-service": kafkaApp(":8082", map[string]string{
-			"MYSQL_DSN": "inventory:inventory@tcp(mysql:3306)/inventory?parseTime=true&multiStatements=true",
+			"MYSQL_DSN": "inventory:inventory@tcp(mysql:3306)/inventory?parseTime=true",
 		}),
 		"payment-service": kafkaApp(":8083", map[string]string{"PAYMENT_GATEWAY_URL": "http://payment-gateway:8084"}),
 		"payment-gateway": {"HTTP_ADDR": ":8084"},

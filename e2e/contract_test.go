@@ -256,6 +256,8 @@ func runContract(t *testing.T, tg *target) {
 			{"quantity as a string", `{` + valid + `,"items":[{"sku":"SKU-1001","quantity":"2"}]}`, 400},
 			{"absurd quantity", `{` + valid + `,"items":[{"sku":"SKU-1001","quantity":1000000000}]}`, 400},
 			{"missing sku", `{` + valid + `,"items":[{"quantity":1}]}`, 400},
+			{"card number instead of a token", `{"customerId":"alice","paymentMethod":"4242424242424242","items":[{"sku":"SKU-1001","quantity":1}]}`, 400},
+			{"trailing garbage", `{` + valid + `,"items":[{"sku":"SKU-1001","quantity":1}]}]`, 400},
 			{"body over 1 MiB", `{"customerId":"` + strings.Repeat("a", 1<<20) + `"}`, 413},
 		}
 		for _, c := range cases {

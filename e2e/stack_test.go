@@ -50,7 +50,12 @@ func TestStack(t *testing.T) {
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
 	dsn := freshDatabase(t, "inventory_e2e_"+run)
 	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
-	logs, err := os.Create(filepath.Join(t.TempDir(), "stack.log"))
+	// The services' output is kept under .data/e2e (gitignored) for a post-mortem.
+	logDir := filepath.Join(root, ".data", "e2e")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logs, err := os.Create(filepath.Join(logDir, "stack-"+run+".log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +68,7 @@ func TestStack(t *testing.T) {
 		sup.Stop()
 		if t.Failed() {
 			out, _ := os.ReadFile(logs.Name())
-			t.Logf("last service output:\n%s", tail(string(out), 80))
+			t.Logf("last service output (all of it in %s):\n%s", logs.Name(), tail(string(out), 80))
 		}
 	})
 

@@ -77,7 +77,9 @@ wait_until() {
   shift 2
   local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
-    if ! alive "$name"; then
+    # kill -0, not alive(): right after start_bg the child may not have exec'd java yet, so its
+    # command line does not name .data and alive() would call a healthy start dead.
+    if ! kill -0 "$(cat "$DATA/$name.pid" 2>/dev/null)" 2>/dev/null; then
       logfile=$(logfile_of "$name")
       tail -n 30 "$logfile" >&2 || true
       die "$name exited during start-up (log: $logfile)"
@@ -301,7 +303,7 @@ cmd_status() {
 cmd_env() {
   cat <<EOF
 export KAFKA_BROKERS='127.0.0.1:$KAFKA_PORT'
-export MYSQL_DSN='inventory:inventory@tcp(127.0.0.1:$MYSQL_PORT)/inventory?parseTime=true&multiStatements=true'
+export MYSQL_DSN='inventory:inventory@tcp(127.0.0.1:$MYSQL_PORT)/inventory?parseTime=true'
 export MYSQL_ADMIN_DSN='root@tcp(127.0.0.1:$MYSQL_PORT)/'
 export DYNAMODB_ENDPOINT='http://127.0.0.1:$DYNAMO_PORT'
 export AWS_REGION='us-east-1'

@@ -139,6 +139,8 @@ func prefixWriter(out io.Writer, name string) io.WriteCloser {
 		for sc.Scan() {
 			fmt.Fprintf(out, "[%s] %s\n", name, sc.Text())
 		}
+		// A line too long to scan must not stall the process on a full pipe: keep draining.
+		_, _ = io.Copy(io.Discard, r)
 	}()
 	return w
 }

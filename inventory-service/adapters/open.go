@@ -6,7 +6,8 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // driver "mysql"
-	_ "modernc.org/sqlite"             // driver "sqlite"
+
+	"github.com/edmshop/edm-shop/platform/sqlite"
 )
 
 // NewMySQLRepository connects to MySQL 8.4 or MariaDB 10.11 with dsn (go-sql-driver format, e.g.
@@ -32,19 +33,13 @@ func NewMySQLRepository(ctx context.Context, dsn string) (*SQLRepository, error)
 	return repo, nil
 }
 
-// NewSQLiteRepository opens (creating it if needed) the SQLite database file at path in WAL
-// mode, creates the tables if they are missing and seeds the catalogue where products are
-// missing. Write transactions begin IMMEDIATE, so they take the write lock up front and wait
-// up to 5 s for one another instead of failing on a lock upgrade. ":memory:" gives a private
-// in-memory database on a single connection.
+// NewSQLiteRepository opens (creating it if needed) the SQLite database file at path (or
+// ":memory:"), creates the tables if they are missing and seeds the catalogue where products
+// are missing.
 func NewSQLiteRepository(ctx context.Context, path string) (*SQLRepository, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlite.Open(path)
 	if err != nil {
 		return nil, err
-	}
-	if path == ":memory:" {
-		db.SetMaxOpenConns(1) // each connection would get its own empty database
 	}
 	repo, err := open(ctx, db, dialect{schema: "sqlite", insertIgnore: "INSERT OR IGNORE"})
 	if err != nil {

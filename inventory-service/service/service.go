@@ -5,7 +5,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/edmshop/edm-shop/inventory-service/app"
@@ -13,6 +12,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/lifecycle"
 	"github.com/edmshop/edm-shop/platform/outbox"
 )
 
@@ -55,30 +55,10 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger)
 	engine := httpx.NewEngine(map[string]httpx.Check{"kafka": producer.Ping, "store": repo.Ping})
 	ports.RegisterHTTP(engine, application)
 
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	parts := map[string]func(context.Context) error{
-		"outbox relay": relay.Run,
-		"consumer":     consumer.Run,
-		"http server":  func(ctx context.Context) error { return httpx.Serve(ctx, cfg.HTTPAddr, engine) },
-	}
-	errs := make(chan error, len(parts))
-	for name, run := range parts {
-		go func() {
-			err := run(ctx)
-			if err != nil {
-				err = fmt.Errorf("%s: %w", name, err)
-			}
-			errs <- err
-		}()
-	}
 	log.Info("inventory-service running", "http", cfg.HTTPAddr, "topic", cfg.Topics.Inventory, "group", cfg.GroupID)
-	var first error
-	for range parts {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-		stop() // one part ending ends them all
-	}
-	return first
+	return lifecycle.Run(ctx, map[string]lifecycle.Part{
+		"outbox relay":   relay.Run,
+		"kafka consumer": consumer.Run,
+		"http server":    func(ctx context.Context) error { return httpx.Serve(ctx, cfg.HTTPAddr, engine) },
+	})
 }

@@ -209,7 +209,9 @@ func (r *DynamoDBRepository) CreateOrder(ctx context.Context, o domain.Order, ms
 	// A concurrent request with the same key makes the transaction fail with
 	// TransactionConflict; the retry then sees the key it wrote.
 	for attempt := 0; ; attempt++ {
-		_, err = r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		// The token makes an SDK retry of a transaction that did commit succeed instead of
+		// failing on its own conditions.
+		_, err = r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes, ClientRequestToken: aws.String(o.TransactionID)})
 		var cancelled *types.TransactionCanceledException
 		if err == nil || !errors.As(err, &cancelled) {
 			return app.IdempotencyKey{}, err

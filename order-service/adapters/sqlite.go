@@ -7,17 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
-
-	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
+	"github.com/edmshop/edm-shop/platform/sqlite"
 )
 
 //go:embed schema/sqlite.sql
@@ -31,21 +29,10 @@ type SQLiteRepository struct {
 var _ app.Repository = (*SQLiteRepository)(nil)
 
 // NewSQLiteRepository opens (creating if needed) the database file at path and its schema.
-// Transactions take the write lock at BEGIN (_txlock=immediate) so concurrent writers queue on
-// busy_timeout instead of failing halfway. WAL is switched on once, here: as a per-connection
-// pragma it needs a lock of its own, and new connections opened under load failed with SQLITE_BUSY.
 func NewSQLiteRepository(path string) (*SQLiteRepository, error) {
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(5000)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlite.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	// One connection: the sandbox is one process, and SQLite allows one writer anyway. With a
-	// pool, bursts of concurrent orders still failed with SQLITE_BUSY despite busy_timeout.
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec("PRAGMA journal_mode=WAL"); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("switch %s to WAL: %w", path, err)
+		return nil, err
 	}
 	if _, err := db.Exec(sqliteSchema); err != nil {
 		db.Close()

@@ -4,6 +4,7 @@ package domain
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -102,6 +103,9 @@ func invalid(code, format string, args ...any) error {
 	return &ValidationError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// paymentToken is the shape of a payment-method token (pm_card_visa, pm_1Nx...).
+var paymentToken = regexp.MustCompile(`^pm_[A-Za-z0-9_]{1,64}$`)
+
 // checkText reports what is wrong with a required free-text field, or "".
 func checkText(name, v string) string {
 	switch {
@@ -121,6 +125,10 @@ func NewOrder(transactionID, customerID string, items []Item, paymentMethod stri
 	}
 	if msg := checkText("paymentMethod", paymentMethod); msg != "" {
 		return Order{}, invalid(CodeInvalidPaymentMethod, "%s", msg)
+	}
+	if !paymentToken.MatchString(paymentMethod) {
+		// Only tokens travel in events; a card number must never reach the order topic.
+		return Order{}, invalid(CodeInvalidPaymentMethod, "paymentMethod must be a payment-method token such as pm_card_visa, never card data")
 	}
 	if len(items) == 0 {
 		return Order{}, invalid(CodeInvalidItems, "items must not be empty")

@@ -48,21 +48,23 @@ func TestNewOrderValidation(t *testing.T) {
 		items        []domain.Item
 		wantCode     string
 	}{
-		{"missing customer", "", "pm", ok, domain.CodeInvalidCustomerID},
-		{"blank customer", "  \t", "pm", ok, domain.CodeInvalidCustomerID},
-		{"long customer", long, "pm", ok, domain.CodeInvalidCustomerID},
+		{"missing customer", "", "pm_card_visa", ok, domain.CodeInvalidCustomerID},
+		{"blank customer", "  \t", "pm_card_visa", ok, domain.CodeInvalidCustomerID},
+		{"long customer", long, "pm_card_visa", ok, domain.CodeInvalidCustomerID},
 		{"missing payment method", "alice", "", ok, domain.CodeInvalidPaymentMethod},
 		{"long payment method", "alice", long, ok, domain.CodeInvalidPaymentMethod},
-		{"no items", "alice", "pm", nil, domain.CodeInvalidItems},
-		{"too many items", "alice", "pm", many, domain.CodeInvalidItems},
-		{"missing sku", "alice", "pm", []domain.Item{{Quantity: 1}}, domain.CodeInvalidSKU},
-		{"long sku", "alice", "pm", []domain.Item{{SKU: long, Quantity: 1}}, domain.CodeInvalidSKU},
-		{"zero quantity", "alice", "pm", []domain.Item{{SKU: "A", Quantity: 0}}, domain.CodeInvalidQuantity},
-		{"negative quantity", "alice", "pm", []domain.Item{{SKU: "A", Quantity: -1}}, domain.CodeInvalidQuantity},
-		{"huge quantity", "alice", "pm", []domain.Item{{SKU: "A", Quantity: domain.MaxQuantity + 1}}, domain.CodeInvalidQuantity},
-		{"duplicate sku", "alice", "pm", []domain.Item{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 2}}, domain.CodeDuplicateSKU},
-		{"valid at the limits", strings.Repeat("c", domain.MaxFieldLength), "pm", many[:domain.MaxItems], ""},
-		{"max quantity", "alice", "pm", []domain.Item{{SKU: "A", Quantity: domain.MaxQuantity}}, ""},
+		{"card number as payment method", "alice", "4242424242424242", ok, domain.CodeInvalidPaymentMethod},
+		{"payment method that is not a token", "alice", "visa", ok, domain.CodeInvalidPaymentMethod},
+		{"no items", "alice", "pm_card_visa", nil, domain.CodeInvalidItems},
+		{"too many items", "alice", "pm_card_visa", many, domain.CodeInvalidItems},
+		{"missing sku", "alice", "pm_card_visa", []domain.Item{{Quantity: 1}}, domain.CodeInvalidSKU},
+		{"long sku", "alice", "pm_card_visa", []domain.Item{{SKU: long, Quantity: 1}}, domain.CodeInvalidSKU},
+		{"zero quantity", "alice", "pm_card_visa", []domain.Item{{SKU: "A", Quantity: 0}}, domain.CodeInvalidQuantity},
+		{"negative quantity", "alice", "pm_card_visa", []domain.Item{{SKU: "A", Quantity: -1}}, domain.CodeInvalidQuantity},
+		{"huge quantity", "alice", "pm_card_visa", []domain.Item{{SKU: "A", Quantity: domain.MaxQuantity + 1}}, domain.CodeInvalidQuantity},
+		{"duplicate sku", "alice", "pm_card_visa", []domain.Item{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 2}}, domain.CodeDuplicateSKU},
+		{"valid at the limits", strings.Repeat("c", domain.MaxFieldLength), "pm_card_visa", many[:domain.MaxItems], ""},
+		{"max quantity", "alice", "pm_card_visa", []domain.Item{{SKU: "A", Quantity: domain.MaxQuantity}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,10 +5,8 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/edmshop/edm-shop/order-service/app"
@@ -16,6 +14,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/lifecycle"
 	"github.com/edmshop/edm-shop/platform/outbox"
 )
 
@@ -60,29 +59,10 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger)
 	engine := httpx.NewEngine(map[string]httpx.Check{"kafka": producer.Ping, "store": repo.Ping})
 	ports.RegisterHTTP(engine, orders, log)
 
-	parts := map[string]func(context.Context) error{
+	log.Info("order-service running", "http", cfg.HTTPAddr, "consumes", cfg.Topics.Order, "publishes", cfg.Topics.Inventory)
+	return lifecycle.Run(ctx, map[string]lifecycle.Part{
 		"outbox relay":   relay.Run,
 		"kafka consumer": consumer.Run,
 		"http server":    func(ctx context.Context) error { return httpx.Serve(ctx, cfg.HTTPAddr, engine) },
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(parts))
-	for name, run := range parts {
-		wg.Go(func() {
-			if err := run(ctx); err != nil {
-				errs <- fmt.Errorf("%s: %w", name, err)
-			}
-			cancel() // one part stopping stops them all
-		})
-	}
-	log.Info("order-service running", "http", cfg.HTTPAddr, "consumes", cfg.Topics.Order, "publishes", cfg.Topics.Inventory)
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	return errors.Join(all...)
+	})
 }

@@ -3,8 +3,6 @@ package service
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/lifecycle"
 )
 
 // Defaults of the settings.
@@ -71,25 +70,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		ports.EventHandlers(a), producer, log)
 	handler := ports.NewHTTPHandler(map[string]httpx.Check{"kafka": producer.Ping, "gateway": gateway.Ping})
 
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	errc := make(chan error, 2)
-	go func() {
-		if err := consumer.Run(ctx); err != nil {
-			errc <- fmt.Errorf("consume %s: %w", cfg.Topics.Payment, err)
-			return
-		}
-		errc <- nil
-	}()
-	go func() {
-		if err := httpx.Serve(ctx, cfg.HTTPAddr, handler); err != nil {
-			errc <- fmt.Errorf("serve HTTP on %s: %w", cfg.HTTPAddr, err)
-			return
-		}
-		errc <- nil
-	}()
 	log.Info("payment-service running", "http", cfg.HTTPAddr, "topic", cfg.Topics.Payment, "gateway", cfg.GatewayURL)
-	first := <-errc
-	stop() // the first to return stops the other
-	return errors.Join(first, <-errc)
+	return lifecycle.Run(ctx, map[string]lifecycle.Part{
+		"kafka consumer": consumer.Run,
+		"http server":    func(ctx context.Context) error { return httpx.Serve(ctx, cfg.HTTPAddr, handler) },
+	})
 }

@@ -2,22 +2,11 @@
 // make the services work together on one machine.
 package config
 
-import (
-	"os"
-	"strconv"
-)
+import "os"
 
 // String returns the environment variable name, or def when it is unset or empty.
 func String(name, def string) string {
 	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-// Int returns the environment variable name as an int, or def when it is unset or not a number.
-func Int(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return v
 	}
 	return def

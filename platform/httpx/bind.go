@@ -10,13 +10,19 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// BindJSON decodes the request body into v. On failure it has already answered: 413 when the
+// BindJSON decodes the request body, one JSON value, into v; unknown fields are ignored. On failure it has already answered: 413 when the
 // body is over the limit set by NewEngine, 400 for malformed JSON or a field of the wrong type.
 func BindJSON(c *gin.Context, v any) bool {
 	dec := json.NewDecoder(c.Request.Body)
 	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("unexpected data after the JSON value")
+	if err == nil {
+		// One JSON value and nothing after it; reading to the end also enforces the size limit.
+		if _, tokErr := dec.Token(); !errors.Is(tokErr, io.EOF) {
+			err = tokErr
+			if err == nil {
+				err = errors.New("unexpected data after the JSON value")
+			}
+		}
 	}
 	if err == nil {
 		return true

@@ -50,6 +50,22 @@ func NewConsumer(cfg ConsumerConfig, handlers Handlers, dlt *Producer, log *slog
 
 // Run consumes until ctx is cancelled, then leaves the group.
 func (c *Consumer) Run(ctx context.Context) error {
+	for {
+		if err := c.consume(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second): // do not spin if joining keeps failing
+		}
+	}
+}
+
+// consume runs one consumer-group membership. It returns nil when ctx is cancelled, or early
+// when an unfinished event could not be rewound: Run then joins again and resumes from the
+// last committed offset, so nothing behind that event is committed past it.
+func (c *Consumer) consume(ctx context.Context) error {
 	kc, err := ckafka.NewConsumer(consumerConfig(c.cfg.Brokers, c.cfg.GroupID))
 	if err != nil {
 		return fmt.Errorf("create kafka consumer: %w", err)
@@ -68,7 +84,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if !c.process(ctx, ev) {
 				// Not done: rewind so the event is read again on the next poll.
 				if err := kc.Seek(ev.TopicPartition, 0); err != nil {
-					c.log.Warn("seek back", "error", err)
+					c.log.Warn("rewind failed; rejoining the group", "offset", ev.TopicPartition.Offset, "error", err)
+					return nil
 				}
 				continue
 			}
@@ -79,6 +96,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 		case ckafka.Error:
 			c.log.Warn("consumer", "error", ev)
+			if ev.IsFatal() {
+				return nil // a fresh consumer instance starts over from the committed offsets
+			}
 		}
 	}
 	return nil

@@ -1,8 +1,12 @@
 package kafka_test
 
 import (
+	"strings"
+
 	"context"
 	"errors"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"io"
 	"log/slog"
 	"sync"
@@ -198,4 +202,40 @@ func TestEnsureTopicsIsIdempotent(t *testing.T) {
 			t.Errorf("publish to %s: %v", topic, err)
 		}
 	}
+}
+
+func TestProducerRecoversFromAFatalError(t *testing.T) {
+	cluster := kafkatest.StartCluster(t, "orders")
+	brokers := strings.Join(cluster.ListenAddrs(), ",")
+	producer, err := kafka.NewProducer(brokers, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	// The broker answers the next produce with OUT_OF_ORDER_SEQUENCE_NUMBER, which an
+	// idempotent librdkafka producer cannot recover from.
+	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		produce := req.(*kmsg.ProduceRequest)
+		resp := produce.ResponseKind().(*kmsg.ProduceResponse)
+		for _, topic := range produce.Topics {
+			rt := kmsg.NewProduceResponseTopic()
+			rt.Topic = topic.Topic
+			for _, part := range topic.Partitions {
+				rp := kmsg.NewProduceResponseTopicPartition()
+				rp.Partition = part.Partition
+				rp.ErrorCode = kerr.OutOfOrderSequenceNumber.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	msg := kafka.Message{Topic: "orders", Event: newEvent(t, event.OrderCreate, "tx-1")}
+	if err := producer.Publish(ctx, msg); err == nil {
+		t.Fatal("publish succeeded although the broker rejected it")
+	}
+	// The control hook answered once; the next publish must go through a fresh producer.
+	eventually(t, "a publish after the fatal error", func() bool { return producer.Publish(ctx, msg) == nil })
 }

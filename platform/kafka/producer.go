@@ -18,55 +18,88 @@ type Producer struct {
 	brokers string
 	log     *slog.Logger
 
-	mu    sync.Mutex
+	mu     sync.Mutex
+	live   *generation
+	closed bool
+}
+
+// generation is one librdkafka producer. It is closed only once every Publish using it has
+// returned, so no caller ever waits for reports from a destroyed handle.
+type generation struct {
 	inner *ckafka.Producer
-	fatal error
+	users sync.WaitGroup
+	// failed is closed on a fatal error; callers waiting for reports give up at once.
+	failed   chan struct{}
+	fatalErr error
+	once     sync.Once
+}
+
+func (g *generation) fail(err error) {
+	g.once.Do(func() {
+		g.fatalErr = err
+		close(g.failed)
+	})
+}
+
+func (g *generation) hasFailed() bool {
+	select {
+	case <-g.failed:
+		return true
+	default:
+		return false
+	}
 }
 
 // NewProducer connects an idempotent producer to brokers (a comma-separated host:port list).
 func NewProducer(brokers string, log *slog.Logger) (*Producer, error) {
 	p := &Producer{brokers: brokers, log: log}
-	if _, err := p.current(); err != nil {
+	g, err := p.acquire()
+	if err != nil {
 		return nil, err
 	}
+	g.users.Done()
 	return p, nil
 }
 
-// current returns the live librdkafka producer, creating a new one if the last one failed fatally.
-func (p *Producer) current() (*ckafka.Producer, error) {
+// acquire returns the live generation, registered as in use (call users.Done when finished),
+// replacing it first if it failed fatally.
+func (p *Producer) acquire() (*generation, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.inner != nil && p.fatal == nil {
-		return p.inner, nil
+	if p.closed {
+		return nil, errors.New("kafka producer is closed")
 	}
-	if p.inner != nil {
-		p.log.Warn("replacing kafka producer after fatal error", "error", p.fatal)
-		p.inner.Close()
-		p.inner, p.fatal = nil, nil
+	if p.live != nil && p.live.hasFailed() {
+		old := p.live
+		p.log.Warn("replacing kafka producer after fatal error", "error", old.fatalErr)
+		p.live = nil
+		go func() {
+			old.users.Wait()
+			old.inner.Close()
+		}()
 	}
-	inner, err := ckafka.NewProducer(producerConfig(p.brokers))
-	if err != nil {
-		return nil, fmt.Errorf("create kafka producer: %w", err)
+	if p.live == nil {
+		inner, err := ckafka.NewProducer(producerConfig(p.brokers))
+		if err != nil {
+			return nil, fmt.Errorf("create kafka producer: %w", err)
+		}
+		p.live = &generation{inner: inner, failed: make(chan struct{})}
+		go p.watch(p.live)
 	}
-	p.inner = inner
-	go p.watch(inner)
-	return inner, nil
+	p.live.users.Add(1)
+	return p.live, nil
 }
 
 // watch drains the producer's event channel: delivery reports go to per-call channels, so only
-// errors arrive here, and a fatal one retires the producer.
-func (p *Producer) watch(inner *ckafka.Producer) {
-	for ev := range inner.Events() {
+// errors arrive here, and a fatal one retires the generation.
+func (p *Producer) watch(g *generation) {
+	for ev := range g.inner.Events() {
 		kerr, ok := ev.(ckafka.Error)
 		if !ok {
 			continue
 		}
 		if kerr.IsFatal() {
-			p.mu.Lock()
-			if p.inner == inner {
-				p.fatal = kerr
-			}
-			p.mu.Unlock()
+			g.fail(kerr)
 		}
 		p.log.Debug("kafka producer", "error", kerr)
 	}
@@ -86,14 +119,15 @@ func (p *Producer) publishRaw(ctx context.Context, msgs ...*ckafka.Message) erro
 	if len(msgs) == 0 {
 		return nil
 	}
-	inner, err := p.current()
+	g, err := p.acquire()
 	if err != nil {
 		return err
 	}
+	defer g.users.Done()
 	reports := make(chan ckafka.Event, len(msgs))
 	for _, m := range msgs {
 		for {
-			err := inner.Produce(m, reports)
+			err := g.inner.Produce(m, reports)
 			if err == nil {
 				break
 			}
@@ -109,16 +143,20 @@ func (p *Producer) publishRaw(ctx context.Context, msgs ...*ckafka.Message) erro
 			return fmt.Errorf("produce to %s: %w", *m.TopicPartition.Topic, err)
 		}
 	}
+	// librdkafka reports every message within message.timeout.ms, delivered or not.
 	var firstErr error
-	for range msgs {
+	for acked := 0; acked < len(msgs); {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-g.failed:
+			return fmt.Errorf("kafka producer failed: %w", g.fatalErr)
 		case ev := <-reports:
 			m, ok := ev.(*ckafka.Message)
 			if !ok {
 				continue
 			}
+			acked++
 			if m.TopicPartition.Error != nil && firstErr == nil {
 				firstErr = fmt.Errorf("deliver to %s: %w", *m.TopicPartition.Topic, m.TopicPartition.Error)
 			}
@@ -129,25 +167,28 @@ func (p *Producer) publishRaw(ctx context.Context, msgs ...*ckafka.Message) erro
 
 // Ping asks the cluster for its metadata: it fails while no broker can be reached.
 func (p *Producer) Ping(ctx context.Context) error {
-	inner, err := p.current()
+	g, err := p.acquire()
 	if err != nil {
 		return err
 	}
+	defer g.users.Done()
 	timeout := 2 * time.Second
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 	}
-	_, err = inner.GetMetadata(nil, false, int(timeout.Milliseconds()))
+	_, err = g.inner.GetMetadata(nil, false, int(timeout.Milliseconds()))
 	return err
 }
 
-// Close flushes what is still queued and releases the producer.
+// Close flushes what is still queued and releases the producer, once no Publish is using it.
 func (p *Producer) Close() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.inner != nil {
-		p.inner.Flush(5000)
-		p.inner.Close()
-		p.inner = nil
+	g := p.live
+	p.live, p.closed = nil, true
+	p.mu.Unlock()
+	if g != nil {
+		g.users.Wait()
+		g.inner.Flush(5000)
+		g.inner.Close()
 	}
 }

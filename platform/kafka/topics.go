@@ -19,7 +19,8 @@ func EnsureTopics(ctx context.Context, brokers string, partitions int, topics ..
 	var specs []ckafka.TopicSpecification
 	for _, t := range topics {
 		for _, name := range []string{t, DeadLetterTopic(t)} {
-			specs = append(specs, ckafka.TopicSpecification{Topic: name, NumPartitions: partitions, ReplicationFactor: 1})
+			// -1: the broker's default.replication.factor, so a real cluster replicates.
+			specs = append(specs, ckafka.TopicSpecification{Topic: name, NumPartitions: partitions, ReplicationFactor: -1})
 		}
 	}
 	results, err := admin.CreateTopics(ctx, specs)

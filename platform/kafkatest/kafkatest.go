@@ -19,6 +19,12 @@ import (
 // bootstrap address.
 func Start(t testing.TB, topics ...string) string {
 	t.Helper()
+	return strings.Join(StartCluster(t, topics...).ListenAddrs(), ",")
+}
+
+// StartCluster is Start for tests that also steer the broker (kfake's Control hooks).
+func StartCluster(t testing.TB, topics ...string) *kfake.Cluster {
+	t.Helper()
 	var all []string
 	for _, topic := range topics {
 		all = append(all, topic, kafka.DeadLetterTopic(topic))
@@ -33,7 +39,7 @@ func Start(t testing.TB, topics ...string) string {
 		t.Fatalf("start kfake: %v", err)
 	}
 	t.Cleanup(c.Close)
-	return strings.Join(c.ListenAddrs(), ",")
+	return c
 }
 
 // Record is a message read back from a topic.

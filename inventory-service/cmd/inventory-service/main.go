@@ -14,7 +14,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/config"
 )
 
-const defaultDSN = "inventory:inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true&multiStatements=true"
+const defaultDSN = "inventory:inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true"
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("service", "inventory-service")
