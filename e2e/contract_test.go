@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,8 +34,12 @@ func runContract(t *testing.T, tg *target) {
 
 	t.Run("catalog is seeded", func(t *testing.T) {
 		var products []product
-		if status, _ := call(t, http.MethodGet, tg.inventoryURL+"/products", nil, nil, &products); status != http.StatusOK {
+		status, hdr := call(t, http.MethodGet, tg.inventoryURL+"/products", nil, nil, &products)
+		if status != http.StatusOK {
 			t.Fatalf("GET /products = %d", status)
+		}
+		if got := hdr.Get("Access-Control-Allow-Origin"); got != "*" {
+			t.Errorf("Access-Control-Allow-Origin = %q; the storefront page cannot list the catalogue", got)
 		}
 		seeded := 0
 		for _, p := range products {
@@ -51,6 +56,23 @@ func runContract(t *testing.T, tg *target) {
 		var e errorBody
 		if status, _ := call(t, http.MethodGet, tg.inventoryURL+"/products/NO-SUCH-SKU", nil, nil, &e); status != http.StatusNotFound || e.Error.Code == "" {
 			t.Errorf("GET /products/NO-SUCH-SKU = %d %+v, want 404 with an error body", status, e)
+		}
+	})
+
+	t.Run("storefront page", func(t *testing.T) {
+		resp, err := httpClient.Get(tg.orderURL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		page, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("GET / = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		for _, want := range []string{`"` + tg.inventoryURL + `"`, `fetch("/orders"`, "Idempotency-Key"} {
+			if !strings.Contains(string(page), want) {
+				t.Errorf("the storefront page lacks %s", want)
+			}
 		}
 	})
 

@@ -119,7 +119,7 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	}
 	sb.spawn("payment-gateway", func() error { return httpx.Serve(runCtx, addr(ports[4]), sb.Gateway.Handler()) })
 	sb.spawn("order-service", func() error {
-		return order.Run(runCtx, order.Config{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, orderRepo, log.With("service", "order-service"))
+		return order.Run(runCtx, order.Config{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service", InventoryURL: url(ports[2])}, orderRepo, log.With("service", "order-service"))
 	})
 	sb.spawn("inventory-service", func() error {
 		return inventory.Run(runCtx, inventory.Config{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, inventoryRepo, log.With("service", "inventory-service"))

@@ -25,7 +25,7 @@ func Services(binDir string, addrs Addrs, env ...string) []Process {
 	}
 	return []Process{
 		proc("payment-gateway", addrs.Gateway),
-		proc("order-service", addrs.Order),
+		proc("order-service", addrs.Order, "STOREFRONT_INVENTORY_URL=http://"+addrs.Inventory),
 		proc("inventory-service", addrs.Inventory),
 		proc("payment-service", addrs.Payment, "PAYMENT_GATEWAY_URL=http://"+addrs.Gateway),
 	}

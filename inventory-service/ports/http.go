@@ -27,8 +27,11 @@ func productJSON(p domain.Product) ProductJSON {
 	return ProductJSON{SKU: p.SKU, Name: p.Name, Price: p.Price, Currency: p.Currency, Available: p.Available, Reserved: p.Reserved}
 }
 
-// RegisterHTTP adds GET /products (sorted by SKU) and GET /products/{sku} to r.
+// RegisterHTTP adds GET /products (sorted by SKU) and GET /products/{sku} to r. The catalogue
+// is public and read-only, so any origin may read it: the storefront page order-service serves
+// lists it from the shopper's browser.
 func RegisterHTTP(r gin.IRoutes, a *app.App) {
+	r = r.Use(func(c *gin.Context) { c.Header("Access-Control-Allow-Origin", "*") })
 	r.GET("/products", func(c *gin.Context) {
 		products, err := a.Products(c.Request.Context())
 		if err != nil {

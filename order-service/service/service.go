@@ -24,16 +24,20 @@ type Config struct {
 	Brokers  string
 	Topics   config.Topics
 	GroupID  string
+	// InventoryURL is inventory-service as a shopper's browser reaches it, for the storefront.
+	InventoryURL string
 }
 
-// ConfigFromEnv reads HTTP_ADDR (default :8081), KAFKA_BROKERS and the KAFKA_TOPIC_* names;
+// ConfigFromEnv reads HTTP_ADDR (default :8081), KAFKA_BROKERS, the KAFKA_TOPIC_* names and
+// STOREFRONT_INVENTORY_URL (default http://localhost:8082);
 // the consumer group is "order-service".
 func ConfigFromEnv() Config {
 	return Config{
-		HTTPAddr: config.String("HTTP_ADDR", ":8081"),
-		Brokers:  config.Brokers(),
-		Topics:   config.TopicsFromEnv(),
-		GroupID:  "order-service",
+		HTTPAddr:     config.String("HTTP_ADDR", ":8081"),
+		Brokers:      config.Brokers(),
+		Topics:       config.TopicsFromEnv(),
+		GroupID:      "order-service",
+		InventoryURL: config.String("STOREFRONT_INVENTORY_URL", "http://localhost:8082"),
 	}
 }
 
@@ -58,6 +62,7 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger)
 		ports.EventHandlers(orders), producer, log)
 	engine := httpx.NewEngine(map[string]httpx.Check{"kafka": producer.Ping, "store": repo.Ping})
 	ports.RegisterHTTP(engine, orders, log)
+	ports.RegisterStorefront(engine, cfg.InventoryURL)
 
 	log.Info("order-service running", "http", cfg.HTTPAddr, "consumes", cfg.Topics.Order, "publishes", cfg.Topics.Inventory)
 	return lifecycle.Run(ctx, map[string]lifecycle.Part{
