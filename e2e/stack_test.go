@@ -16,6 +16,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/google/uuid"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	inventoryadapters "github.com/edmshop/edm-shop/inventory-service/adapters"
 	"github.com/edmshop/edm-shop/inventory-service/domain"
@@ -48,6 +50,7 @@ func TestStack(t *testing.T) {
 	// Everything this run touches is its own: topics, database and tables carry its id.
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
+	t.Cleanup(func() { deleteTopics(t, os.Getenv("KAFKA_BROKERS"), topics) })
 	dsn := freshDatabase(t, "inventory_e2e_"+run)
 	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
 	// The services' output is kept under .data/e2e (gitignored) for a post-mortem.
@@ -124,7 +127,7 @@ func faultRound(t *testing.T, tg *target, sup *stack.Supervisor, root, run strin
 				if i%4 == 0 {
 					req.PaymentMethod = "pm_card_declined"
 				}
-				id, ok := tg.placeWithRetries(ctx, req, fmt.Sprintf("fault-%s-%d-%d", run, w, i))
+				id, ok := tg.placeWithRetries(ctx, t, req, fmt.Sprintf("fault-%s-%d-%d", run, w, i))
 				if !ok {
 					return
 				}
@@ -139,8 +142,23 @@ func faultRound(t *testing.T, tg *target, sup *stack.Supervisor, root, run strin
 		})
 	}
 	flowing := func(what string) {
+		t.Helper()
 		from := count.Load()
-		eventually(t, 90*time.Second, "orders to flow "+what, func() bool { return count.Load() >= from+20 })
+		deadline := time.Now().Add(90 * time.Second)
+		for count.Load() < from+20 {
+			if time.Now().After(deadline) {
+				mu.Lock()
+				stuck := accepted[max(0, len(accepted)-8):]
+				mu.Unlock()
+				for _, p := range stuck {
+					o := tg.order(t, p.id)
+					t.Logf("order %s: %s %v", p.id, o.Status, o.historyTypes())
+				}
+				tg.logLag(t)
+				t.Fatalf("orders stopped flowing %s (the latest accepted ones are above)", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	flowing("before the faults")
 	for _, name := range []string{"order-service", "inventory-service", "payment-service"} {
@@ -190,16 +208,23 @@ func faultRound(t *testing.T, tg *target, sup *stack.Supervisor, root, run strin
 }
 
 // placeWithRetries posts an order as a careful client does: while order-service is down it
-// retries with the same Idempotency-Key, so a retry never creates a second order.
-func (tg *target) placeWithRetries(ctx context.Context, req orderRequest, key string) (string, bool) {
-	for ctx.Err() == nil {
+// retries with the same Idempotency-Key, so a retry never creates a second order. Once begun,
+// an order is seen through even if ctx ends meanwhile: a request abandoned in flight may have
+// been stored, and its order would then buy stock the test never counted.
+func (tg *target) placeWithRetries(ctx context.Context, t *testing.T, req orderRequest, key string) (string, bool) {
+	if ctx.Err() != nil {
+		return "", false
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
 		var a accepted
-		status, err := tryCall(ctx, tg.orderURL+"/orders", req, key, &a)
+		status, err := tryCall(context.Background(), tg.orderURL+"/orders", req, key, &a)
 		if err == nil && status == 202 {
 			return a.TransactionID, true
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	t.Errorf("order %s was not accepted within 2 minutes of retries", key)
 	return "", false
 }
 
@@ -248,6 +273,45 @@ func freshDatabase(t *testing.T, name string) string {
 	}
 	cfg.DBName = name
 	return cfg.FormatDSN()
+}
+
+// logLag logs, for each service's consumer group, how far it is behind on its topic.
+func (tg *target) logLag(t *testing.T) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(tg.brokers, ",")...))
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lags, err := kadm.NewClient(cl).Lag(ctx, "order-service", "inventory-service", "payment-service")
+	if err != nil {
+		t.Logf("lag: %v", err)
+		return
+	}
+	lags.Each(func(l kadm.DescribedGroupLag) {
+		t.Logf("group %s (%s, %d members): lag %d", l.Group, l.State, len(l.Members), l.Lag.Total())
+	})
+}
+
+// deleteTopics removes a run's topics, so repeated runs do not slow the broker's restarts.
+func deleteTopics(t *testing.T, brokers string, topics config.Topics) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var names []string
+	for _, topic := range topics.All() {
+		names = append(names, topic, topic+".dlt")
+	}
+	if _, err := kadm.NewClient(cl).DeleteTopics(ctx, names...); err != nil {
+		t.Logf("delete topics: %v", err)
+	}
 }
 
 func freeAddr(t *testing.T) string {

@@ -249,7 +249,7 @@ kafka_start() {
 kafka_ready() {
   # The port opens as soon as the socket server binds; create-topics.sh (admin client with
   # retries) then waits for the broker to be fully up before it answers.
-  wait_until kafka 90 port_open "$KAFKA_PORT"
+  wait_until kafka 180 port_open "$KAFKA_PORT"
   # -XX:TieredStopAtLevel=1: a short-lived admin JVM starts faster with only the C1 compiler.
   KAFKA_TOPICS_CMD="java -Xmx256m -XX:TieredStopAtLevel=1 -cp $KAFKA_LIBS/* org.apache.kafka.tools.TopicCommand" \
     KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT" \
