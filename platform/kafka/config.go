@@ -33,8 +33,13 @@ func consumerConfig(brokers, groupID string) *ckafka.ConfigMap {
 	return &ckafka.ConfigMap{
 		"bootstrap.servers": brokers,
 		"group.id":          groupID,
-		// Offsets are committed by hand, only after the event's effect is durable.
-		"enable.auto.commit":            false,
+		// An offset is stored only after the event's effect is durable (StoreMessage), and
+		// librdkafka commits stored offsets in the background: a commit never blocks the
+		// loop while the group coordinator is away, and a crash redelivers at most a second
+		// of events, which the idempotent handlers ignore.
+		"enable.auto.commit":            true,
+		"enable.auto.offset.store":      false,
+		"auto.commit.interval.ms":       1000,
 		"auto.offset.reset":             "earliest",
 		"partition.assignment.strategy": "cooperative-sticky",
 		// A killed instance's partitions move to the survivors within seconds, not the

@@ -31,8 +31,8 @@ type ConsumerConfig struct {
 }
 
 // Consumer reads one topic in a consumer group and hands each event to its handler, one at a
-// time. It commits an offset only after the handler succeeded or the event reached the
-// dead-letter topic, so an event is never lost and at worst delivered again.
+// time. It stores an offset for commit only after the handler succeeded or the event reached
+// the dead-letter topic, so an event is never lost and at worst delivered again.
 type Consumer struct {
 	cfg      ConsumerConfig
 	handlers Handlers
@@ -89,10 +89,10 @@ func (c *Consumer) consume(ctx context.Context) error {
 				}
 				continue
 			}
-			if _, err := kc.CommitMessage(ev); err != nil {
+			if _, err := kc.StoreMessage(ev); err != nil {
 				// The partition may have moved to another member, which will read the
 				// event again; handlers are idempotent, so that is only extra work.
-				c.log.Warn("commit offset", "offset", ev.TopicPartition.Offset, "error", err)
+				c.log.Warn("store offset", "offset", ev.TopicPartition.Offset, "error", err)
 			}
 		case ckafka.Error:
 			c.log.Warn("consumer", "error", ev)
