@@ -126,14 +126,7 @@ func (h *harness) product(sku string) domain.Product {
 // send produces e to the inventory topic as a CloudEvents binary-mode message.
 func (h *harness) send(e event.Event) {
 	h.t.Helper()
-	kafkatest.Produce(h.t, h.brokers, "inventory", e.Key, e.Data, map[string]string{
-		"ce_specversion": "1.0",
-		"ce_id":          e.ID,
-		"ce_type":        string(e.Type),
-		"ce_source":      e.Source,
-		"ce_time":        e.Time.Format(time.RFC3339Nano),
-		"content-type":   "application/json",
-	})
+	kafkatest.ProduceEvent(h.t, h.brokers, "inventory", e)
 }
 
 // records returns the messages on topic with key txID and ce_type typ.

@@ -214,20 +214,13 @@ func get(t *testing.T, url string, v any) {
 // produce writes an event the way the other services do: CloudEvents headers, key = transactionId.
 func produce(t *testing.T, brokers, topic string, typ event.Type, id string, payload any) {
 	t.Helper()
-	value, err := json.Marshal(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
 	source := "/inventory-service"
 	if typ == event.PaymentComplete {
 		source = "/payment-service"
 	}
-	kafkatest.Produce(t, brokers, topic, id, value, map[string]string{
-		"ce_specversion": "1.0",
-		"ce_id":          event.IDFor(id, typ),
-		"ce_type":        string(typ),
-		"ce_source":      source,
-		"ce_time":        time.Now().UTC().Format(time.RFC3339Nano),
-		"content-type":   "application/json",
-	})
+	e, err := event.New(typ, source, id, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kafkatest.ProduceEvent(t, brokers, topic, e)
 }

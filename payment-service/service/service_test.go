@@ -46,14 +46,7 @@ func produceReserved(t *testing.T, brokers, topic, txID, paymentMethod string) {
 }
 
 func headers(txID string, typ event.Type) map[string]string {
-	return map[string]string{
-		"ce_specversion": "1.0",
-		"ce_id":          event.IDFor(txID, typ),
-		"ce_type":        string(typ),
-		"ce_source":      "/inventory-service",
-		"ce_time":        time.Now().UTC().Format(time.RFC3339Nano),
-		"content-type":   "application/json",
-	}
+	return kafkatest.Headers(event.Event{ID: event.IDFor(txID, typ), Type: typ, Source: "/inventory-service", Time: time.Now()})
 }
 
 // waitFor reads topic until it holds want records with key, and returns them.
