@@ -239,6 +239,28 @@ func TestComposeKafkaListeners(t *testing.T) {
 			t.Errorf("%s=%q is not in KAFKA_ADVERTISED_LISTENERS %q", key, addr, advertised)
 		})
 	}
+	// The broker does not start unless its KRaft settings agree with one another.
+	protocols := env(kafka, "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP")
+	for _, l := range strings.Split(listeners, ",") {
+		name, hostPort, _ := strings.Cut(l, "://")
+		if !strings.Contains(","+protocols, ","+name+":") {
+			t.Errorf("listener %s has no entry in KAFKA_LISTENER_SECURITY_PROTOCOL_MAP %q", name, protocols)
+		}
+		if name == env(kafka, "KAFKA_CONTROLLER_LISTENER_NAMES") {
+			_, port, _ := strings.Cut(hostPort, ":")
+			if voters := env(kafka, "KAFKA_CONTROLLER_QUORUM_VOTERS"); !strings.HasSuffix(voters, ":"+port) {
+				t.Errorf("KAFKA_CONTROLLER_QUORUM_VOTERS %q does not point at the controller port %s", voters, port)
+			}
+		}
+	}
+	for _, key := range []string{"KAFKA_INTER_BROKER_LISTENER_NAME", "KAFKA_CONTROLLER_LISTENER_NAMES"} {
+		if name := env(kafka, key); name == "" || !strings.Contains(listeners, name+"://") {
+			t.Errorf("%s=%q is not a listener in KAFKA_LISTENERS %q", key, name, listeners)
+		}
+	}
+	if id := env(kafka, "CLUSTER_ID"); len(id) != 22 {
+		t.Errorf("CLUSTER_ID %q is not a 22-character KRaft cluster id", id)
+	}
 	if got := env(kafka, "KAFKA_AUTO_CREATE_TOPICS_ENABLE"); got != "false" {
 		t.Errorf("KAFKA_AUTO_CREATE_TOPICS_ENABLE=%q, want false (topics come from kafka-init)", got)
 	}
@@ -325,12 +347,17 @@ func TestComposeKafkaInit(t *testing.T) {
 	if run != "sh /opt/edm/create-topics.sh" {
 		t.Errorf("kafka-init runs %q, want the mounted create-topics.sh under sh", run)
 	}
+	// A CRLF would reach the container as part of every command (.gitattributes keeps LF).
+	if body, err := os.ReadFile(script); err != nil || strings.Contains(string(body), "\r") {
+		t.Errorf("%s is unreadable or has CRLF line endings (%v)", script, err)
+	}
 }
 
 func TestComposeDockerfiles(t *testing.T) {
 	p := loadCompose(t)
 	builder := regexp.MustCompile(`^golang:(\d+\.\d+)(\.\d+)?-bookworm$`)
-	runtime := regexp.MustCompile(`^(debian:bookworm(-slim)?|gcr\.io/distroless/[a-z-]+-debian12(:[a-z]+)?)$`)
+	// Debian 12 with a shell and curl: compose's healthcheck curls /readyz.
+	runtime := regexp.MustCompile(`^debian:bookworm(-slim)?$`)
 	goVersion := goWorkVersion(t)
 	wantBuild := map[string]string{
 		"order-service":     "./order-service/cmd/order-service",
@@ -373,8 +400,9 @@ func TestComposeDockerfiles(t *testing.T) {
 					t.Errorf("build arg BINARY=%v, want %s", bin, name)
 				}
 			}
-			// The compose healthcheck runs curl inside the runtime image.
-			if !regexp.MustCompile(`apt-get install[^\n]*curl`).Match(body) {
+			// The compose healthcheck runs curl inside the runtime image, the last stage.
+			runtimeStage := body[strings.LastIndex(string(body), "\nFROM "):]
+			if !regexp.MustCompile(`apt-get install[^\n]*curl`).Match(runtimeStage) {
 				t.Error("runtime stage does not install curl for the healthcheck")
 			}
 		})

@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"testing"
+
+	inventory "github.com/edmshop/edm-shop/inventory-service/service"
+	orderadapters "github.com/edmshop/edm-shop/order-service/adapters"
+	orderservice "github.com/edmshop/edm-shop/order-service/service"
+	payment "github.com/edmshop/edm-shop/payment-service/service"
+	"github.com/edmshop/edm-shop/platform/config"
+)
+
+// TestComposeEnvironmentIsWhatTheServicesRead sets every variable compose gives a service to a
+// marked value and checks that the service's own configuration reader picks each one up: a
+// variable renamed on one side only fails here instead of silently falling back to a default.
+func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
+	common := func(addr, brokers string, topics config.Topics) map[string]string {
+		return map[string]string{
+			"HTTP_ADDR": addr, "KAFKA_BROKERS": brokers,
+			"KAFKA_TOPIC_INVENTORY": topics.Inventory, "KAFKA_TOPIC_PAYMENT": topics.Payment, "KAFKA_TOPIC_ORDER": topics.Order,
+		}
+	}
+	readers := map[string]func() map[string]string{
+		"order-service": func() map[string]string {
+			c, d := orderservice.ConfigFromEnv(), orderadapters.DynamoDBConfigFromEnv()
+			m := common(c.HTTPAddr, c.Brokers, c.Topics)
+			m["DYNAMODB_ENDPOINT"], m["AWS_REGION"] = d.Endpoint, d.Region
+			m["ORDERS_TABLE"], m["IDEMPOTENCY_TABLE"], m["OUTBOX_TABLE"] = d.OrdersTable, d.IdempotencyTable, d.OutboxTable
+			return m
+		},
+		"inventory-service": func() map[string]string {
+			c := inventory.ConfigFromEnv()
+			return common(c.HTTPAddr, c.Brokers, c.Topics)
+		},
+		"payment-service": func() map[string]string {
+			c := payment.ConfigFromEnv()
+			m := common(c.HTTPAddr, c.Brokers, c.Topics)
+			m["PAYMENT_GATEWAY_URL"] = c.GatewayURL
+			return m
+		},
+	}
+	// Read elsewhere: the AWS SDK's default chain, and inventory-service's main.
+	readElsewhere := map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "MYSQL_DSN": true}
+
+	p := loadCompose(t)
+	for name, read := range readers {
+		t.Run(name, func(t *testing.T) {
+			const mark = "~probe"
+			set := map[string]string{}
+			for k, v := range service(t, p, name).Environment {
+				if v != nil {
+					t.Setenv(k, *v+mark)
+					set[k] = *v + mark
+				}
+			}
+			got := read()
+			for k, want := range set {
+				if readElsewhere[k] {
+					continue
+				}
+				v, reads := got[k]
+				switch {
+				case !reads:
+					t.Errorf("compose sets %s, which %s does not read", k, name)
+				case v != want:
+					t.Errorf("%s: compose sets %q but the service read %q", k, want, v)
+				}
+			}
+			for k := range got {
+				if _, ok := set[k]; !ok {
+					t.Errorf("%s reads %s, which compose does not set", name, k)
+				}
+			}
+		})
+	}
+}
