@@ -239,3 +239,54 @@ func TestProducerRecoversFromAFatalError(t *testing.T) {
 	// The control hook answered once; the next publish must go through a fresh producer.
 	eventually(t, "a publish after the fatal error", func() bool { return producer.Publish(ctx, msg) == nil })
 }
+
+func TestAnEventNotYetAppliedIsReadAgainByTheNextConsumer(t *testing.T) {
+	brokers := kafkatest.Start(t, "orders")
+	producer, err := kafka.NewProducer(brokers, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	run := func(h kafka.Handler) (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		cfg := kafka.ConsumerConfig{Brokers: brokers, GroupID: "restart", Topic: "orders", RetryFor: 100 * time.Millisecond}
+		go func() { done <- kafka.NewConsumer(cfg, kafka.Handlers{event.OrderCreate: h}, producer, quiet).Run(ctx) }()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+
+	// The first consumer applies the first event, then its store keeps failing on the second.
+	var attempts atomic.Int32
+	var first received
+	stop := run(func(ctx context.Context, e event.Event) error {
+		if e.Key == "tx-1" {
+			return first.handle(ctx, e)
+		}
+		attempts.Add(1)
+		return errors.New("store unavailable")
+	})
+	for _, tx := range []string{"tx-1", "tx-2"} {
+		if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: newEvent(t, event.OrderCreate, tx)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the second event to be tried a few times", func() bool { return attempts.Load() >= 3 })
+	stop()
+
+	// The next consumer of the group gets the unapplied event, and not the applied one.
+	var second received
+	stop = run(second.handle)
+	defer stop()
+	eventually(t, "the unapplied event", func() bool { return len(second.ids()) >= 1 })
+	if ids := second.ids(); ids[0] != event.IDFor("tx-2", event.OrderCreate) {
+		t.Errorf("the next consumer read %v first, want tx-2's event", ids)
+	}
+	if len(first.ids()) != 1 {
+		t.Errorf("the first consumer applied %d events, want 1", len(first.ids()))
+	}
+}
