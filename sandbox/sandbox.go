@@ -119,13 +119,13 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	}
 	sb.spawn("payment-gateway", func() error { return httpx.Serve(runCtx, addr(ports[4]), sb.Gateway.Handler()) })
 	sb.spawn("order-service", func() error {
-		return order.Run(runCtx, order.Config{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service", InventoryURL: url(ports[2])}, orderRepo, log.With("service", "order-service"))
+		return order.Run(runCtx, order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2])}, orderRepo, log.With("service", "order-service"))
 	})
 	sb.spawn("inventory-service", func() error {
 		return inventory.Run(runCtx, inventory.Config{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, inventoryRepo, log.With("service", "inventory-service"))
 	})
 	sb.spawn("payment-service", func() error {
-		return payment.Run(runCtx, payment.Config{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service", GatewayURL: url(ports[4])}, log.With("service", "payment-service"))
+		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(ports[4])}, log.With("service", "payment-service"))
 	})
 	go func() {
 		sb.wg.Wait()

@@ -17,23 +17,11 @@ import (
 )
 
 // Config is what Run needs besides the repository.
-type Config struct {
-	HTTPAddr string
-	Brokers  string
-	Topics   config.Topics
-	GroupID  string
-}
+type Config = config.Service
 
 // ConfigFromEnv reads HTTP_ADDR (default :8082), KAFKA_BROKERS and KAFKA_TOPIC_*; the consumer
 // group is "inventory-service".
-func ConfigFromEnv() Config {
-	return Config{
-		HTTPAddr: config.String("HTTP_ADDR", ":8082"),
-		Brokers:  config.Brokers(),
-		Topics:   config.TopicsFromEnv(),
-		GroupID:  "inventory-service",
-	}
-}
+func ConfigFromEnv() Config { return config.ServiceFromEnv("inventory-service", ":8082") }
 
 // Run ensures the topics, then runs the outbox relay, the inventory-topic consumer and the HTTP
 // server until ctx is cancelled (it returns nil) or one of them fails (it stops the others and

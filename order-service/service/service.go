@@ -20,23 +20,16 @@ import (
 
 // Config is what Run needs besides its store.
 type Config struct {
-	HTTPAddr string
-	Brokers  string
-	Topics   config.Topics
-	GroupID  string
+	config.Service
 	// InventoryURL is inventory-service as a shopper's browser reaches it, for the storefront.
 	InventoryURL string
 }
 
 // ConfigFromEnv reads HTTP_ADDR (default :8081), KAFKA_BROKERS, the KAFKA_TOPIC_* names and
-// STOREFRONT_INVENTORY_URL (default http://localhost:8082);
-// the consumer group is "order-service".
+// STOREFRONT_INVENTORY_URL (default http://localhost:8082); the consumer group is "order-service".
 func ConfigFromEnv() Config {
 	return Config{
-		HTTPAddr:     config.String("HTTP_ADDR", ":8081"),
-		Brokers:      config.Brokers(),
-		Topics:       config.TopicsFromEnv(),
-		GroupID:      "order-service",
+		Service:      config.ServiceFromEnv("order-service", ":8081"),
 		InventoryURL: config.String("STOREFRONT_INVENTORY_URL", "http://localhost:8082"),
 	}
 }

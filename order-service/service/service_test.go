@@ -38,7 +38,7 @@ func TestService(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- service.Run(ctx, service.Config{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}, repo, slog.New(slog.DiscardHandler))
+		done <- service.Run(ctx, service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}}, repo, slog.New(slog.DiscardHandler))
 	}()
 	eventually(t, 20*time.Second, "service ready", func() bool {
 		resp, err := http.Get(base + "/readyz")

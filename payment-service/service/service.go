@@ -24,10 +24,7 @@ const (
 
 // Config is what payment-service needs to run.
 type Config struct {
-	HTTPAddr, Brokers string
-	Topics            config.Topics
-	// GroupID is the Kafka consumer group; DefaultGroupID when empty.
-	GroupID string
+	config.Service
 	// GatewayURL is the payment gateway's base URL; DefaultGatewayURL when empty.
 	GatewayURL string
 }
@@ -35,10 +32,7 @@ type Config struct {
 // ConfigFromEnv reads HTTP_ADDR, KAFKA_BROKERS, KAFKA_TOPIC_* and PAYMENT_GATEWAY_URL.
 func ConfigFromEnv() Config {
 	return Config{
-		HTTPAddr:   config.String("HTTP_ADDR", DefaultHTTPAddr),
-		Brokers:    config.Brokers(),
-		Topics:     config.TopicsFromEnv(),
-		GroupID:    DefaultGroupID,
+		Service:    config.ServiceFromEnv(DefaultGroupID, DefaultHTTPAddr),
 		GatewayURL: config.String("PAYMENT_GATEWAY_URL", DefaultGatewayURL),
 	}
 }

@@ -81,7 +81,7 @@ func TestService(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- service.Run(ctx, service.Config{HTTPAddr: addr, Brokers: brokers, Topics: topics, GatewayURL: gw.URL},
+		done <- service.Run(ctx, service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics}, GatewayURL: gw.URL},
 			slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
 	stopped := false

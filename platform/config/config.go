@@ -36,3 +36,23 @@ func (t Topics) All() []string { return []string{t.Inventory, t.Payment, t.Order
 
 // Brokers reads KAFKA_BROKERS, a comma-separated host:port list.
 func Brokers() string { return String("KAFKA_BROKERS", "127.0.0.1:9092") }
+
+// Service is what every service needs to reach Kafka and serve HTTP.
+type Service struct {
+	HTTPAddr string
+	Brokers  string
+	Topics   Topics
+	// GroupID is the Kafka consumer group: the service's name.
+	GroupID string
+}
+
+// ServiceFromEnv reads HTTP_ADDR (defaultAddr when unset), KAFKA_BROKERS and the KAFKA_TOPIC_*
+// names; the consumer group is name.
+func ServiceFromEnv(name, defaultAddr string) Service {
+	return Service{
+		HTTPAddr: String("HTTP_ADDR", defaultAddr),
+		Brokers:  Brokers(),
+		Topics:   TopicsFromEnv(),
+		GroupID:  name,
+	}
+}
