@@ -39,8 +39,10 @@ func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
 			return m
 		},
 	}
-	// Read elsewhere: the AWS SDK's default chain, and inventory-service's main.
-	readElsewhere := map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "MYSQL_DSN": true}
+	// Read elsewhere: the AWS SDK's default chain, inventory-service's main, and the
+	// OpenTelemetry SDK (the standard OTEL_* variables).
+	readElsewhere := map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "MYSQL_DSN": true,
+		"OTEL_EXPORTER_OTLP_ENDPOINT": true, "OTEL_SERVICE_NAME": true}
 
 	p := loadCompose(t)
 	for name, read := range readers {

@@ -73,6 +73,10 @@ func TestComposeImagesPinned(t *testing.T) {
 		"kafka-init": regexp.MustCompile(`^apache/kafka:4\.\d+\.\d+$`),
 		"localstack": regexp.MustCompile(`^localstack/localstack:4\.14\.0$`), // later tags need a token
 		"mysql":      regexp.MustCompile(`^mysql:8\.\d+(\.\d+)?$`),
+		"prometheus": regexp.MustCompile(`^prom/prometheus:v3\.\d+\.\d+$`),
+		"grafana":    regexp.MustCompile(`^grafana/grafana:12\.\d+\.\d+$`),
+		// v2 is the all-in-one; the v1 jaegertracing/all-in-one image is end of life.
+		"jaeger": regexp.MustCompile(`^jaegertracing/jaeger:2\.\d+\.\d+$`),
 	}
 	for name, re := range want {
 		t.Run(name, func(t *testing.T) {
@@ -98,8 +102,20 @@ func TestComposeImagesPinned(t *testing.T) {
 	}
 }
 
+// observerProbes are the health probes of the observability images: the tool each image has
+// (prom/prometheus and jaegertracing/jaeger are busybox/Alpine with wget and no curl; the
+// grafana/grafana Dockerfile installs curl) and the URL it asks.
+var observerProbes = map[string]struct{ tool, url string }{
+	"prometheus": {"wget", "http://localhost:9090/-/ready"},
+	"grafana":    {"curl", "http://localhost:3000/api/health"},
+	"jaeger":     {"wget", "http://localhost:13133/status"},
+}
+
 func TestComposeHealthchecks(t *testing.T) {
 	p := loadCompose(t)
+	for name := range observerProbes {
+		service(t, p, name) // each probe above belongs to a service that exists
+	}
 	for name, s := range p.Services {
 		if name == "kafka-init" { // one-shot: its exit code is its health
 			continue
@@ -114,6 +130,12 @@ func TestComposeHealthchecks(t *testing.T) {
 					t.Errorf("healthcheck %q does not probe %s", s.HealthCheck.Test, url)
 				}
 			}
+			if probe, ok := observerProbes[name]; ok {
+				test := s.HealthCheck.Test
+				if len(test) < 3 || test[0] != "CMD" || test[1] != probe.tool || !slices.Contains(test, probe.url) {
+					t.Errorf("healthcheck %q, want CMD %s ... %s", test, probe.tool, probe.url)
+				}
+			}
 		})
 	}
 }
@@ -126,6 +148,11 @@ func TestComposeStartOrder(t *testing.T) {
 		"inventory-service": {"kafka": healthy, "kafka-init": completed, "mysql": healthy},
 		"payment-service":   {"kafka": healthy, "kafka-init": completed, "payment-gateway": healthy},
 		"payment-gateway":   {},
+		// Prometheus and Jaeger wait for nothing: a target or a span exporter that is not up
+		// yet is retried, and the shop never waits for them either.
+		"prometheus": {},
+		"grafana":    {"prometheus": healthy},
+		"jaeger":     {},
 	}
 	for name, want := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -150,7 +177,7 @@ func TestComposeStartOrder(t *testing.T) {
 
 func TestComposePorts(t *testing.T) {
 	p := loadCompose(t)
-	tests := map[string]int{"kafka": 9092, "localstack": 4566}
+	tests := map[string]int{"kafka": 9092, "localstack": 4566, "prometheus": 9090, "grafana": 3000}
 	for name, port := range appServices {
 		tests[name] = port
 	}
@@ -161,6 +188,14 @@ func TestComposePorts(t *testing.T) {
 				t.Errorf("ports %+v, want %d:%d only", ports, port, port)
 			}
 		})
+	}
+	// Jaeger: the UI, and OTLP gRPC and HTTP so that services run on the host can export too.
+	got := map[string]uint32{}
+	for _, port := range service(t, p, "jaeger").Ports {
+		got[port.Published] = port.Target
+	}
+	if want := map[string]uint32{"16686": 16686, "4317": 4317, "4318": 4318}; !maps.Equal(got, want) {
+		t.Errorf("jaeger ports %v, want %v", got, want)
 	}
 }
 
@@ -193,6 +228,11 @@ func TestComposeEnvironment(t *testing.T) {
 		"localstack": {"SERVICES": "dynamodb",
 			"ORDERS_TABLE": "orders", "IDEMPOTENCY_TABLE": "order-idempotency", "OUTBOX_TABLE": "order-outbox"},
 		"mysql": {"MYSQL_DATABASE": "inventory", "MYSQL_USER": "inventory", "MYSQL_PASSWORD": "inventory"},
+	}
+	// Every Go service exports its spans to Jaeger's OTLP/HTTP receiver under its own name.
+	for name := range appServices {
+		tests[name]["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://jaeger:4318"
+		tests[name]["OTEL_SERVICE_NAME"] = name
 	}
 	for name, want := range tests {
 		t.Run(name, func(t *testing.T) {
