@@ -39,3 +39,4 @@ vet:
 	@set -e; for m in $(MODULES); do (cd $$m && go vet ./...); done
 
 include mk/infra.mk
+include mk/observability.mk

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/url"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -551,4 +552,45 @@ func targetRefs(p panel) []*datasourceRef {
 		refs = append(refs, tg.Datasource)
 	}
 	return refs
+}
+
+// TestComposePrometheusConfigForStack: scripts/prometheus.sh (make stack-prometheus) gives
+// Debian's Prometheus the compose scrape config with every target on 127.0.0.1 at the same
+// port and in the same job, so the dashboard's queries work against either.
+func TestComposePrometheusConfigForStack(t *testing.T) {
+	out, err := exec.Command("../scripts/prometheus.sh", "config").Output()
+	if err != nil {
+		t.Fatalf("scripts/prometheus.sh config: %v", err)
+	}
+	var local prometheusConfig
+	if err := yaml.Unmarshal(out, &local); err != nil {
+		t.Fatalf("generated config: %v", err)
+	}
+	compose := loadPrometheusConfig(t)
+	if local.Global != compose.Global || len(local.ScrapeConfigs) != len(compose.ScrapeConfigs) {
+		t.Fatalf("generated config differs beyond the targets:\n%+v\nwant\n%+v", local, compose)
+	}
+	for i, sc := range local.ScrapeConfigs {
+		var got []string
+		for _, st := range sc.StaticConfigs {
+			got = append(got, st.Targets...)
+		}
+		port, ok := appServices[sc.JobName]
+		if want := []string{"127.0.0.1:" + strconv.Itoa(port)}; !ok || !slices.Equal(got, want) ||
+			sc.JobName != compose.ScrapeConfigs[i].JobName {
+			t.Errorf("job %s scrapes %v, want %v", sc.JobName, got, want)
+		}
+	}
+	// Prometheus's own check, where it is installed (Debian: apt-get install prometheus).
+	if _, err := exec.LookPath("promtool"); err == nil {
+		file := filepath.Join(t.TempDir(), "prometheus.yml")
+		if err := os.WriteFile(file, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{file, "../observability/prometheus/prometheus.yml"} {
+			if msg, err := exec.Command("promtool", "check", "config", f).CombinedOutput(); err != nil {
+				t.Errorf("promtool check config %s: %v\n%s", f, err, msg)
+			}
+		}
+	}
 }
