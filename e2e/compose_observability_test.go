@@ -594,3 +594,39 @@ func TestComposePrometheusConfigForStack(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeReadmePromQL: the example queries in observability/README.md parse and select
+// only exported metrics. An indented line continues the query above it.
+func TestComposeReadmePromQL(t *testing.T) {
+	body, err := os.ReadFile("../observability/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(body), -1)
+	var queries []string
+	for _, b := range blocks {
+		for _, line := range strings.Split(b[1], "\n") {
+			switch {
+			case strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#"):
+			case strings.HasPrefix(line, " ") && len(queries) > 0:
+				queries[len(queries)-1] += line
+			default:
+				queries = append(queries, line)
+			}
+		}
+	}
+	if len(queries) == 0 {
+		t.Fatal("no ```promql examples")
+	}
+	for _, q := range queries {
+		names, err := promqlMetricNames(q)
+		if err != nil || len(names) == 0 {
+			t.Errorf("%q: %d metrics, %v", q, len(names), err)
+		}
+		for _, n := range names {
+			if !contractMetric(n) {
+				t.Errorf("%q selects %s, which no service exports", q, n)
+			}
+		}
+	}
+}
