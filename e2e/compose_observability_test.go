@@ -354,7 +354,7 @@ func TestComposeGrafanaProvisioning(t *testing.T) {
 	p := loadCompose(t)
 	grafana := service(t, p, "grafana")
 	for _, v := range grafana.Volumes {
-		if v.Type == "bind" && !v.ReadOnly {
+		if v.Type == types.VolumeTypeBind && !v.ReadOnly {
 			t.Errorf("bind mount %s is writable; provisioning files are read-only", v.Target)
 		}
 	}
