@@ -24,9 +24,11 @@ import (
 	order "github.com/edmshop/edm-shop/order-service/service"
 	"github.com/edmshop/edm-shop/payment-service/gateway"
 	payment "github.com/edmshop/edm-shop/payment-service/service"
+	"github.com/edmshop/edm-shop/platform/bootstrap"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/telemetry"
 )
 
 // Config says where the sandbox listens. Zero ports pick free ones (tests); cmd/sandbox uses
@@ -38,6 +40,9 @@ type Config struct {
 	// removed when the sandbox stops.
 	DataDir string
 	Log     *slog.Logger
+	// Telemetry is passed to each service's telemetry.New (tests add span recorders). The
+	// services keep their own names whatever OTEL_SERVICE_NAME says: they share one process.
+	Telemetry telemetry.Options
 }
 
 // DefaultConfig listens on 9092 and 8081-8084.
@@ -118,14 +123,17 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 		Inventory: inventoryRepo, Gateway: gateway.NewServer(), cancel: cancel,
 	}
 	sb.spawn("payment-gateway", func() error { return httpx.Serve(runCtx, addr(ports[4]), sb.Gateway.Handler()) })
+	telOpts := cfg.Telemetry
+	telOpts.IgnoreEnvServiceName = true
+	withTelemetry := bootstrap.WithTelemetryOptions(telOpts)
 	sb.spawn("order-service", func() error {
-		return order.Run(runCtx, order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2])}, orderRepo, log.With("service", "order-service"))
+		return order.Run(runCtx, order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2])}, orderRepo, log, withTelemetry)
 	})
 	sb.spawn("inventory-service", func() error {
-		return inventory.Run(runCtx, inventory.Config{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, inventoryRepo, log.With("service", "inventory-service"))
+		return inventory.Run(runCtx, inventory.Config{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, inventoryRepo, log, withTelemetry)
 	})
 	sb.spawn("payment-service", func() error {
-		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(ports[4])}, log.With("service", "payment-service"))
+		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(ports[4])}, log, withTelemetry)
 	})
 	go func() {
 		sb.wg.Wait()

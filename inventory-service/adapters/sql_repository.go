@@ -18,6 +18,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
+	"github.com/edmshop/edm-shop/platform/telemetry"
 )
 
 // dialect is what differs between the SQL databases.
@@ -56,6 +57,13 @@ func open(ctx context.Context, db *sql.DB, d dialect) (*SQLRepository, error) {
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			return nil, fmt.Errorf("apply schema: %w (in %.60q)", err, s)
+		}
+	}
+	// Outboxes created before they kept trace context gain its columns; MySQL has no ADD
+	// COLUMN IF NOT EXISTS, so the duplicate-column error is what says it is there already.
+	for _, col := range []string{"trace_parent VARCHAR(64) NOT NULL DEFAULT ''", "trace_state VARCHAR(512) NOT NULL DEFAULT ''"} {
+		if _, err := db.ExecContext(ctx, `ALTER TABLE outbox ADD COLUMN `+col); err != nil && !strings.Contains(strings.ToLower(err.Error()), "duplicate column") {
+			return nil, fmt.Errorf("add outbox column: %w", err)
 		}
 	}
 	return &SQLRepository{db: db, dialect: d}, nil
@@ -215,7 +223,9 @@ func (r *SQLRepository) Release(ctx context.Context, eventID, transactionID stri
 // apply runs work in one transaction that first records eventID as processed and last stores
 // the messages work returns in the outbox. It reports false, changing nothing, when eventID
 // was processed before. An error rolls everything back, the processed record included.
-func (r *SQLRepository) apply(ctx context.Context, eventID string, work func(tx *sql.Tx) ([]kafka.Message, error)) (bool, error) {
+func (r *SQLRepository) apply(ctx context.Context, eventID string, work func(tx *sql.Tx) ([]kafka.Message, error)) (applied bool, err error) {
+	ctx, span := telemetry.StartStoreSpan(ctx, r.dialect.schema, "apply event")
+	defer func() { telemetry.EndSpan(span, err) }()
 	tx, err := r.db.BeginTx(ctx, r.dialect.txOptions)
 	if err != nil {
 		return false, err
@@ -234,9 +244,10 @@ func (r *SQLRepository) apply(ctx context.Context, eventID string, work func(tx 
 		return false, err
 	}
 	for _, m := range out {
+		m = kafka.StampTrace(ctx, m)
 		e := m.Event
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, message_key, event_id, event_type, source, event_time, payload) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(time.RFC3339Nano), string(e.Data)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(time.RFC3339Nano), string(e.Data), m.TraceParent, m.TraceState); err != nil {
 			return false, err
 		}
 	}
@@ -248,7 +259,7 @@ func (r *SQLRepository) apply(ctx context.Context, eventID string, work func(tx 
 
 // PendingOutbox implements outbox.Store: up to limit stored messages, oldest first.
 func (r *SQLRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT id, topic, message_key, event_id, event_type, source, event_time, payload FROM outbox ORDER BY id LIMIT ?`, limit)
+	rows, err := r.db.QueryContext(ctx, `SELECT id, topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state FROM outbox ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +272,7 @@ func (r *SQLRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.
 			payload []byte
 			m       kafka.Message
 		)
-		if err := rows.Scan(&id, &m.Topic, &m.Event.Key, &m.Event.ID, &typ, &m.Event.Source, &at, &payload); err != nil {
+		if err := rows.Scan(&id, &m.Topic, &m.Event.Key, &m.Event.ID, &typ, &m.Event.Source, &at, &payload, &m.TraceParent, &m.TraceState); err != nil {
 			return nil, err
 		}
 		m.Event.Type = event.Type(typ)
@@ -289,4 +300,21 @@ func (r *SQLRepository) DeleteOutbox(ctx context.Context, ids []string) error {
 	}
 	_, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
 	return err
+}
+
+// OutboxStats implements outbox.StatsStore. A row's age is its event's time: the event is made
+// in the transaction that stores it.
+func (r *SQLRepository) OutboxStats(ctx context.Context) (outbox.Stats, error) {
+	var stats outbox.Stats
+	var oldest sql.NullString
+	err := r.db.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT event_time FROM outbox ORDER BY id LIMIT 1) FROM outbox`).Scan(&stats.Pending, &oldest)
+	if err != nil {
+		return outbox.Stats{}, err
+	}
+	if oldest.Valid {
+		if stats.Oldest, err = time.Parse(time.RFC3339Nano, oldest.String); err != nil {
+			return outbox.Stats{}, fmt.Errorf("outbox event_time: %w", err)
+		}
+	}
+	return stats, nil
 }

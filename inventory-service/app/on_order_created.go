@@ -41,8 +41,11 @@ func (a *App) OnOrderCreated(ctx context.Context, e event.Event) error {
 		out, err := a.itemsReserved(order, reservation)
 		return reservation.Lines, out, err
 	})
-	if applied {
+	switch {
+	case applied:
 		a.notify()
+	case err == nil:
+		kafka.MarkDuplicate(ctx) // this ce_id was processed before
 	}
 	return err
 }

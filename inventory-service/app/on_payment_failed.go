@@ -40,8 +40,11 @@ func (a *App) OnPaymentFailed(ctx context.Context, e event.Event) error {
 		}
 		return []kafka.Message{{Topic: a.topics.Order, Event: released}}, nil
 	})
-	if applied {
+	switch {
+	case applied:
 		a.notify()
+	case err == nil:
+		kafka.MarkDuplicate(ctx) // this ce_id was processed before
 	}
 	return err
 }

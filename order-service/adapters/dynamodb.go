@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
 
 	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/domain"
@@ -21,6 +22,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
+	"github.com/edmshop/edm-shop/platform/telemetry"
 )
 
 // DynamoDBConfig says where the tables are. Credentials come from the SDK's default chain
@@ -63,6 +65,12 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 	if err != nil {
 		return nil, fmt.Errorf("load aws config: %w", err)
 	}
+	// Every call is a child span of the request or event being handled; calls made outside
+	// one (relay scans, health checks) record nothing.
+	otelaws.AppendMiddlewares(&awsCfg.APIOptions,
+		otelaws.WithTracerProvider(telemetry.ParentTracerProvider),
+		otelaws.WithTextMapPropagator(telemetry.Propagator),
+		otelaws.WithAttributeBuilder(otelaws.DefaultAttributeBuilder, otelaws.DynamoDBAttributeBuilder))
 	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
@@ -167,6 +175,10 @@ type outboxItem struct {
 	EventTime time.Time `dynamodbav:"eventTime"`
 	Data      string    `dynamodbav:"data"`
 	CreatedAt int64     `dynamodbav:"createdAt"`
+	// TraceParent and TraceState continue the trace of the request that stored the record;
+	// records written before tracing have none.
+	TraceParent string `dynamodbav:"traceparent,omitempty"`
+	TraceState  string `dynamodbav:"tracestate,omitempty"`
 }
 
 // CreateOrder implements app.Repository.
@@ -189,10 +201,12 @@ func (r *DynamoDBRepository) CreateOrder(ctx context.Context, o domain.Order, ms
 	if err != nil {
 		return app.IdempotencyKey{}, err
 	}
+	msg = kafka.StampTrace(ctx, msg)
 	e := msg.Event
 	outboxAV, err := attributevalue.MarshalMap(outboxItem{
 		ID: e.ID, Topic: msg.Topic, EventKey: e.Key, EventID: e.ID, EventType: string(e.Type),
 		Source: e.Source, EventTime: e.Time.UTC(), Data: string(e.Data), CreatedAt: now.UnixNano(),
+		TraceParent: msg.TraceParent, TraceState: msg.TraceState,
 	})
 	if err != nil {
 		return app.IdempotencyKey{}, err
@@ -321,7 +335,7 @@ func (r *DynamoDBRepository) PendingOutbox(ctx context.Context, limit int) ([]ou
 		records[i] = outbox.Record{ID: it.ID, Message: kafka.Message{Topic: it.Topic, Event: event.Event{
 			ID: it.EventID, Type: event.Type(it.EventType), Source: it.Source, Time: it.EventTime.UTC(),
 			Key: it.EventKey, Data: json.RawMessage(it.Data),
-		}}}
+		}, TraceParent: it.TraceParent, TraceState: it.TraceState}}
 	}
 	return records, nil
 }
@@ -356,4 +370,37 @@ func (r *DynamoDBRepository) DeleteOutbox(ctx context.Context, ids []string) err
 		}
 	}
 	return nil
+}
+
+// OutboxStats implements outbox.StatsStore: it counts the outbox's records and finds the
+// oldest, reading only their createdAt (the outbox holds what the relay has not published yet).
+func (r *DynamoDBRepository) OutboxStats(ctx context.Context) (outbox.Stats, error) {
+	var stats outbox.Stats
+	oldest := int64(0)
+	pages := dynamodb.NewScanPaginator(r.client, &dynamodb.ScanInput{
+		TableName:            aws.String(r.cfg.OutboxTable),
+		ProjectionExpression: aws.String("createdAt"),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return outbox.Stats{}, err
+		}
+		var items []struct {
+			CreatedAt int64 `dynamodbav:"createdAt"`
+		}
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return outbox.Stats{}, fmt.Errorf("decode outbox: %w", err)
+		}
+		for _, it := range items {
+			if oldest == 0 || it.CreatedAt < oldest {
+				oldest = it.CreatedAt
+			}
+		}
+		stats.Pending += len(items)
+	}
+	if stats.Pending > 0 {
+		stats.Oldest = time.Unix(0, oldest).UTC()
+	}
+	return stats, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
 	"github.com/edmshop/edm-shop/platform/sqlite"
+	"github.com/edmshop/edm-shop/platform/telemetry"
 )
 
 //go:embed schema/sqlite.sql
@@ -38,6 +39,13 @@ func NewSQLiteRepository(path string) (*SQLiteRepository, error) {
 		db.Close()
 		return nil, fmt.Errorf("create sqlite schema in %s: %w", path, err)
 	}
+	// Databases created before the outbox kept trace context gain its columns.
+	for _, col := range []string{"trace_parent", "trace_state"} {
+		if _, err := db.Exec(`ALTER TABLE outbox ADD COLUMN ` + col + ` TEXT NOT NULL DEFAULT ''`); err != nil && !strings.Contains(err.Error(), "duplicate column") {
+			db.Close()
+			return nil, fmt.Errorf("add outbox column %s in %s: %w", col, path, err)
+		}
+	}
 	return &SQLiteRepository{db: db}, nil
 }
 
@@ -48,7 +56,9 @@ func (r *SQLiteRepository) Close() error { return r.db.Close() }
 func (r *SQLiteRepository) Ping(ctx context.Context) error { return r.db.PingContext(ctx) }
 
 // CreateOrder implements app.Repository.
-func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key app.IdempotencyKey) (app.IdempotencyKey, error) {
+func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key app.IdempotencyKey) (_ app.IdempotencyKey, err error) {
+	ctx, span := telemetry.StartStoreSpan(ctx, "sqlite", "CreateOrder")
+	defer func() { telemetry.EndSpan(span, err) }()
 	tx, err := r.db.BeginTx(ctx, nil)
 	if err != nil {
 		return app.IdempotencyKey{}, err
@@ -78,9 +88,10 @@ func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg 
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return app.IdempotencyKey{}, err
 	}
+	msg = kafka.StampTrace(ctx, msg)
 	e := msg.Event
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, msg.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(timeFormat), string(e.Data), now); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, msg.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(timeFormat), string(e.Data), now, msg.TraceParent, msg.TraceState); err != nil {
 		return app.IdempotencyKey{}, err
 	}
 	return app.IdempotencyKey{}, tx.Commit()
@@ -106,7 +117,9 @@ func orderColumns(o domain.Order, version int64) ([]string, []any, error) {
 }
 
 // GetOrder implements app.Repository.
-func (r *SQLiteRepository) GetOrder(ctx context.Context, transactionID string) (domain.Order, error) {
+func (r *SQLiteRepository) GetOrder(ctx context.Context, transactionID string) (_ domain.Order, err error) {
+	ctx, span := telemetry.StartStoreSpan(ctx, "sqlite", "GetOrder")
+	defer func() { telemetry.EndSpan(span, err) }()
 	var (
 		o                      domain.Order
 		items, history, status string
@@ -114,7 +127,7 @@ func (r *SQLiteRepository) GetOrder(ctx context.Context, transactionID string) (
 		amount                 sql.NullInt64
 		currency               sql.NullString
 	)
-	err := r.db.QueryRowContext(ctx, `SELECT transaction_id, customer_id, payment_method, items, status, reason, amount, currency, created_at, updated_at, history, version
+	err = r.db.QueryRowContext(ctx, `SELECT transaction_id, customer_id, payment_method, items, status, reason, amount, currency, created_at, updated_at, history, version
 		FROM orders WHERE transaction_id = ?`, transactionID).
 		Scan(&o.TransactionID, &o.CustomerID, &o.PaymentMethod, &items, &status, &o.Reason, &amount, &currency, &createdAt, &updatedAt, &history, &o.Version)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -144,7 +157,9 @@ func (r *SQLiteRepository) GetOrder(ctx context.Context, transactionID string) (
 }
 
 // UpdateOrder implements app.Repository.
-func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order) error {
+func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order) (err error) {
+	ctx, span := telemetry.StartStoreSpan(ctx, "sqlite", "UpdateOrder")
+	defer func() { telemetry.EndSpan(span, err) }()
 	cols, args, err := orderColumns(o, o.Version+1)
 	if err != nil {
 		return err
@@ -170,7 +185,7 @@ func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order) erro
 
 // PendingOutbox implements outbox.Store.
 func (r *SQLiteRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT id, topic, event_key, event_id, event_type, source, event_time, data FROM outbox ORDER BY seq LIMIT ?`, limit)
+	rows, err := r.db.QueryContext(ctx, `SELECT id, topic, event_key, event_id, event_type, source, event_time, data, trace_parent, trace_state FROM outbox ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +195,7 @@ func (r *SQLiteRepository) PendingOutbox(ctx context.Context, limit int) ([]outb
 		var rec outbox.Record
 		var e event.Event
 		var typ, at, data string
-		if err := rows.Scan(&rec.ID, &rec.Message.Topic, &e.Key, &e.ID, &typ, &e.Source, &at, &data); err != nil {
+		if err := rows.Scan(&rec.ID, &rec.Message.Topic, &e.Key, &e.ID, &typ, &e.Source, &at, &data, &rec.Message.TraceParent, &rec.Message.TraceState); err != nil {
 			return nil, err
 		}
 		if e.Time, err = time.Parse(timeFormat, at); err != nil {
@@ -204,4 +219,20 @@ func (r *SQLiteRepository) DeleteOutbox(ctx context.Context, ids []string) error
 	}
 	_, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
 	return err
+}
+
+// OutboxStats implements outbox.StatsStore.
+func (r *SQLiteRepository) OutboxStats(ctx context.Context) (outbox.Stats, error) {
+	var stats outbox.Stats
+	var oldest sql.NullString
+	err := r.db.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT created_at FROM outbox ORDER BY seq LIMIT 1) FROM outbox`).Scan(&stats.Pending, &oldest)
+	if err != nil {
+		return outbox.Stats{}, err
+	}
+	if oldest.Valid {
+		if stats.Oldest, err = time.Parse(timeFormat, oldest.String); err != nil {
+			return outbox.Stats{}, fmt.Errorf("outbox created_at: %w", err)
+		}
+	}
+	return stats, nil
 }

@@ -55,6 +55,7 @@ type App struct {
 	inventoryTopic string
 	notify         func()
 	now            func() time.Time
+	observer       Observer
 }
 
 // New returns the use cases over repo. ORDER_CREATE goes to inventoryTopic; notify is called
@@ -63,5 +64,5 @@ func New(repo Repository, inventoryTopic string, notify func()) *App {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &App{repo: repo, inventoryTopic: inventoryTopic, notify: notify, now: time.Now}
+	return &App{repo: repo, inventoryTopic: inventoryTopic, notify: notify, now: time.Now, observer: noObserver{}}
 }

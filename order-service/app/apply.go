@@ -7,6 +7,7 @@ import (
 
 	"github.com/edmshop/edm-shop/order-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
 )
 
 // maxConflicts bounds how often apply re-reads an order that others keep changing; past it the
@@ -31,14 +32,19 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 		if err != nil {
 			return err
 		}
+		wasTerminal := terminal(o.Status)
 		changed, err := o.Apply(de)
 		if err != nil {
 			return fmt.Errorf("%w: %v", event.ErrInvalid, err)
 		}
 		if !changed {
-			return nil // a duplicate
+			kafka.MarkDuplicate(ctx)
+			return nil
 		}
 		err = a.repo.UpdateOrder(ctx, o)
+		if err == nil && !wasTerminal && terminal(o.Status) {
+			a.observer.OrderSettled(o)
+		}
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}

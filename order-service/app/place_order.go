@@ -74,6 +74,7 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 		return "", fmt.Errorf("create order: %w", err)
 	}
 	a.notify()
+	a.observer.OrderAccepted(o)
 	return id, nil
 }
 

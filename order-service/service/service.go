@@ -1,22 +1,23 @@
-// Package service wires order-service together: topics, Kafka producer, outbox relay, consumer
-// and HTTP server. cmd/order-service runs it with DynamoDB; the sandbox runs it in-process
-// with SQLite.
+// Package service wires order-service together on the platform's bootstrap: topics, Kafka
+// producer, outbox relay, consumer, HTTP server, metrics and tracing. cmd/order-service runs it
+// with DynamoDB; the sandbox runs it in-process with SQLite.
 package service
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/ports"
+	"github.com/edmshop/edm-shop/platform/bootstrap"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
-	"github.com/edmshop/edm-shop/platform/kafka"
-	"github.com/edmshop/edm-shop/platform/lifecycle"
-	"github.com/edmshop/edm-shop/platform/outbox"
 )
+
+// Name is the service's name and its consumer group.
+const Name = "order-service"
 
 // Config is what Run needs besides its store.
 type Config struct {
@@ -29,38 +30,33 @@ type Config struct {
 // STOREFRONT_INVENTORY_URL (default http://localhost:8082); the consumer group is "order-service".
 func ConfigFromEnv() Config {
 	return Config{
-		Service:      config.ServiceFromEnv("order-service", ":8081"),
+		Service:      config.ServiceFromEnv(Name, ":8081"),
 		InventoryURL: config.String("STOREFRONT_INVENTORY_URL", "http://localhost:8082"),
 	}
 }
 
 // Run runs order-service over repo until ctx is cancelled (then it returns nil once everything
 // has stopped) or a part of it fails (then it stops the rest and returns the error).
-func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger) error {
-	ensureCtx, cancelEnsure := context.WithTimeout(ctx, 30*time.Second)
-	err := kafka.EnsureTopics(ensureCtx, cfg.Brokers, kafka.DefaultPartitions, cfg.Topics.Order, cfg.Topics.Inventory)
-	cancelEnsure()
-	if err != nil {
-		return fmt.Errorf("ensure topics: %w", err)
-	}
-	producer, err := kafka.NewProducer(cfg.Brokers, log)
-	if err != nil {
-		return err
-	}
-	defer producer.Close()
-
-	relay := outbox.NewRelay(repo, producer, log)
-	orders := app.New(repo, cfg.Topics.Inventory, relay.Notify)
-	consumer := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: cfg.Brokers, GroupID: cfg.GroupID, Topic: cfg.Topics.Order},
-		ports.EventHandlers(orders), producer, log)
-	engine := httpx.NewEngine(map[string]httpx.Check{"kafka": producer.Ping, "store": repo.Ping})
-	ports.RegisterHTTP(engine, orders, log)
-	ports.RegisterStorefront(engine, cfg.InventoryURL)
-
-	log.Info("order-service running", "http", cfg.HTTPAddr, "consumes", cfg.Topics.Order, "publishes", cfg.Topics.Inventory)
-	return lifecycle.Run(ctx, map[string]lifecycle.Part{
-		"outbox relay":   relay.Run,
-		"kafka consumer": consumer.Run,
-		"http server":    func(ctx context.Context) error { return httpx.Serve(ctx, cfg.HTTPAddr, engine) },
-	})
+func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger, opts ...bootstrap.Option) error {
+	return bootstrap.Run(ctx, bootstrap.Service{
+		Name:     Name,
+		Config:   cfg.Service,
+		Consumes: func(t config.Topics) string { return t.Order },
+		Outbox:   repo,
+		Log:      log,
+		Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
+			orders := app.New(repo, p.Config.Topics.Inventory, p.Notify)
+			saga := newSagaMetrics(p.Metrics)
+			orders.Observe(saga)
+			registerInFlight(p.Metrics, saga.inFlightCount)
+			return bootstrap.Parts{
+				Handlers: ports.EventHandlers(orders),
+				Routes: func(r gin.IRouter) {
+					ports.RegisterHTTP(r, orders, p.Log)
+					ports.RegisterStorefront(r, cfg.InventoryURL)
+				},
+				Checks: map[string]httpx.Check{"store": repo.Ping},
+			}, nil
+		},
+	}, opts...)
 }

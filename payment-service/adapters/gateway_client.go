@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
 	"github.com/edmshop/edm-shop/payment-service/domain"
+	"github.com/edmshop/edm-shop/platform/telemetry"
 )
 
 // Backoff says how often GatewayClient tries a charge that fails transiently (network error,
@@ -44,7 +47,10 @@ func NewGatewayClient(baseURL string, backoff Backoff) *GatewayClient {
 	backoff.Attempts = max(backoff.Attempts, 1)
 	return &GatewayClient{
 		baseURL: strings.TrimRight(baseURL, "/"),
-		http:    &http.Client{Timeout: RequestTimeout},
+		// A charge is a client span of the event being handled, and carries its traceparent.
+		http: &http.Client{Timeout: RequestTimeout, Transport: otelhttp.NewTransport(http.DefaultTransport,
+			otelhttp.WithTracerProvider(telemetry.ParentTracerProvider),
+			otelhttp.WithPropagators(telemetry.Propagator))},
 		backoff: backoff,
 	}
 }
@@ -135,13 +141,13 @@ func (c *GatewayClient) chargeOnce(ctx context.Context, key string, body []byte)
 		if err := json.Unmarshal(raw, &ch); err != nil || ch.ID == "" || ch.Status != "succeeded" {
 			return domain.ChargeResult{}, fmt.Errorf("payment gateway answered %d with an unexpected body: %.200s", code, raw)
 		}
-		return domain.ChargeResult{Approved: true, ChargeID: ch.ID}, nil
+		return domain.ChargeResult{Approved: true, ChargeID: ch.ID, Replayed: replayed(resp)}, nil
 	case code == http.StatusPaymentRequired:
 		var a errorAnswer
 		if err := json.Unmarshal(raw, &a); err != nil || a.Error.Code == "" {
 			return domain.ChargeResult{}, fmt.Errorf("payment gateway answered 402 with an unexpected body: %.200s", raw)
 		}
-		return domain.ChargeResult{ChargeID: a.Charge.ID, DeclineCode: a.Error.Code}, nil
+		return domain.ChargeResult{ChargeID: a.Charge.ID, DeclineCode: a.Error.Code, Replayed: replayed(resp)}, nil
 	case code == http.StatusBadRequest || code == http.StatusConflict || code == http.StatusUnprocessableEntity:
 		return domain.ChargeResult{}, fmt.Errorf("%w: %s", domain.ErrChargeRejected, describe(resp, raw))
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
@@ -150,6 +156,9 @@ func (c *GatewayClient) chargeOnce(ctx context.Context, key string, body []byte)
 		return domain.ChargeResult{}, errors.New(describe(resp, raw))
 	}
 }
+
+// replayed reports whether the gateway answered from an earlier request with the same key.
+func replayed(resp *http.Response) bool { return resp.Header.Get("Idempotent-Replayed") == "true" }
 
 // describe says what the gateway answered, for logs and errors.
 func describe(resp *http.Response, raw []byte) string {

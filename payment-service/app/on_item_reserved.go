@@ -46,7 +46,12 @@ func (a *App) OnItemReserved(ctx context.Context, e event.Event) error {
 	if err := a.publisher.Publish(ctx, kafka.Message{Topic: topic, Event: out}); err != nil {
 		return fmt.Errorf("publish %s for %s: %w", outcome.Type, reserved.TransactionID, err)
 	}
-	a.log.Info("payment processed", "transactionId", reserved.TransactionID, "outcome", outcome.Type,
-		"chargeId", result.ChargeID, "declineCode", result.DeclineCode)
+	if result.Replayed {
+		// The gateway had answered this order before: ITEM_RESERVED came again and the
+		// outcome was re-sent, with the same ce_id.
+		kafka.MarkDuplicate(ctx)
+	}
+	a.log.InfoContext(ctx, "payment processed", "outcome", outcome.Type,
+		"chargeId", result.ChargeID, "declineCode", result.DeclineCode, "replayed", result.Replayed)
 	return nil
 }

@@ -24,6 +24,9 @@ type ChargeResult struct {
 	Approved    bool
 	ChargeID    string
 	DeclineCode string
+	// Replayed is true when the gateway answered from an earlier request with the same
+	// idempotency key: nothing was charged now.
+	Replayed bool
 }
 
 // ErrChargeRejected means the gateway refused the request itself (a malformed request, an

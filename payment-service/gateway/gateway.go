@@ -20,6 +20,8 @@
 //	GET /v1/charges[?idempotencyKey=key]  200 {"data":[Charge...]}: every charge made, oldest
 //	                                      first, so a test can count the successful ones per key
 //	GET /healthz, GET /readyz             200 (no dependencies)
+//	GET /metrics                          Prometheus text: http_server_request_duration_seconds
+//	                                      and the Go runtime and process collectors
 package gateway
 
 import (
@@ -34,8 +36,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/edmshop/edm-shop/platform/httpx"
+	"github.com/edmshop/edm-shop/platform/telemetry"
 )
 
 // Test payment-method tokens. Any other token is declined with CodeInvalidPaymentMethod.
@@ -142,11 +148,21 @@ type Server struct {
 	charges   []Charge // every charge made, oldest first
 	answers   map[string]answer
 	flakySeen map[string]bool // keys whose first pm_card_flaky attempt already failed
+	handler   http.Handler
 }
 
-// NewServer returns a simulator with no charges.
+// NewServer returns a simulator with no charges, with a metrics registry of its own.
 func NewServer() *Server {
-	return &Server{answers: map[string]answer{}, flakySeen: map[string]bool{}}
+	s := &Server{answers: map[string]answer{}, flakySeen: map[string]bool{}}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r := httpx.NewEngine(nil, telemetry.RequestID(), telemetry.HTTPMetrics(reg))
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	r.POST("/v1/charges", s.createCharge)
+	r.GET("/v1/charges", s.listCharges)
+	r.GET("/v1/charges/:id", s.getCharge)
+	s.handler = r
+	return s
 }
 
 // NewHandler returns the HTTP handler of a fresh simulator.
@@ -159,13 +175,7 @@ func Run(ctx context.Context, addr string, log *slog.Logger) error {
 }
 
 // Handler returns the simulator's HTTP API.
-func (s *Server) Handler() http.Handler {
-	r := httpx.NewEngine(nil)
-	r.POST("/v1/charges", s.createCharge)
-	r.GET("/v1/charges", s.listCharges)
-	r.GET("/v1/charges/:id", s.getCharge)
-	return r
-}
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // SuccessfulCharges counts the approved charges made under an idempotency key: more than one
 // would mean a customer was charged twice.

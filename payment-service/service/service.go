@@ -1,18 +1,16 @@
-// Package service wires payment-service together and runs it.
+// Package service wires payment-service together on the platform's bootstrap and runs it.
 package service
 
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/edmshop/edm-shop/payment-service/adapters"
 	"github.com/edmshop/edm-shop/payment-service/app"
 	"github.com/edmshop/edm-shop/payment-service/ports"
+	"github.com/edmshop/edm-shop/platform/bootstrap"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
-	"github.com/edmshop/edm-shop/platform/kafka"
-	"github.com/edmshop/edm-shop/platform/lifecycle"
 )
 
 // Defaults of the settings.
@@ -21,6 +19,9 @@ const (
 	DefaultGroupID    = "payment-service"
 	DefaultGatewayURL = "http://127.0.0.1:8084"
 )
+
+// Name is the service's name and its default consumer group.
+const Name = DefaultGroupID
 
 // Config is what payment-service needs to run.
 type Config struct {
@@ -37,36 +38,28 @@ func ConfigFromEnv() Config {
 	}
 }
 
-// Run ensures the topics, then consumes the payment topic and serves HTTP until ctx is cancelled
-// (it returns nil after a clean stop) or one of them fails.
-func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	if cfg.GroupID == "" {
-		cfg.GroupID = DefaultGroupID
-	}
+// Run consumes the payment topic and serves HTTP until ctx is cancelled (it returns nil after a
+// clean stop) or one of them fails. payment-service has no store and so no outbox: it publishes
+// directly, and its idempotent charges make that safe.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, opts ...bootstrap.Option) error {
 	if cfg.GatewayURL == "" {
 		cfg.GatewayURL = DefaultGatewayURL
 	}
-	ensureCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err := kafka.EnsureTopics(ensureCtx, cfg.Brokers, kafka.DefaultPartitions, cfg.Topics.Payment, cfg.Topics.Order, cfg.Topics.Inventory)
-	cancel()
-	if err != nil {
-		return err
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = DefaultHTTPAddr
 	}
-	producer, err := kafka.NewProducer(cfg.Brokers, log)
-	if err != nil {
-		return err
-	}
-	defer producer.Close()
-
-	gateway := adapters.NewGatewayClient(cfg.GatewayURL, adapters.DefaultBackoff)
-	a := app.New(gateway, producer, cfg.Topics, log)
-	consumer := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: cfg.Brokers, GroupID: cfg.GroupID, Topic: cfg.Topics.Payment},
-		ports.EventHandlers(a), producer, log)
-	handler := ports.NewHTTPHandler(map[string]httpx.Check{"kafka": producer.Ping, "gateway": gateway.Ping})
-
-	log.Info("payment-service running", "http", cfg.HTTPAddr, "topic", cfg.Topics.Payment, "gateway", cfg.GatewayURL)
-	return lifecycle.Run(ctx, map[string]lifecycle.Part{
-		"kafka consumer": consumer.Run,
-		"http server":    func(ctx context.Context) error { return httpx.Serve(ctx, cfg.HTTPAddr, handler) },
-	})
+	return bootstrap.Run(ctx, bootstrap.Service{
+		Name:     Name,
+		Config:   cfg.Service,
+		Consumes: func(t config.Topics) string { return t.Payment },
+		Log:      log,
+		Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
+			client := adapters.NewGatewayClient(cfg.GatewayURL, adapters.DefaultBackoff)
+			a := app.New(newGatewayMetrics(client, p.Metrics), p.Publisher, p.Config.Topics, p.Log)
+			return bootstrap.Parts{
+				Handlers: ports.EventHandlers(a),
+				Checks:   map[string]httpx.Check{"gateway": client.Ping},
+			}, nil
+		},
+	}, opts...)
 }

@@ -17,12 +17,15 @@ type Check func(ctx context.Context) error
 
 // NewEngine returns a gin engine with the shared conventions: panics recovered, bodies limited
 // to MaxBodyBytes, JSON 404 and 405 answers, and GET /healthz and GET /readyz. /readyz answers 200
-// only while every check passes.
-func NewEngine(checks map[string]Check) *gin.Engine {
+// only while every check passes. Middleware mws (metrics, tracing, request ids) run around every
+// route, these included, after panic recovery.
+func NewEngine(checks map[string]Check, mws ...gin.HandlerFunc) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(gin.Recovery(), func(c *gin.Context) {
+	r.Use(gin.Recovery())
+	r.Use(mws...)
+	r.Use(func(c *gin.Context) {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
 	})
 	r.NoRoute(func(c *gin.Context) { Error(c, http.StatusNotFound, "NOT_FOUND", "no such resource") })

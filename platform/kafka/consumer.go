@@ -28,6 +28,11 @@ type ConsumerConfig struct {
 	// RetryFor bounds how long a transiently failing event is retried in place before the
 	// consumer seeks back to it and polls again (so the group does not evict it). Default 20 s.
 	RetryFor time.Duration
+	// Middleware wraps every handler, the first outermost (metrics, tracing, logging).
+	Middleware []Middleware
+	// OnDeadLetter, when set, hears of every message the dead-letter topic acknowledged; ctx
+	// carries the message's Delivery.
+	OnDeadLetter func(ctx context.Context)
 }
 
 // Consumer reads one topic in a consumer group and hands each event to its handler, one at a
@@ -44,6 +49,13 @@ type Consumer struct {
 func NewConsumer(cfg ConsumerConfig, handlers Handlers, dlt *Producer, log *slog.Logger) *Consumer {
 	if cfg.RetryFor == 0 {
 		cfg.RetryFor = 20 * time.Second
+	}
+	if len(cfg.Middleware) > 0 {
+		wrapped := make(Handlers, len(handlers))
+		for t, h := range handlers {
+			wrapped[t] = Chain(h, cfg.Middleware...)
+		}
+		handlers = wrapped
 	}
 	return &Consumer{cfg: cfg, handlers: handlers, dlt: dlt, log: log.With("topic", cfg.Topic, "group", cfg.GroupID)}
 }
@@ -106,6 +118,7 @@ func (c *Consumer) consume(ctx context.Context) error {
 
 // process applies one message and reports whether it is done with (applied or dead-lettered).
 func (c *Consumer) process(ctx context.Context, m *ckafka.Message) bool {
+	ctx = withMessage(ctx, m, c.cfg.GroupID)
 	e, err := fromKafka(m)
 	if err == nil {
 		err = c.apply(ctx, e)
@@ -132,7 +145,7 @@ func (c *Consumer) apply(ctx context.Context, e event.Event) error {
 		if err == nil || errors.Is(err, event.ErrInvalid) {
 			return err
 		}
-		c.log.Warn("handler failed, retrying", "type", e.Type, "transactionId", e.Key, "error", err)
+		c.log.WarnContext(ctx, "handler failed, retrying", "error", err)
 		if time.Now().Add(backoff).After(deadline) {
 			return err
 		}

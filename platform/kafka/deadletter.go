@@ -40,9 +40,12 @@ func (c *Consumer) deadLetter(ctx context.Context, m *ckafka.Message, reason err
 		Headers:        headers,
 	})
 	if err != nil {
-		c.log.Error("dead-letter", "error", err)
+		c.log.ErrorContext(ctx, "dead-letter", "error", err)
 		return false
 	}
-	c.log.Warn("dead-lettered event", "dlt", dlt, "offset", m.TopicPartition.Offset, "reason", reason)
+	c.log.WarnContext(ctx, "dead-lettered event", "dlt", dlt, "offset", m.TopicPartition.Offset, "reason", reason)
+	if c.cfg.OnDeadLetter != nil {
+		c.cfg.OnDeadLetter(ctx)
+	}
 	return true
 }

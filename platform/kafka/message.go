@@ -20,19 +20,26 @@ const (
 	headerTime        = "ce_time"
 	headerContentType = "content-type"
 	contentTypeJSON   = "application/json"
+	// W3C trace context, so an order's events continue the trace its POST /orders began.
+	HeaderTraceParent = "traceparent"
+	HeaderTraceState  = "tracestate"
 )
 
 // Message is an event addressed to a topic.
 type Message struct {
 	Topic string
 	Event event.Event
+	// TraceParent and TraceState are the W3C trace context the event continues; they travel
+	// as the traceparent and tracestate headers when set. Outboxes store them with the event.
+	TraceParent string
+	TraceState  string
 }
 
 // toKafka maps a Message to a Kafka message in CloudEvents binary mode.
 func toKafka(m Message) *ckafka.Message {
 	topic := m.Topic
 	e := m.Event
-	return &ckafka.Message{
+	km := &ckafka.Message{
 		TopicPartition: ckafka.TopicPartition{Topic: &topic, Partition: ckafka.PartitionAny},
 		Key:            []byte(e.Key),
 		Value:          e.Data,
@@ -45,6 +52,13 @@ func toKafka(m Message) *ckafka.Message {
 			{Key: headerContentType, Value: []byte(contentTypeJSON)},
 		},
 	}
+	if m.TraceParent != "" {
+		km.Headers = append(km.Headers, ckafka.Header{Key: HeaderTraceParent, Value: []byte(m.TraceParent)})
+		if m.TraceState != "" {
+			km.Headers = append(km.Headers, ckafka.Header{Key: HeaderTraceState, Value: []byte(m.TraceState)})
+		}
+	}
+	return km
 }
 
 // fromKafka reads an event from a Kafka message. Every error wraps event.ErrInvalid.

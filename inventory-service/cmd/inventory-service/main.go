@@ -17,16 +17,17 @@ import (
 const defaultDSN = "inventory:inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true"
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("service", "inventory-service")
+	base := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log := base.With("service", service.Name)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log); err != nil {
+	if err := run(ctx, base, log); err != nil {
 		log.Error("inventory-service stopped", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, log *slog.Logger) error {
+func run(ctx context.Context, base, log *slog.Logger) error {
 	dsn := config.String("MYSQL_DSN", defaultDSN)
 	// MySQL may still be starting: keep trying for a minute before giving up.
 	deadline := time.Now().Add(time.Minute)
@@ -44,5 +45,5 @@ func run(ctx context.Context, log *slog.Logger) error {
 		repo, err = adapters.NewMySQLRepository(ctx, dsn)
 	}
 	defer repo.Close()
-	return service.Run(ctx, service.ConfigFromEnv(), repo, log)
+	return service.Run(ctx, service.ConfigFromEnv(), repo, base)
 }

@@ -43,5 +43,8 @@ CREATE TABLE IF NOT EXISTS outbox (
   source      VARCHAR(255) NOT NULL,
   event_time  VARCHAR(40)  NOT NULL,
   payload     JSON         NOT NULL,
+  -- W3C trace context of the event that stored the row ('' when none).
+  trace_parent VARCHAR(64)  NOT NULL DEFAULT '',
+  trace_state  VARCHAR(512) NOT NULL DEFAULT '',
   PRIMARY KEY (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -34,5 +34,8 @@ CREATE TABLE IF NOT EXISTS outbox (
   event_type  TEXT NOT NULL,
   source      TEXT NOT NULL,
   event_time  TEXT NOT NULL,
-  payload     TEXT NOT NULL
+  payload     TEXT NOT NULL,
+  -- W3C trace context of the event that stored the row ('' when none).
+  trace_parent TEXT NOT NULL DEFAULT '',
+  trace_state  TEXT NOT NULL DEFAULT ''
 );

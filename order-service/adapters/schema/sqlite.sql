@@ -33,5 +33,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     source     TEXT NOT NULL,
     event_time TEXT NOT NULL,
     data       TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    -- W3C trace context of the request that stored the record ('' when none).
+    trace_parent TEXT NOT NULL DEFAULT '',
+    trace_state  TEXT NOT NULL DEFAULT ''
 );

@@ -1,5 +1,5 @@
-// Command order-service runs order-service against DynamoDB; see service.ConfigFromEnv and
-// adapters.DynamoDBConfigFromEnv for its environment.
+// Command order-service runs order-service against DynamoDB; see service.ConfigFromEnv,
+// adapters.DynamoDBConfigFromEnv and telemetry.New (OTEL_*) for its environment.
 package main
 
 import (
@@ -14,7 +14,8 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("service", "order-service")
+	base := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log := base.With("service", service.Name)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	repo, err := adapters.NewDynamoDBRepository(ctx, adapters.DynamoDBConfigFromEnv())
@@ -22,7 +23,7 @@ func main() {
 		log.Error("connect to dynamodb", "error", err)
 		os.Exit(1)
 	}
-	if err := service.Run(ctx, service.ConfigFromEnv(), repo, log); err != nil {
+	if err := service.Run(ctx, service.ConfigFromEnv(), repo, base); err != nil {
 		log.Error("order-service stopped", "error", err)
 		os.Exit(1)
 	}

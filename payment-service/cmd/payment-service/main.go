@@ -12,10 +12,11 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	base := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log := base.With("service", service.Name)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := service.Run(ctx, service.ConfigFromEnv(), log); err != nil {
+	if err := service.Run(ctx, service.ConfigFromEnv(), base); err != nil {
 		log.Error("payment-service stopped", "error", err)
 		os.Exit(1)
 	}

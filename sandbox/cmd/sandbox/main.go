@@ -33,6 +33,7 @@ func main() {
   inventory-service  %s   (GET /products)
   payment-service    %s
   payment gateway    %s   (POST /v1/charges)
+Every service and the gateway serve GET /metrics (Prometheus).
 Ctrl-C stops everything.
 `, sb.Brokers, sb.Brokers, sb.OrderURL, sb.InventoryURL, sb.PaymentURL, sb.GatewayURL)
 	<-ctx.Done()

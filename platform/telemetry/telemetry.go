@@ -1,0 +1,85 @@
+// Package telemetry is what every service gets for being observed: a Prometheus registry with
+// the Go runtime and process collectors, an OpenTelemetry tracer provider with W3C trace
+// context, and the middleware that feeds them from the HTTP router, the Kafka consumer, the
+// publishers and the stores. Each service has its own registry and tracer provider, never the
+// globals, so the sandbox can run the three services in one process and still tell them apart.
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Propagator is the W3C trace context propagator every part uses (traceparent, tracestate).
+var Propagator propagation.TextMapPropagator = propagation.TraceContext{}
+
+// Telemetry is one service's metrics registry and tracer provider.
+type Telemetry struct {
+	Service  string
+	Registry *prometheus.Registry
+	Tracer   trace.TracerProvider
+	shutdown func(context.Context) error
+}
+
+// Options change what New builds.
+type Options struct {
+	// SpanProcessors receive every span besides the OTLP exporter (tests record spans here).
+	SpanProcessors []sdktrace.SpanProcessor
+	// IgnoreEnvServiceName names the service by its own name even when OTEL_SERVICE_NAME is
+	// set: the sandbox runs three services in one process environment.
+	IgnoreEnvServiceName bool
+	// DisableExport skips the OTLP exporter even when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	DisableExport bool
+}
+
+// New builds the telemetry of service name. Spans are exported with OTLP over HTTP when
+// OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, and not at all
+// otherwise; either way trace context propagates. OTEL_TRACES_SAMPLER (and _ARG) choose the
+// sampler, parent-based always-on by default; OTEL_SERVICE_NAME overrides name.
+func New(ctx context.Context, name string, opts Options) (*Telemetry, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	serviceName := name
+	if v := os.Getenv("OTEL_SERVICE_NAME"); v != "" && !opts.IgnoreEnvServiceName {
+		serviceName = v
+	}
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(serviceName)))
+	if err != nil {
+		return nil, err
+	}
+	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	if !opts.DisableExport && (os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "") {
+		exp, err := otlptracehttp.New(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
+	}
+	for _, sp := range opts.SpanProcessors {
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(sp))
+	}
+	tp := sdktrace.NewTracerProvider(tpOpts...)
+	return &Telemetry{Service: name, Registry: reg, Tracer: tp, shutdown: tp.Shutdown}, nil
+}
+
+// Shutdown flushes and stops the tracer provider.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	if t.shutdown == nil {
+		return nil
+	}
+	return errors.Join(t.shutdown(ctx))
+}
+
+// tracerName names the tracer of this package's spans.
+const tracerName = "github.com/edmshop/edm-shop/platform/telemetry"
