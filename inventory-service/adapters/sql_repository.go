@@ -224,6 +224,7 @@ func (r *SQLRepository) Release(ctx context.Context, eventID, transactionID stri
 // the messages work returns in the outbox. It reports false, changing nothing, when eventID
 // was processed before. An error rolls everything back, the processed record included.
 func (r *SQLRepository) apply(ctx context.Context, eventID string, work func(tx *sql.Tx) ([]kafka.Message, error)) (applied bool, err error) {
+	caller := ctx // the events stored continue the caller's trace, not this store span's
 	ctx, span := telemetry.StartStoreSpan(ctx, r.dialect.schema, "apply event")
 	defer func() { telemetry.EndSpan(span, err) }()
 	tx, err := r.db.BeginTx(ctx, r.dialect.txOptions)
@@ -244,7 +245,7 @@ func (r *SQLRepository) apply(ctx context.Context, eventID string, work func(tx 
 		return false, err
 	}
 	for _, m := range out {
-		m = kafka.StampTrace(ctx, m)
+		m = kafka.StampTrace(caller, m)
 		e := m.Event
 		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(time.RFC3339Nano), string(e.Data), m.TraceParent, m.TraceState); err != nil {

@@ -57,6 +57,8 @@ func (r *SQLiteRepository) Ping(ctx context.Context) error { return r.db.PingCon
 
 // CreateOrder implements app.Repository.
 func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key app.IdempotencyKey) (_ app.IdempotencyKey, err error) {
+	// The event continues the caller's trace, not the store call's span.
+	msg = kafka.StampTrace(ctx, msg)
 	ctx, span := telemetry.StartStoreSpan(ctx, "sqlite", "CreateOrder")
 	defer func() { telemetry.EndSpan(span, err) }()
 	tx, err := r.db.BeginTx(ctx, nil)
@@ -88,7 +90,6 @@ func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg 
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return app.IdempotencyKey{}, err
 	}
-	msg = kafka.StampTrace(ctx, msg)
 	e := msg.Event
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, msg.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(timeFormat), string(e.Data), now, msg.TraceParent, msg.TraceState); err != nil {
