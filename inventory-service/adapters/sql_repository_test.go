@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edmshop/edm-shop/inventory-service/adapters"
 	"github.com/edmshop/edm-shop/inventory-service/app"
@@ -24,6 +25,7 @@ import (
 	"github.com/edmshop/edm-shop/inventory-service/ports"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
 )
 
@@ -402,10 +404,15 @@ func TestDuplicateEventChangesNothing(t *testing.T) {
 		f.wantStock("T-A", 10, 0)
 		recs := f.outbox()
 		notified := f.notified.Load()
-		// Every event again, and the order once more after its release: nothing moves.
+		// Every event again, and the order once more after its release: nothing moves, and
+		// each delivery is marked a duplicate for the consumer's metrics.
 		for _, e := range []event.Event{order, rejected, failed, order} {
-			if err := f.handle(ctx, e); err != nil {
+			tracked, duplicate := kafka.TrackDuplicate(ctx)
+			if err := f.handle(tracked, e); err != nil {
 				t.Fatal(err)
+			}
+			if !duplicate() {
+				t.Errorf("%s of %s was not marked a duplicate", e.Type, e.Key)
 			}
 			f.wantStock("T-A", 10, 0)
 		}
@@ -414,6 +421,62 @@ func TestDuplicateEventChangesNothing(t *testing.T) {
 		}
 		if f.notified.Load() != notified {
 			t.Fatal("relay notified for a duplicate")
+		}
+	})
+}
+
+func TestFirstDeliveryIsNotADuplicate(t *testing.T) {
+	forEachStore(t, func(t *testing.T, _ store, repo *adapters.SQLRepository) {
+		f := newFixture(t, repo)
+		f.upsert("T-A", 100, 10)
+		tracked, duplicate := kafka.TrackDuplicate(context.Background())
+		if err := f.handle(tracked, orderEvent(t, "tx-1", event.Item{SKU: "T-A", Quantity: 1})); err != nil {
+			t.Fatal(err)
+		}
+		if duplicate() {
+			t.Error("a first delivery was marked a duplicate")
+		}
+	})
+}
+
+func TestOutboxStatsAndTraceContext(t *testing.T) {
+	forEachStore(t, func(t *testing.T, _ store, repo *adapters.SQLRepository) {
+		f := newFixture(t, repo)
+		ctx := context.Background()
+		if s, err := repo.OutboxStats(ctx); err != nil || s.Pending != 0 || !s.Oldest.IsZero() {
+			t.Fatalf("OutboxStats of an empty outbox = %+v, %v", s, err)
+		}
+		f.upsert("T-A", 100, 10)
+		traceID, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+		spanID, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+		traced := trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: spanID, TraceFlags: trace.FlagsSampled}))
+		before := time.Now()
+		if err := f.handle(traced, orderEvent(t, "tx-traced", event.Item{SKU: "T-A", Quantity: 1})); err != nil {
+			t.Fatal(err)
+		}
+		f.order("tx-untraced", event.Item{SKU: "T-A", Quantity: 1})
+		s, err := repo.OutboxStats(ctx)
+		if err != nil || s.Pending != 4 || s.Oldest.Before(before.Add(-time.Millisecond)) || s.Oldest.After(time.Now()) {
+			t.Fatalf("OutboxStats = %+v, %v; want 4 pending, the oldest made after %v", s, err, before)
+		}
+		for _, rec := range f.outbox() {
+			want := ""
+			if rec.Message.Event.Key == "tx-traced" {
+				want = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+			}
+			if rec.Message.TraceParent != want {
+				t.Errorf("%s %s to %s: traceparent %q, want %q", rec.Message.Event.Key, rec.Message.Event.Type, rec.Message.Topic, rec.Message.TraceParent, want)
+			}
+		}
+		var ids []string
+		for _, rec := range f.outbox() {
+			ids = append(ids, rec.ID)
+		}
+		if err := repo.DeleteOutbox(ctx, ids); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := repo.OutboxStats(ctx); err != nil || s.Pending != 0 || !s.Oldest.IsZero() {
+			t.Errorf("OutboxStats after the relay = %+v, %v", s, err)
 		}
 	})
 }

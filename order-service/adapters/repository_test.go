@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/edmshop/edm-shop/order-service/adapters"
 	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/outbox"
+	"github.com/edmshop/edm-shop/platform/sqlite"
 )
 
 // The one repository suite, run against every adapter.
@@ -31,6 +34,35 @@ func TestSQLiteRepository(t *testing.T) {
 		t.Cleanup(func() { r.Close() })
 		return r
 	})
+}
+
+// TestSQLiteRepositoryUpgradesAnOutboxWithoutTraceColumns opens a database made before the
+// outbox kept trace context: its records are still relayed, with none.
+func TestSQLiteRepositoryUpgradesAnOutboxWithoutTraceColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, topic TEXT NOT NULL,
+		event_key TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, source TEXT NOT NULL, event_time TEXT NOT NULL,
+		data TEXT NOT NULL, created_at TEXT NOT NULL);
+		INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at)
+		VALUES ('old', 'inventory', 'tx', 'old', 'ORDER_CREATE', '/order-service', '2026-01-01T00:00:00Z', '{}', '2026-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for range 2 { // opening again finds the columns there
+		r, err := adapters.NewSQLiteRepository(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := r.PendingOutbox(ctx, 10)
+		r.Close()
+		if err != nil || len(recs) != 1 || recs[0].ID != "old" || recs[0].Message.TraceParent != "" {
+			t.Fatalf("PendingOutbox of the upgraded database = %+v, %v", recs, err)
+		}
+	}
 }
 
 func TestDynamoDBRepository(t *testing.T) {
@@ -219,6 +251,53 @@ func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		}
 		if err := r.DeleteOutbox(ctx, nil); err != nil {
 			t.Errorf("DeleteOutbox(nil): %v", err)
+		}
+	})
+
+	t.Run("outbox stats", func(t *testing.T) {
+		r := newRepo(t)
+		stats := r.(outbox.StatsStore)
+		if s, err := stats.OutboxStats(ctx); err != nil || s.Pending != 0 || !s.Oldest.IsZero() {
+			t.Fatalf("OutboxStats of an empty outbox = %+v, %v", s, err)
+		}
+		before := time.Now()
+		_, first := create(t, r)
+		after := time.Now()
+		_, second := create(t, r)
+		s, err := stats.OutboxStats(ctx)
+		if err != nil || s.Pending != 2 || s.Oldest.Before(before.Add(-time.Millisecond)) || s.Oldest.After(after) {
+			t.Fatalf("OutboxStats = %+v, %v; want 2 pending, the oldest stored between %v and %v", s, err, before, after)
+		}
+		if err := r.DeleteOutbox(ctx, []string{first.Event.ID, second.Event.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := stats.OutboxStats(ctx); err != nil || s.Pending != 0 || !s.Oldest.IsZero() {
+			t.Errorf("OutboxStats after the relay = %+v, %v", s, err)
+		}
+	})
+
+	t.Run("outbox keeps the trace context of the caller", func(t *testing.T) {
+		r := newRepo(t)
+		traceID, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+		spanID, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+		state, _ := trace.ParseTraceState("vendor=x")
+		traced := trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+			TraceID: traceID, SpanID: spanID, TraceFlags: trace.FlagsSampled, TraceState: state}))
+		o, msg := newOrder(t)
+		if _, err := r.CreateOrder(traced, o, msg, app.IdempotencyKey{}); err != nil {
+			t.Fatal(err)
+		}
+		_, untraced := create(t, r)
+		recs, err := r.PendingOutbox(ctx, 10)
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("PendingOutbox = %d records, %v", len(recs), err)
+		}
+		got := map[string]kafka.Message{recs[0].ID: recs[0].Message, recs[1].ID: recs[1].Message}
+		if m := got[msg.Event.ID]; m.TraceParent != "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" || m.TraceState != "vendor=x" {
+			t.Errorf("stored trace context %q %q", m.TraceParent, m.TraceState)
+		}
+		if m := got[untraced.Event.ID]; m.TraceParent != "" || m.TraceState != "" {
+			t.Errorf("a record stored outside any trace has trace context %q %q", m.TraceParent, m.TraceState)
 		}
 	})
 
