@@ -191,10 +191,10 @@ func TestChargeAgainstSimulator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		req := domain.ChargeRequest{IdempotencyKey: tt.key, Amount: 100, Currency: "EUR", PaymentMethod: tt.pm}
-		for range 2 { // the second call replays the first
+		for call := range 2 { // the second call replays the first
 			got, err := c.Charge(context.Background(), req)
-			if err != nil || got.Approved != tt.wantOK || got.DeclineCode != tt.wantDecline || got.ChargeID == "" {
-				t.Fatalf("%s: Charge = %+v, %v", tt.pm, got, err)
+			if err != nil || got.Approved != tt.wantOK || got.DeclineCode != tt.wantDecline || got.ChargeID == "" || got.Replayed != (call == 1) {
+				t.Fatalf("%s: Charge %d = %+v, %v", tt.pm, call+1, got, err)
 			}
 		}
 		if want := map[bool]int{true: 1, false: 0}[tt.wantOK]; sim.SuccessfulCharges(tt.key) != want {

@@ -111,3 +111,18 @@ func TestOnItemReserved(t *testing.T) {
 		})
 	}
 }
+
+func TestOnItemReservedMarksAReplayedChargeAsADuplicate(t *testing.T) {
+	for _, replayed := range []bool{false, true} {
+		gw := fakeGateway{result: domain.ChargeResult{Approved: true, ChargeID: "ch_1", Replayed: replayed}}
+		pub := &fakePublisher{}
+		a := app.New(&gw, pub, config.DefaultTopics, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		ctx, duplicate := kafka.TrackDuplicate(context.Background())
+		if err := a.OnItemReserved(ctx, itemReserved(t, 700)); err != nil {
+			t.Fatal(err)
+		}
+		if duplicate() != replayed || len(pub.sent) != 1 {
+			t.Errorf("replayed %v: duplicate %v, %d published (the outcome is re-sent either way)", replayed, duplicate(), len(pub.sent))
+		}
+	}
+}
