@@ -56,6 +56,7 @@ func TestSandboxObservability(t *testing.T) {
 	}
 	t.Run("metrics move by exactly what happened", func(t *testing.T) { checkMetrics(t, tg) })
 	t.Run("one trace per order across the services", func(t *testing.T) { checkTraces(t, tg, spans) })
+	t.Run("every program serves its metrics", func(t *testing.T) { checkServedTelemetry(t, tg) })
 }
 
 // expectation is how much one series of one service must have moved.
@@ -280,41 +281,12 @@ func checkTraces(t *testing.T, tg *target, rec *tracetest.SpanRecorder) {
 	declined := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "trace", Items: []item{{declineSKU, 1}}, PaymentMethod: "pm_card_declined"}))
 
 	// Every event of an order carries a traceparent with the order's one trace id.
-	traceOf := map[string]trace.TraceID{}
-	wantTypes := map[string][]string{
-		completed.TransactionID: {"ORDER_CREATE", "ITEM_RESERVED", "ITEM_RESERVED", "PAYMENT_COMPLETE"},
-		declined.TransactionID:  {"ORDER_CREATE", "ITEM_RESERVED", "ITEM_RESERVED", "PAYMENT_FAILED", "ITEM_RELEASED"},
-	}
-	for id, want := range wantTypes {
-		var got []string
-		for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
-			for _, r := range kafkatest.ReadAll(t, tg.brokers, topic) {
-				if r.Key != id {
-					continue
-				}
-				got = append(got, r.Headers["ce_type"])
-				tp := r.Headers["traceparent"]
-				if tp == "" {
-					t.Errorf("%s %s on %s has no traceparent header", id, r.Headers["ce_type"], topic)
-					continue
-				}
-				tr := traceIDOf(t, tp)
-				if first, ok := traceOf[id]; ok && first != tr {
-					t.Errorf("%s %s on %s is in trace %s, the order's first event in %s", id, r.Headers["ce_type"], topic, tr, first)
-				}
-				traceOf[id] = tr
-			}
-		}
-		if len(got) != len(want) {
-			t.Errorf("order %s: events %v on the topics, want %v", id, got, want)
-		}
-	}
-	if traceOf[completed.TransactionID] == traceOf[declined.TransactionID] {
+	tr := orderTrace(t, tg, completed.TransactionID, 4)
+	if declinedTrace := orderTrace(t, tg, declined.TransactionID, 5); declinedTrace == tr {
 		t.Fatal("two orders share one trace")
 	}
 
 	// The spans of the completed order form one tree across the three services.
-	tr := traceOf[completed.TransactionID]
 	var ix spanIndex
 	one := func(what string, found []sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
 		if len(found) != 1 {

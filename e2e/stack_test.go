@@ -92,6 +92,7 @@ func TestStack(t *testing.T) {
 	tg.waitReady(t, 90*time.Second)
 
 	t.Run("contract", func(t *testing.T) { runContract(t, tg) })
+	t.Run("metrics and trace context", func(t *testing.T) { checkServedTelemetry(t, tg) })
 	t.Run("fault round", func(t *testing.T) { faultRound(t, tg, sup, root, run) })
 }
 

@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/edmshop/edm-shop/platform/kafkatest"
+)
+
+// servedMetrics are the metrics of the contract each program serves once an order went
+// through (a counter appears with its first count).
+var servedMetrics = map[string][]string{
+	"order": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds",
+		"edm_events_published_total", "edm_outbox_pending", "edm_outbox_oldest_pending_age_seconds", "edm_consumer_lag",
+		"edm_saga_duration_seconds", "edm_orders_in_flight", "go_goroutines", "process_cpu_seconds_total"},
+	"inventory": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds",
+		"edm_events_published_total", "edm_outbox_pending", "edm_outbox_oldest_pending_age_seconds", "edm_consumer_lag",
+		"go_goroutines", "process_cpu_seconds_total"},
+	"payment": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds",
+		"edm_events_published_total", "edm_consumer_lag", "edm_payment_gateway_requests_total",
+		"edm_payment_gateway_request_duration_seconds", "go_goroutines", "process_cpu_seconds_total"},
+	"gateway": {"http_server_request_duration_seconds", "go_goroutines", "process_cpu_seconds_total"},
+}
+
+// checkServedTelemetry checks what a running platform serves, wherever it runs: every program's
+// /metrics has the contract's metrics and passes promlint, and an order's events all carry a
+// traceparent of one trace.
+func checkServedTelemetry(t *testing.T, tg *target) {
+	run := strings.ToUpper(uuid.NewString()[:8])
+	sku := "TEL-" + run
+	tg.addProduct(t, sku, 100, 5)
+	o := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "tel", Items: []item{{sku, 1}}, PaymentMethod: "pm_card_visa"}))
+	if o.Status != "COMPLETED" {
+		t.Fatalf("order = %+v", o)
+	}
+	orderTrace(t, tg, o.TransactionID, 4)
+
+	bases := map[string]string{"order": tg.orderURL, "inventory": tg.inventoryURL, "payment": tg.paymentURL, "gateway": tg.gatewayURL}
+	for name, base := range bases {
+		var missing []string
+		eventually(t, 20*time.Second, name+"'s metrics", func() bool {
+			s := scrapeMetrics(t, base)
+			missing = missing[:0]
+			for _, m := range servedMetrics[name] {
+				if _, ok := s[m]; !ok {
+					missing = append(missing, m)
+				}
+			}
+			return len(missing) == 0
+		})
+		problems, err := scrapeMetrics(t, base).lint()
+		if err != nil || len(problems) > 0 {
+			t.Errorf("%s: promlint: %v %v", name, err, problems)
+		}
+	}
+}
+
+// orderTrace returns the one trace id that every event of the order carries in its traceparent
+// header, on the three topics; it fails unless there are want events and they agree.
+func orderTrace(t *testing.T, tg *target, transactionID string, want int) trace.TraceID {
+	t.Helper()
+	var (
+		tr    trace.TraceID
+		types []string
+	)
+	for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
+		for _, r := range kafkatest.ReadAll(t, tg.brokers, topic) {
+			if r.Key != transactionID {
+				continue
+			}
+			types = append(types, topic+":"+r.Headers["ce_type"])
+			tp := r.Headers["traceparent"]
+			if tp == "" {
+				t.Errorf("%s %s on %s has no traceparent header", transactionID, r.Headers["ce_type"], topic)
+				continue
+			}
+			got := traceIDOf(t, tp)
+			if tr.IsValid() && got != tr {
+				t.Errorf("%s %s on %s is in trace %s, the order's other events in %s", transactionID, r.Headers["ce_type"], topic, got, tr)
+			}
+			tr = got
+		}
+	}
+	if len(types) != want {
+		t.Errorf("order %s: events %v, want %d", transactionID, types, want)
+	}
+	return tr
+}
