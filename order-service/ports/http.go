@@ -76,7 +76,7 @@ func (h handlers) placeOrder(c *gin.Context) {
 		httpx.Error(c, http.StatusUnprocessableEntity, CodeIdempotencyKeyReused, "this Idempotency-Key was already used with a different request body")
 		return
 	case err != nil:
-		h.log.Error("place order", "error", err)
+		h.log.ErrorContext(c.Request.Context(), "place order", "error", err)
 		httpx.Error(c, http.StatusInternalServerError, CodeInternal, "the order could not be stored; retry with the same Idempotency-Key")
 		return
 	}
@@ -119,7 +119,7 @@ func (h handlers) getOrder(c *gin.Context) {
 		httpx.Error(c, http.StatusNotFound, CodeOrderNotFound, "no order "+id)
 		return
 	case err != nil:
-		h.log.Error("get order", "transactionId", id, "error", err)
+		h.log.ErrorContext(c.Request.Context(), "get order", "transactionId", id, "error", err)
 		httpx.Error(c, http.StatusInternalServerError, CodeInternal, "the order could not be read")
 		return
 	}
