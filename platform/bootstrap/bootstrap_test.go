@@ -1,0 +1,126 @@
+package bootstrap_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/edmshop/edm-shop/platform/bootstrap"
+	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/kafkatest"
+)
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestRunWiresAServiceAlike starts a service with nothing but a name, brokers and an address:
+// the defaults are filled in, every saga topic and its dead-letter twin exist, the service's
+// routes, probes and /metrics answer, and its handler gets the events of its topic.
+func TestRunWiresAServiceAlike(t *testing.T) {
+	brokers := kafkatest.Start(t) // no topics: the bootstrap creates them
+	addr := freeAddr(t)
+	got := make(chan event.Event, 1)
+	var platform *bootstrap.Platform
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- bootstrap.Run(ctx, bootstrap.Service{
+			Name:     "test-service",
+			Config:   config.Service{HTTPAddr: addr, Brokers: brokers},
+			Consumes: func(t config.Topics) string { return t.Order },
+			Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
+				platform = p
+				return bootstrap.Parts{
+					Handlers: kafka.Handlers{event.ItemReserved: func(_ context.Context, e event.Event) error { got <- e; return nil }},
+					Routes:   func(r gin.IRouter) { r.GET("/hello", func(c *gin.Context) { c.String(http.StatusOK, "hi") }) },
+				}, nil
+			},
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if platform.Config.GroupID != "test-service" || platform.Config.Topics != config.DefaultTopics {
+		t.Errorf("defaults not filled in: %+v", platform.Config)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	topics, err := kadm.NewClient(cl).ListTopics(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"inventory", "inventory.dlt", "payment", "payment.dlt", "order", "order.dlt"} {
+		if !slices.Contains(topics.Names(), want) {
+			t.Errorf("topic %s was not created (topics: %v)", want, topics.Names())
+		}
+	}
+
+	e, err := event.New(event.ItemReserved, "/test", "tx-1", map[string]string{"transactionId": "tx-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := platform.Publisher.Publish(context.Background(), kafka.Message{Topic: "order", Event: e}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		if r.ID != e.ID {
+			t.Errorf("handled %s, want %s", r.ID, e.ID)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the handler never got the event")
+	}
+
+	for path, want := range map[string]string{"/hello": "hi", "/metrics": "edm_events_published_total"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) || resp.Header.Get("X-Request-ID") == "" {
+			t.Errorf("GET %s = %d %q, want 200 with %q and a request id", path, resp.StatusCode, body[:min(len(body), 200)], want)
+		}
+	}
+}
