@@ -52,7 +52,13 @@ func checkServedTelemetry(t *testing.T, tg *target) {
 			}
 			return len(missing) == 0
 		})
-		problems, err := scrapeMetrics(t, base).lint()
+		s := scrapeMetrics(t, base)
+		for name, mf := range s {
+			if want, ok := metricContract[name]; ok && !strings.EqualFold(mf.GetType().String(), want) {
+				t.Errorf("%s is a %s, the contract (and the dashboard) want a %s", name, mf.GetType(), want)
+			}
+		}
+		problems, err := s.lint()
 		if err != nil || len(problems) > 0 {
 			t.Errorf("%s: promlint: %v %v", name, err, problems)
 		}
