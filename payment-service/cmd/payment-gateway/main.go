@@ -1,5 +1,6 @@
 // Command payment-gateway runs the payment gateway simulator, a fake Stripe-like charges API
-// (HTTP_ADDR, default :8084). It keeps everything in memory.
+// (HTTP_ADDR, default :8084). Its ledger is journaled to GATEWAY_LEDGER_PATH when set, so a
+// restarted gateway still charges each key once; unset, it keeps everything in memory.
 package main
 
 import (
@@ -17,7 +18,7 @@ func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("service", "payment-gateway")
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := gateway.Run(ctx, config.String("HTTP_ADDR", ":8084"), log); err != nil {
+	if err := gateway.Run(ctx, config.String("HTTP_ADDR", ":8084"), config.String("GATEWAY_LEDGER_PATH", ""), log); err != nil {
 		log.Error("payment-gateway stopped", "error", err)
 		os.Exit(1)
 	}
