@@ -19,7 +19,7 @@ import (
 )
 
 // Backoff says how often GatewayClient tries a charge that fails transiently (network error,
-// timeout, 408, 429, 5xx) and how long it waits between tries: Initial, doubling up to Max.
+// timeout, 408, 409 request_in_progress, 429, 5xx) and how long it waits between tries: Initial, doubling up to Max.
 type Backoff struct {
 	Attempts int // tries in all, at least 1
 	Initial  time.Duration
@@ -33,7 +33,7 @@ var DefaultBackoff = Backoff{Attempts: 5, Initial: 100 * time.Millisecond, Max: 
 // RequestTimeout bounds one HTTP request to the gateway.
 const RequestTimeout = 5 * time.Second
 
-// GatewayClient charges orders through the payment gateway's HTTP API (see package
+// GatewayClient charges and refunds orders through the payment gateway's HTTP API (see package
 // payment-service/gateway for the contract). Every charge carries an idempotency key, which is
 // what makes retrying it safe.
 type GatewayClient struct {
@@ -63,6 +63,17 @@ type chargeParams struct {
 	Description   string `json:"description,omitempty"`
 }
 
+type refundParams struct {
+	ChargeIdempotencyKey string `json:"chargeIdempotencyKey"`
+	Reason               string `json:"reason,omitempty"`
+}
+
+type refund struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Amount int64  `json:"amount"`
+}
+
 type charge struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
@@ -83,9 +94,10 @@ func (e transientError) Error() string { return e.err.Error() }
 func (e transientError) Unwrap() error { return e.err }
 
 // Charge asks the gateway to make req's charge, retrying transient failures with backoff. It
-// returns the approval or the decline; an error wrapping domain.ErrChargeRejected when the
-// gateway refuses the request itself (400, 409, 422); any other error when the gateway could not
-// be reached or answered strangely, which a later retry may cure.
+// returns the approval or the decline; a *domain.RejectionError (matching
+// domain.ErrChargeRejected) when the gateway refuses the request for good (400, 422, or 409 other
+// than request_in_progress); any other error when the gateway could not be reached, is busy with
+// the same key, or answered strangely, which a later retry may cure.
 func (c *GatewayClient) Charge(ctx context.Context, req domain.ChargeRequest) (domain.ChargeResult, error) {
 	body, err := json.Marshal(chargeParams{
 		Amount:        req.Amount,
@@ -96,77 +108,146 @@ func (c *GatewayClient) Charge(ctx context.Context, req domain.ChargeRequest) (d
 	if err != nil {
 		return domain.ChargeResult{}, err
 	}
+	var res domain.ChargeResult
+	err = c.retry(ctx, "charge "+req.IdempotencyKey, func() error {
+		code, header, raw, err := c.post(ctx, "/v1/charges", req.IdempotencyKey, body)
+		if err != nil {
+			return err
+		}
+		res, err = readCharge(code, header.Get("Idempotent-Replayed") == "true", raw)
+		return err
+	})
+	return res, err
+}
+
+// Refund asks the gateway to give back the charge made under req.ChargeIdempotencyKey, or to
+// void that key if it was never charged, retrying transient failures like Charge. However often
+// it is called, a charge is refunded once.
+func (c *GatewayClient) Refund(ctx context.Context, req domain.RefundRequest) (domain.RefundResult, error) {
+	body, err := json.Marshal(refundParams{ChargeIdempotencyKey: req.ChargeIdempotencyKey, Reason: req.Reason})
+	if err != nil {
+		return domain.RefundResult{}, err
+	}
+	var res domain.RefundResult
+	err = c.retry(ctx, "refund "+req.ChargeIdempotencyKey, func() error {
+		code, _, raw, err := c.post(ctx, "/v1/refunds", req.IdempotencyKey, body)
+		if err != nil {
+			return err
+		}
+		res, err = readRefund(code, raw)
+		return err
+	})
+	return res, err
+}
+
+// retry runs once until it succeeds or fails other than transiently, waiting with backoff.
+func (c *GatewayClient) retry(ctx context.Context, what string, once func() error) error {
 	wait := c.backoff.Initial
 	for attempt := 1; ; attempt++ {
-		res, err := c.chargeOnce(ctx, req.IdempotencyKey, body)
+		err := once()
 		var transient transientError
 		if err == nil || !errors.As(err, &transient) {
-			return res, err
+			return err
 		}
 		if attempt == c.backoff.Attempts {
-			return res, fmt.Errorf("charge %s: gave up after %d attempts: %w", req.IdempotencyKey, attempt, err)
+			return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, err)
 		}
 		select {
 		case <-ctx.Done():
-			return res, fmt.Errorf("charge %s: %w (last attempt: %v)", req.IdempotencyKey, ctx.Err(), err)
+			return fmt.Errorf("%s: %w (last attempt: %v)", what, ctx.Err(), err)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, c.backoff.Max)
 	}
 }
 
-func (c *GatewayClient) chargeOnce(ctx context.Context, key string, body []byte) (domain.ChargeResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+"/v1/charges", bytes.NewReader(body))
+// post sends one request and returns the answer's status, headers and body. An error is transient
+// unless ctx ended.
+func (c *GatewayClient) post(ctx context.Context, path, key string, body []byte) (int, http.Header, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, bytes.NewReader(body))
 	if err != nil {
-		return domain.ChargeResult{}, err
+		return 0, nil, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return domain.ChargeResult{}, err
+			return 0, nil, nil, err
 		}
-		return domain.ChargeResult{}, transientError{fmt.Errorf("call payment gateway: %w", err)}
+		return 0, nil, nil, transientError{fmt.Errorf("call payment gateway: %w", err)}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return domain.ChargeResult{}, transientError{fmt.Errorf("read payment gateway answer: %w", err)}
+		return 0, nil, nil, transientError{fmt.Errorf("read payment gateway answer: %w", err)}
 	}
+	return resp.StatusCode, resp.Header, raw, nil
+}
 
-	switch code := resp.StatusCode; {
-	case code == http.StatusOK || code == http.StatusCreated:
+// readCharge reads the answer to a charge; replayed says the gateway answered from an earlier
+// request with the same key (header Idempotent-Replayed).
+func readCharge(code int, replayed bool, raw []byte) (domain.ChargeResult, error) {
+	switch code {
+	case http.StatusOK, http.StatusCreated:
 		var ch charge
 		if err := json.Unmarshal(raw, &ch); err != nil || ch.ID == "" || ch.Status != "succeeded" {
 			return domain.ChargeResult{}, fmt.Errorf("payment gateway answered %d with an unexpected body: %.200s", code, raw)
 		}
-		return domain.ChargeResult{Approved: true, ChargeID: ch.ID, Replayed: replayed(resp)}, nil
-	case code == http.StatusPaymentRequired:
+		return domain.ChargeResult{Approved: true, ChargeID: ch.ID, Replayed: replayed}, nil
+	case http.StatusPaymentRequired:
 		var a errorAnswer
 		if err := json.Unmarshal(raw, &a); err != nil || a.Error.Code == "" {
 			return domain.ChargeResult{}, fmt.Errorf("payment gateway answered 402 with an unexpected body: %.200s", raw)
 		}
-		return domain.ChargeResult{ChargeID: a.Charge.ID, DeclineCode: a.Error.Code, Replayed: replayed(resp)}, nil
+		return domain.ChargeResult{ChargeID: a.Charge.ID, DeclineCode: a.Error.Code, Replayed: replayed}, nil
+	}
+	return domain.ChargeResult{}, failure(code, raw)
+}
+
+func readRefund(code int, raw []byte) (domain.RefundResult, error) {
+	if code != http.StatusOK && code != http.StatusCreated {
+		return domain.RefundResult{}, failure(code, raw)
+	}
+	var r refund
+	if err := json.Unmarshal(raw, &r); err != nil || r.ID == "" || r.Status == "" {
+		return domain.RefundResult{}, fmt.Errorf("payment gateway answered %d with an unexpected body: %.200s", code, raw)
+	}
+	return domain.RefundResult{RefundID: r.ID, Status: r.Status, Amount: r.Amount}, nil
+}
+
+// codeInProgress is the gateway's 409 for a key whose earlier request is still being processed:
+// unlike the other 409s, it passes.
+const codeInProgress = "request_in_progress"
+
+// failure classifies an answer that is neither success nor decline: a refusal for good
+// (*domain.RejectionError), a transient failure, or a plain error.
+func failure(code int, raw []byte) error {
+	var a errorAnswer
+	_ = json.Unmarshal(raw, &a)
+	switch {
+	case code == http.StatusConflict && a.Error.Code == codeInProgress:
+		return transientError{errors.New(describe(code, raw))}
 	case code == http.StatusBadRequest || code == http.StatusConflict || code == http.StatusUnprocessableEntity:
-		return domain.ChargeResult{}, fmt.Errorf("%w: %s", domain.ErrChargeRejected, describe(resp, raw))
+		rej := &domain.RejectionError{Code: a.Error.Code, Message: a.Error.Message}
+		if rej.Code == "" {
+			rej.Message = describe(code, raw)
+		}
+		return rej
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
-		return domain.ChargeResult{}, transientError{errors.New(describe(resp, raw))}
+		return transientError{errors.New(describe(code, raw))}
 	default:
-		return domain.ChargeResult{}, errors.New(describe(resp, raw))
+		return errors.New(describe(code, raw))
 	}
 }
 
-// replayed reports whether the gateway answered from an earlier request with the same key.
-func replayed(resp *http.Response) bool { return resp.Header.Get("Idempotent-Replayed") == "true" }
-
 // describe says what the gateway answered, for logs and errors.
-func describe(resp *http.Response, raw []byte) string {
+func describe(code int, raw []byte) string {
 	var a errorAnswer
 	if json.Unmarshal(raw, &a) == nil && a.Error.Code != "" {
-		return fmt.Sprintf("payment gateway answered %s: %s: %s", resp.Status, a.Error.Code, a.Error.Message)
+		return fmt.Sprintf("payment gateway answered %d: %s: %s", code, a.Error.Code, a.Error.Message)
 	}
-	return fmt.Sprintf("payment gateway answered %s: %.200s", resp.Status, raw)
+	return fmt.Sprintf("payment gateway answered %d: %.200s", code, raw)
 }
 
 // Ping checks that the gateway answers GET /healthz with 200.

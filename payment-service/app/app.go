@@ -14,8 +14,8 @@ import (
 const Source = "/payment-service"
 
 // Gateway charges orders. Charge returns the gateway's answer (approved or declined), an error
-// wrapping domain.ErrChargeRejected when the request can never succeed, or another error for a
-// failure worth retrying later. It must be idempotent per ChargeRequest.IdempotencyKey.
+// matching domain.ErrChargeRejected when the request can never succeed (the payment fails), or
+// another error for a failure worth retrying later. It must be idempotent per ChargeRequest.IdempotencyKey.
 type Gateway interface {
 	Charge(ctx context.Context, req domain.ChargeRequest) (domain.ChargeResult, error)
 }

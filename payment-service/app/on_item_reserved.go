@@ -12,7 +12,8 @@ import (
 
 // OnItemReserved charges the order whose items inventory-service reserved, then reports the
 // outcome: PAYMENT_COMPLETE to the order topic, or PAYMENT_FAILED to the inventory topic so the
-// stock is released.
+// stock is released. A charge the gateway refuses for good is a failed payment too, its decline
+// code the gateway's error code.
 //
 // There is no database and no outbox: the charge is idempotent per transactionId and the event's
 // ce_id is derived from the transactionId, so when ITEM_RESERVED is delivered again (say, we
@@ -27,7 +28,10 @@ func (a *App) OnItemReserved(ctx context.Context, e event.Event) error {
 	if domain.NeedsCharge(reserved) {
 		result, err = a.gateway.Charge(ctx, domain.ChargeFor(reserved))
 		if errors.Is(err, domain.ErrChargeRejected) {
-			return fmt.Errorf("%w: %v", event.ErrInvalid, err)
+			// Refused for good: a failed payment, so the saga releases the stock and cancels
+			// the order instead of leaving both stranded behind a dead letter.
+			a.log.Warn("payment gateway rejected the charge", "transactionId", reserved.TransactionID, "error", err)
+			result, err = domain.Rejected(err), nil
 		}
 		if err != nil {
 			return fmt.Errorf("charge %s: %w", reserved.TransactionID, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -63,17 +64,20 @@ func TestOnItemReserved(t *testing.T) {
 		wantType    event.Type
 		wantErr     bool
 		wantInvalid bool
+		wantDecline string // declineCode of a PAYMENT_FAILED
 	}{
 		{name: "approved", event: itemReserved(t, 700), gateway: fakeGateway{result: domain.ChargeResult{Approved: true, ChargeID: "ch_1"}},
 			wantCharges: 1, wantTopic: "order-t", wantType: event.PaymentComplete},
 		{name: "declined", event: itemReserved(t, 700), gateway: fakeGateway{result: domain.ChargeResult{DeclineCode: "card_declined"}},
-			wantCharges: 1, wantTopic: "inventory-t", wantType: event.PaymentFailed},
+			wantCharges: 1, wantTopic: "inventory-t", wantType: event.PaymentFailed, wantDecline: "card_declined"},
 		{name: "free order is not charged", event: itemReserved(t, 0),
 			wantCharges: 0, wantTopic: "order-t", wantType: event.PaymentComplete},
 		{name: "gateway unreachable is transient", event: itemReserved(t, 700), gateway: fakeGateway{err: errors.New("connection refused")},
 			wantCharges: 1, wantErr: true},
-		{name: "gateway rejection is poison", event: itemReserved(t, 700), gateway: fakeGateway{err: domain.ErrChargeRejected},
-			wantCharges: 1, wantErr: true, wantInvalid: true},
+		{name: "gateway rejection is a failed payment", event: itemReserved(t, 700), gateway: fakeGateway{err: &domain.RejectionError{Code: "invalid_request", Message: "bad"}},
+			wantCharges: 1, wantTopic: "inventory-t", wantType: event.PaymentFailed, wantDecline: "invalid_request"},
+		{name: "bare rejection is a failed payment", event: itemReserved(t, 700), gateway: fakeGateway{err: fmt.Errorf("wrapped: %w", domain.ErrChargeRejected)},
+			wantCharges: 1, wantTopic: "inventory-t", wantType: event.PaymentFailed, wantDecline: domain.RejectedCodeDefault},
 		{name: "invalid payload is poison", event: badPayload,
 			wantCharges: 0, wantErr: true, wantInvalid: true},
 		{name: "publish failure is transient", event: itemReserved(t, 700), gateway: fakeGateway{result: domain.ChargeResult{Approved: true, ChargeID: "ch_1"}},
@@ -107,6 +111,12 @@ func TestOnItemReserved(t *testing.T) {
 			if m.Topic != tt.wantTopic || m.Event.Type != tt.wantType || m.Event.Key != "tx-1" ||
 				m.Event.Source != app.Source || m.Event.ID != event.IDFor("tx-1", tt.wantType) {
 				t.Fatalf("published %+v to %s, want %s to %s", m.Event, m.Topic, tt.wantType, tt.wantTopic)
+			}
+			if tt.wantType == event.PaymentFailed {
+				failed, err := event.Decode[event.PaymentDeclined](m.Event)
+				if err != nil || failed.Reason != event.ReasonPaymentDeclined || failed.DeclineCode != tt.wantDecline || failed.Amount != 700 {
+					t.Fatalf("PAYMENT_FAILED payload %+v (%v), want reason %s, declineCode %s", failed, err, event.ReasonPaymentDeclined, tt.wantDecline)
+				}
 			}
 		})
 	}

@@ -4,6 +4,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/edmshop/edm-shop/platform/event"
 )
@@ -32,6 +33,56 @@ type ChargeResult struct {
 // ErrChargeRejected means the gateway refused the request itself (a malformed request, an
 // idempotency key reused with other parameters): sending it again cannot succeed.
 var ErrChargeRejected = errors.New("payment gateway rejected the charge request")
+
+// RejectionError is the gateway's refusal of a request for good, with the gateway's error code.
+// It matches ErrChargeRejected under errors.Is.
+type RejectionError struct {
+	Code    string // the gateway's error code, such as invalid_request
+	Message string
+}
+
+func (e *RejectionError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrChargeRejected, e.Code, e.Message)
+}
+
+// Is makes errors.Is(err, ErrChargeRejected) true.
+func (e *RejectionError) Is(target error) bool { return target == ErrChargeRejected }
+
+// RejectedCodeDefault is the decline code of a rejection that carries no code of its own.
+const RejectedCodeDefault = "charge_rejected"
+
+// Rejected is the result reporting a charge the gateway refused for good: a failed payment,
+// declined with the gateway's error code, so the saga compensates instead of stalling.
+func Rejected(err error) ChargeResult {
+	var rej *RejectionError
+	if errors.As(err, &rej) && rej.Code != "" {
+		return ChargeResult{DeclineCode: rej.Code}
+	}
+	return ChargeResult{DeclineCode: RejectedCodeDefault}
+}
+
+// RefundRequest asks the gateway to give back the charge made (or yet to be made) under
+// ChargeIdempotencyKey. IdempotencyKey is the refund's own key; a charge is refunded once
+// whatever the keys of the requests that ask for it.
+type RefundRequest struct {
+	IdempotencyKey       string
+	ChargeIdempotencyKey string
+	Reason               string
+}
+
+// Refund outcomes, as the gateway names them.
+const (
+	RefundRefunded   = "refunded"    // the charged amount went back
+	RefundVoided     = "voided"      // nothing was charged; a later charge with the key is declined
+	RefundNotCharged = "not_charged" // the charge was declined; nothing to give back
+)
+
+// RefundResult is the gateway's answer to a refund request.
+type RefundResult struct {
+	RefundID string
+	Status   string // RefundRefunded, RefundVoided or RefundNotCharged
+	Amount   int64
+}
 
 // NeedsCharge reports whether the order has anything to charge; the gateway refuses a charge of
 // zero, and a free order is simply paid.
