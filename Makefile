@@ -1,8 +1,8 @@
 # EDM Shop. `make run` starts everything in one process; `make test` tests every module.
 # A go.work root is not a module, so `go test ./...` here would fail: each target walks the modules.
 
-MODULES := platform order-service inventory-service payment-service sandbox stack e2e
-BINARIES := order-service inventory-service payment-service payment-gateway stack
+MODULES := platform order-service inventory-service payment-service sandbox stack e2e edmctl
+BINARIES := order-service inventory-service payment-service payment-gateway stack edmctl
 
 .PHONY: run test unit bench build stack fmt vet infra-up infra-down infra-status
 
@@ -27,10 +27,12 @@ build:
 	go build -o bin/payment-service ./payment-service/cmd/payment-service
 	go build -o bin/payment-gateway ./payment-service/cmd/payment-gateway
 	go build -o bin/stack ./stack/cmd/stack
+	go build -o bin/edmctl ./edmctl
 
-## stack: real Kafka, MariaDB and DynamoDB Local, and each service as its own process (Ctrl-C stops)
+## stack: real Kafka, MariaDB and DynamoDB Local, and each service as its own process (Ctrl-C stops);
+## the gateway journals its ledger to .data/gateway/ledger.jsonl, so a restart charges no key twice
 stack: infra-up build
-	eval "$$(scripts/infra.sh env)" && exec ./bin/stack -bin bin
+	eval "$$(scripts/infra.sh env)" && GATEWAY_LEDGER_PATH="$${GATEWAY_LEDGER_PATH:-.data/gateway/ledger.jsonl}" exec ./bin/stack -bin bin
 
 fmt:
 	gofmt -w $(MODULES)

@@ -18,6 +18,12 @@ const (
 	HeaderDLTTime      = "dlt_time"
 )
 
+// HeaderReplayedFrom marks a message republished from a dead-letter topic (by edmctl dlt
+// replay); its value names the dead letter, "<dlt topic>/<partition>/<offset>". A replayed event
+// that fails again is dead-lettered again, once, carrying this header, and stays there until
+// someone replays it again: nothing replays automatically.
+const HeaderReplayedFrom = "edm_replayed_from"
+
 // deadLetter copies m, with the reason it could not be processed, to the topic's dead-letter
 // twin, and reports whether the broker acknowledged it. Until it has, the offset stays
 // uncommitted: a poison event is moved aside, never dropped.
