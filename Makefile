@@ -4,7 +4,7 @@
 MODULES := platform order-service inventory-service payment-service sandbox stack e2e edmctl
 BINARIES := order-service inventory-service payment-service payment-gateway stack edmctl
 
-.PHONY: run test unit bench build stack fmt vet infra-up infra-down infra-status
+.PHONY: run test unit bench fuzz build stack fmt vet infra-up infra-down infra-status
 
 ## run: the sandbox: in-process Kafka on 127.0.0.1:9092, embedded stores, all services (Ctrl-C stops)
 run:
@@ -14,6 +14,13 @@ run:
 ## their env is set (see `scripts/infra.sh env`; .ci/run sets it)
 test:
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && go test -count=1 -timeout 40m ./...); done
+
+## fuzz: each native Go fuzz target for FUZZTIME (default 60s); `make test` already runs their
+## checked-in seed corpora (testdata/fuzz/<target>). A failing input is saved there: commit it.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := order-service:./ports:FuzzPlaceOrder platform:./kafka:FuzzFromKafka platform:./event:FuzzDecode
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 ## bench: the shipped benchmarks (reservation throughput, event hop latency)
 bench:

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,6 +95,10 @@ func Decode[P Payload](e Event) (P, error) {
 	dec := json.NewDecoder(bytes.NewReader(e.Data))
 	if err := dec.Decode(&p); err != nil {
 		return p, fmt.Errorf("%w: %s payload: %v", ErrInvalid, e.Type, err)
+	}
+	// One JSON value and nothing after it: a payload with trailing bytes is not what was sent.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return p, fmt.Errorf("%w: %s payload: data after the JSON value", ErrInvalid, e.Type)
 	}
 	if err := p.Validate(); err != nil {
 		return p, fmt.Errorf("%w: %s payload: %v", ErrInvalid, e.Type, err)
