@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/edmshop/edm-shop/edmctl/dlt"
 	"github.com/edmshop/edm-shop/platform/event"
@@ -97,10 +101,45 @@ func listJSON(t *testing.T, brokers, topic string) []dlt.Letter {
 
 // TestDeadLetterListAndReplay dead-letters an event through a real platform/kafka consumer,
 // lists it, replays it while it is still poison (it comes back to the DLT once, not in a loop),
-// then replays it after the fix (it is applied) and once more (nothing changes).
+// then replays it after the fix (it is applied) and once more (nothing changes). It runs on kfake,
+// and on the real broker too when KAFKA_BROKERS is set (`scripts/infra.sh env`).
 func TestDeadLetterListAndReplay(t *testing.T) {
-	const topic = "inventory"
-	brokers := kafkatest.Start(t, topic)
+	t.Run("kfake", func(t *testing.T) {
+		listAndReplay(t, kafkatest.Start(t, "inventory"), "inventory", true)
+	})
+	t.Run("kafka", func(t *testing.T) {
+		brokers := os.Getenv("KAFKA_BROKERS")
+		if brokers == "" {
+			t.Skip("KAFKA_BROKERS is not set")
+		}
+		topic := fmt.Sprintf("edmctl-%d", time.Now().UnixNano())
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := kafka.EnsureTopics(ctx, brokers, 3, topic); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { deleteTopics(t, brokers, topic, kafka.DeadLetterTopic(topic)) })
+		listAndReplay(t, brokers, topic, false)
+	})
+}
+
+func deleteTopics(t *testing.T, brokers string, topics ...string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		t.Errorf("kgo client: %v", err)
+		return
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).DeleteTopics(ctx, topics...); err != nil {
+		t.Errorf("delete topics %v: %v", topics, err)
+	}
+}
+
+// listAndReplay is the scenario on brokers, with topic and its DLT already there. listAll also
+// lists every DLT of the broker (only where the test owns the broker).
+func listAndReplay(t *testing.T, brokers, topic string, listAll bool) {
 	svc := &service{seen: map[string]int{}}
 	svc.poison.Store(true)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -154,7 +193,11 @@ func TestDeadLetterListAndReplay(t *testing.T) {
 		time.Since(first.Time) > time.Minute || first.Value != string(order.Data) {
 		t.Fatalf("letter %+v", first)
 	}
-	text, err := edmctl(t, "dlt", "list", "-brokers", brokers) // every DLT, as a table
+	args := []string{"dlt", "list", "-brokers", brokers, "-topic", topic} // as a table
+	if listAll {
+		args = args[:4] // every DLT
+	}
+	text, err := edmctl(t, args...)
 	if err != nil || !strings.Contains(text, order.ID) || !strings.Contains(text, fmt.Sprintf("%s/%d/0", topic, first.OriginalPartition)) ||
 		!strings.Contains(text, "rejected until the switch is flipped") {
 		t.Fatalf("list printed %q, %v", text, err)
