@@ -93,7 +93,9 @@ func List(ctx context.Context, brokers, dlt string) ([]Letter, error) {
 		// Needed by librdkafka, but never used: Assign joins no group and nothing is committed.
 		"group.id":           "edmctl",
 		"enable.auto.commit": false,
-		"log_level":          3,
+		// Also ends a partition whose last offsets hold no record (transaction markers).
+		"enable.partition.eof": true,
+		"log_level":            3,
 	})
 	if err != nil {
 		return nil, err
@@ -139,6 +141,8 @@ func List(ctx context.Context, brokers, dlt string) ([]Letter, error) {
 			if int64(ev.TopicPartition.Offset)+1 >= ends[ev.TopicPartition.Partition] {
 				delete(ends, ev.TopicPartition.Partition)
 			}
+		case ckafka.PartitionEOF:
+			delete(ends, ev.Partition)
 		case ckafka.Error:
 			if ev.IsFatal() || ev.Code() == ckafka.ErrAllBrokersDown {
 				return nil, ev
