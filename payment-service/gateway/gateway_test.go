@@ -17,7 +17,7 @@ type response struct {
 	body   []byte
 }
 
-func do(t *testing.T, h http.Handler, method, path, key, body string) response {
+func do(t testing.TB, h http.Handler, method, path, key, body string) response {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
