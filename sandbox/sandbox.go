@@ -39,7 +39,9 @@ type Config struct {
 	// DataDir holds the broker's log and the SQLite files; empty means a temporary directory
 	// removed when the sandbox stops.
 	DataDir string
-	Log     *slog.Logger
+	// AdminToken is the bearer token of inventory-service's operator API; empty switches it off.
+	AdminToken string
+	Log        *slog.Logger
 	// Telemetry is passed to each service's telemetry.New (tests add span recorders). The
 	// services keep their own names whatever OTEL_SERVICE_NAME says: they share one process.
 	Telemetry telemetry.Options
@@ -130,7 +132,8 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 		return order.Run(runCtx, order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2])}, orderRepo, log, withTelemetry)
 	})
 	sb.spawn("inventory-service", func() error {
-		return inventory.Run(runCtx, inventory.Config{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, inventoryRepo, log, withTelemetry)
+		cfg := inventory.Config{Service: config.Service{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, AdminToken: cfg.AdminToken}
+		return inventory.Run(runCtx, cfg, inventoryRepo, log, withTelemetry)
 	})
 	sb.spawn("payment-service", func() error {
 		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(ports[4])}, log, withTelemetry)

@@ -41,6 +41,7 @@ type Repository interface {
 	// Product returns one product, or an error wrapping domain.ErrProductNotFound.
 	Product(ctx context.Context, sku string) (domain.Product, error)
 	Ping(ctx context.Context) error
+	ProductAdmin
 	outbox.Store
 }
 

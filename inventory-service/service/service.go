@@ -20,11 +20,17 @@ import (
 const Name = "inventory-service"
 
 // Config is what Run needs besides the repository.
-type Config = config.Service
+type Config struct {
+	config.Service
+	// AdminToken is the bearer token of the operator API; empty switches that API off.
+	AdminToken string
+}
 
-// ConfigFromEnv reads HTTP_ADDR (default :8082), KAFKA_BROKERS and KAFKA_TOPIC_*; the consumer
-// group is "inventory-service".
-func ConfigFromEnv() Config { return config.ServiceFromEnv(Name, ":8082") }
+// ConfigFromEnv reads HTTP_ADDR (default :8082), KAFKA_BROKERS, KAFKA_TOPIC_* and ADMIN_TOKEN;
+// the consumer group is "inventory-service".
+func ConfigFromEnv() Config {
+	return Config{Service: config.ServiceFromEnv(Name, ":8082"), AdminToken: config.String("ADMIN_TOKEN", "")}
+}
 
 // Run runs the outbox relay, the inventory-topic consumer and the HTTP server until ctx is
 // cancelled (it returns nil) or one of them fails (it stops the others and returns that error).
@@ -32,7 +38,7 @@ func ConfigFromEnv() Config { return config.ServiceFromEnv(Name, ":8082") }
 func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger, opts ...bootstrap.Option) error {
 	return bootstrap.Run(ctx, bootstrap.Service{
 		Name:     Name,
-		Config:   cfg,
+		Config:   cfg.Service,
 		Consumes: func(t config.Topics) string { return t.Inventory },
 		Outbox:   repo,
 		Log:      log,
@@ -40,8 +46,11 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 			application := app.New(repo, p.Config.Topics, p.Notify)
 			return bootstrap.Parts{
 				Handlers: ports.EventHandlers(application),
-				Routes:   func(r gin.IRouter) { ports.RegisterHTTP(r, application) },
-				Checks:   map[string]httpx.Check{"store": repo.Ping},
+				Routes: func(r gin.IRouter) {
+					ports.RegisterHTTP(r, application)
+					ports.RegisterAdminHTTP(r, application, cfg.AdminToken)
+				},
+				Checks: map[string]httpx.Check{"store": repo.Ping},
 			}, nil
 		},
 	}, opts...)

@@ -30,6 +30,9 @@ type harness struct {
 	base    string
 }
 
+// adminToken is the operator token of the harness's service.
+const adminToken = "test-admin"
+
 func start(t *testing.T) *harness {
 	t.Helper()
 	topics := config.DefaultTopics
@@ -49,7 +52,7 @@ func start(t *testing.T) *harness {
 		}
 	}
 	addr := freeAddr(t)
-	cfg := service.Config{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "inventory-service"}
+	cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, AdminToken: adminToken}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -1,6 +1,8 @@
 // Command sandbox runs all of EDM Shop in one process (`make run`): Kafka on 127.0.0.1:9092,
 // order-service :8081, inventory-service :8082, payment-service :8083, payment gateway :8084.
 // Ctrl-C stops it. Set SANDBOX_DATA_DIR to keep the broker's log and the stores across runs.
+// The operator API of inventory-service takes ADMIN_TOKEN as its bearer token, or
+// "sandbox-admin" when that is unset; the banner prints it.
 package main
 
 import (
@@ -22,6 +24,7 @@ func main() {
 	cfg := sandbox.DefaultConfig()
 	cfg.DataDir = config.String("SANDBOX_DATA_DIR", "")
 	cfg.Log = log
+	cfg.AdminToken = config.String("ADMIN_TOKEN", "sandbox-admin")
 	sb, err := sandbox.Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
@@ -30,12 +33,12 @@ func main() {
 	fmt.Printf(`EDM Shop sandbox is up.
   kafka              %s   (kcat -C -b %s -t inventory -o beginning -f '%%k %%h %%s\n')
   order-service      %s   (POST /orders, GET /orders/{transactionId})
-  inventory-service  %s   (GET /products)
+  inventory-service  %s   (GET /products; operator API: Authorization: Bearer %s)
   payment-service    %s
   payment gateway    %s   (POST /v1/charges)
 Every service and the gateway serve GET /metrics (Prometheus).
 Ctrl-C stops everything.
-`, sb.Brokers, sb.Brokers, sb.OrderURL, sb.InventoryURL, sb.PaymentURL, sb.GatewayURL)
+`, sb.Brokers, sb.Brokers, sb.OrderURL, sb.InventoryURL, cfg.AdminToken, sb.PaymentURL, sb.GatewayURL)
 	<-ctx.Done()
 	fmt.Println("stopping...")
 	sb.Stop()

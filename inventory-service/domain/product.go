@@ -1,0 +1,78 @@
+package domain
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of the operator API. MaxStock keeps available stock within the stores' INT column
+// however often a SKU is restocked.
+const (
+	MaxSKULength  = 64
+	MaxNameLength = 255
+	MaxStock      = 1_000_000_000
+)
+
+// Validation error codes of the operator API.
+const (
+	CodeInvalidSKU      = "INVALID_SKU"
+	CodeInvalidName     = "INVALID_NAME"
+	CodeInvalidPrice    = "INVALID_PRICE"
+	CodeInvalidCurrency = "INVALID_CURRENCY"
+	CodeInvalidStock    = "INVALID_AVAILABLE"
+	CodeInvalidQuantity = "INVALID_QUANTITY"
+	CodeStockTooLarge   = "STOCK_TOO_LARGE"
+)
+
+// ValidationError says why an operator's request is not acceptable. Code is meant for programs.
+type ValidationError struct {
+	Code    string
+	Message string
+}
+
+func (e *ValidationError) Error() string { return e.Code + ": " + e.Message }
+
+func invalid(code, format string, args ...any) error {
+	return &ValidationError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// ValidateSKU reports a *ValidationError for a SKU the stores cannot key on.
+func ValidateSKU(sku string) error {
+	if strings.TrimSpace(sku) == "" || len(sku) > MaxSKULength || !utf8.ValidString(sku) {
+		return invalid(CodeInvalidSKU, "sku must be 1 to %d bytes of text", MaxSKULength)
+	}
+	return nil
+}
+
+// Validate reports a *ValidationError for a product an operator may not set: an empty or
+// over-long name, a negative price, a currency that is not three capital letters (ISO 4217),
+// or available stock outside 0..MaxStock. Reserved is ignored: only orders change it.
+func (p Product) Validate() error {
+	if err := ValidateSKU(p.SKU); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(p.Name) == "" || utf8.RuneCountInString(p.Name) > MaxNameLength || !utf8.ValidString(p.Name):
+		return invalid(CodeInvalidName, "name must be 1 to %d characters", MaxNameLength)
+	case p.Price < 0:
+		return invalid(CodeInvalidPrice, "price must be a non-negative integer in minor units, not %d", p.Price)
+	case !currencyCode.MatchString(p.Currency):
+		return invalid(CodeInvalidCurrency, "currency must be an ISO 4217 code such as EUR, not %q", p.Currency)
+	case p.Available < 0 || p.Available > MaxStock:
+		return invalid(CodeInvalidStock, "available must be an integer from 0 to %d, not %d", MaxStock, p.Available)
+	}
+	return nil
+}
+
+// ValidateRestock reports a *ValidationError for a restock quantity that is not a positive
+// integer up to MaxStock.
+func ValidateRestock(quantity int) error {
+	if quantity <= 0 || quantity > MaxStock {
+		return invalid(CodeInvalidQuantity, "quantity must be an integer from 1 to %d, not %d", MaxStock, quantity)
+	}
+	return nil
+}
