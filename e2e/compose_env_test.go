@@ -30,7 +30,9 @@ func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
 		},
 		"inventory-service": func() map[string]string {
 			c := inventory.ConfigFromEnv()
-			return common(c.HTTPAddr, c.Brokers, c.Topics)
+			m := common(c.HTTPAddr, c.Brokers, c.Topics)
+			m["ADMIN_TOKEN"] = c.AdminToken
+			return m
 		},
 		"payment-service": func() map[string]string {
 			c := payment.ConfigFromEnv()
