@@ -1,10 +1,10 @@
 # EDM Shop. `make run` starts everything in one process; `make test` tests every module.
 # A go.work root is not a module, so `go test ./...` here would fail: each target walks the modules.
 
-MODULES := platform order-service inventory-service payment-service sandbox stack e2e edmctl
+MODULES := platform order-service inventory-service payment-service sandbox stack e2e edmctl loadgen
 BINARIES := order-service inventory-service payment-service payment-gateway stack edmctl
 
-.PHONY: run test unit bench fuzz build stack fmt vet infra-up infra-down infra-status
+.PHONY: run test unit bench bench-stack fuzz build stack fmt vet infra-up infra-down infra-status
 
 ## run: the sandbox: in-process Kafka on 127.0.0.1:9092, embedded stores, all services (Ctrl-C stops)
 run:
@@ -22,9 +22,26 @@ FUZZ_TARGETS := order-service:./ports:FuzzPlaceOrder platform:./kafka:FuzzFromKa
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
-## bench: the shipped benchmarks (reservation throughput, event hop latency)
+# The saga benchmark's load (make bench BENCH_ORDERS=5000 ...); see loadgen/cmd/sagabench.
+BENCH_ORDERS ?= 20000
+BENCH_CLIENTS ?= 64
+BENCH_DECLINED ?= 0.1
+BENCH_SKUS ?= 4
+BENCH_FLASH_ORDERS ?= 20000
+BENCH_FLASH_STOCK ?= 1000
+SAGABENCH := go run ./loadgen/cmd/sagabench -orders $(BENCH_ORDERS) -clients $(BENCH_CLIENTS) \
+	-declined $(BENCH_DECLINED) -skus $(BENCH_SKUS) -flash-orders $(BENCH_FLASH_ORDERS) -flash-stock $(BENCH_FLASH_STOCK)
+
+## bench: the shipped micro-benchmarks, then the saga benchmark on a fresh in-process sandbox
+## beside a bare three-hop Kafka relay on the same broker: one table, with the ratio
 bench:
 	@set -e; for m in $(MODULES); do (cd $$m && go test -run '^$$' -bench . -benchmem ./...); done
+	$(SAGABENCH)
+
+## bench-stack: the saga benchmark against a running `make stack` (real Kafka, MariaDB, DynamoDB
+## Local), the bare relay on the same Kafka
+bench-stack:
+	eval "$$(scripts/infra.sh env)" && $(SAGABENCH) -stack -admin-token "$${ADMIN_TOKEN:-stack-admin}"
 
 ## build: the service binaries into bin/
 build:
@@ -37,9 +54,12 @@ build:
 	go build -o bin/edmctl ./edmctl
 
 ## stack: real Kafka, MariaDB and DynamoDB Local, and each service as its own process (Ctrl-C stops);
-## the gateway journals its ledger to .data/gateway/ledger.jsonl, so a restart charges no key twice
+## the gateway journals its ledger to .data/gateway/ledger.jsonl, so a restart charges no key twice;
+## the operator API takes ADMIN_TOKEN, else stack-admin
 stack: infra-up build
-	eval "$$(scripts/infra.sh env)" && GATEWAY_LEDGER_PATH="$${GATEWAY_LEDGER_PATH:-.data/gateway/ledger.jsonl}" exec ./bin/stack -bin bin
+	eval "$$(scripts/infra.sh env)" && export ADMIN_TOKEN="$${ADMIN_TOKEN:-stack-admin}" && \
+		echo "operator API token: $$ADMIN_TOKEN" && \
+		GATEWAY_LEDGER_PATH="$${GATEWAY_LEDGER_PATH:-.data/gateway/ledger.jsonl}" exec ./bin/stack -bin bin
 
 fmt:
 	gofmt -w $(MODULES)

@@ -10,7 +10,10 @@ replace (
 	github.com/edmshop/edm-shop/sandbox => ../sandbox
 )
 
-require github.com/edmshop/edm-shop/sandbox v0.0.0-00010101000000-000000000000
+require (
+	github.com/edmshop/edm-shop/platform v0.0.0
+	github.com/edmshop/edm-shop/sandbox v0.0.0-00010101000000-000000000000
+)
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
@@ -41,7 +44,6 @@ require (
 	github.com/edmshop/edm-shop/inventory-service v0.0.0 // indirect
 	github.com/edmshop/edm-shop/order-service v0.0.0 // indirect
 	github.com/edmshop/edm-shop/payment-service v0.0.0 // indirect
-	github.com/edmshop/edm-shop/platform v0.0.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
 	github.com/gin-gonic/gin v1.12.0 // indirect
@@ -67,6 +69,7 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/twmb/franz-go v1.22.2 // indirect
+	github.com/twmb/franz-go/pkg/kadm v1.19.0 // indirect
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.15.0 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/edmshop/edm-shop/loadgen"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafkatest"
 	"github.com/edmshop/edm-shop/sandbox"
 )
 
@@ -67,5 +69,39 @@ func check(t *testing.T, r loadgen.Result, err error) {
 	}
 	if !r.OK() {
 		t.Fatalf("invariants broken: %q", r.Violations)
+	}
+}
+
+// TestOverloadAgainstSandbox offers far more than a small in-flight limit allows: 503s appear,
+// every accepted order ends terminal, and exactly the accepted orders were published.
+func TestOverloadAgainstSandbox(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sb, err := sandbox.Start(ctx, sandbox.Config{AdminToken: "test-admin", MaxInFlight: 10, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Stop)
+	c := loadgen.NewClient(sb.OrderURL, sb.InventoryURL, "test-admin", 64)
+	defer c.Close()
+	r, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: 1000, Duration: 500 * time.Millisecond, SKUs: 2, DeclinedShare: 0.1, SettleTimeout: 2 * time.Minute})
+	check(t, r, err)
+	if r.Refused == 0 || r.Accepted == 0 {
+		t.Fatalf("accepted %d, refused %d: want both, 500 orders at once for 10 slots", r.Accepted, r.Refused)
+	}
+	created := map[string]bool{}
+	for _, rec := range kafkatest.ReadAll(t, sb.Brokers, sb.Topics.Inventory) {
+		if rec.Headers["ce_type"] == string(event.OrderCreate) {
+			created[rec.Key] = true
+		}
+	}
+	for _, id := range r.AcceptedIDs {
+		if !created[id] {
+			t.Errorf("accepted order %s was not published", id)
+		}
+		delete(created, id)
+	}
+	if len(created) > 0 {
+		t.Errorf("%d orders published that were not accepted", len(created))
 	}
 }

@@ -63,6 +63,8 @@ type Result struct {
 	StockLeft map[string]int `json:"stockLeft,omitempty"`
 	// Violations lists every broken invariant; a run with any fails.
 	Violations []string `json:"violations"`
+	// AcceptedIDs are the transactionIds of the accepted orders, for callers that look further.
+	AcceptedIDs []string `json:"-"`
 	// Refusals holds a sample of the answers that were not 202.
 	Refusals []string `json:"refusalSample,omitempty"`
 }

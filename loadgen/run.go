@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,8 +35,9 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
-// place sends one order and records the outcome in p under mu.
-func (c *Client) place(ctx context.Context, run string, i int, sku, card string, mu *sync.Mutex, p *placement) {
+// place sends one order and records the outcome in p under mu. It reports whether the order
+// was refused for overload (503).
+func (c *Client) place(ctx context.Context, run string, i int, sku, card string, mu *sync.Mutex, p *placement) (refused bool) {
 	o := placed{key: fmt.Sprintf("lg-%s-%d", run, i), sku: sku, card: card}
 	start := time.Now()
 	o.id, o.err = c.PlaceOrder(ctx, o.key, "loadgen-"+run, sku, 1, card)
@@ -48,6 +50,7 @@ func (c *Client) place(ctx context.Context, run string, i int, sku, card string,
 		p.orders = append(p.orders, o)
 		p.posts = append(p.posts, o.post)
 	case errors.As(o.err, &se) && se.Status == 503:
+		refused = true
 		p.refused++
 		if len(p.sample) < 3 {
 			p.sample = append(p.sample, fmt.Sprintf("503 Retry-After=%q %s", se.RetryAfter, se.Body))
@@ -58,10 +61,14 @@ func (c *Client) place(ctx context.Context, run string, i int, sku, card string,
 			p.sample = append(p.sample, o.err.Error())
 		}
 	}
+	return refused
 }
 
 // placeClosed places n orders with clients concurrent clients, each sending its next order as
-// soon as the last one was answered. spec gives order i's SKU and card.
+// soon as the last one was answered. spec gives order i's SKU and card. An order refused for
+// overload is counted and sent again (same idempotency key) after a short pause: the client
+// is eager rather than polite (it does not sleep the Retry-After seconds), so that a benchmark
+// keeps the platform at its limit.
 func (c *Client) placeClosed(ctx context.Context, run string, n, clients int, spec func(i int) (sku, card string)) placement {
 	var p placement
 	var mu sync.Mutex
@@ -76,7 +83,9 @@ func (c *Client) placeClosed(ctx context.Context, run string, n, clients int, sp
 					return
 				}
 				sku, card := spec(i)
-				c.place(ctx, run, i, sku, card, &mu, &p)
+				for c.place(ctx, run, i, sku, card, &mu, &p) && ctx.Err() == nil {
+					time.Sleep(time.Duration(10+mrand.IntN(20)) * time.Millisecond)
+				}
 			}
 		})
 	}
@@ -142,6 +151,9 @@ func (c *Client) waitTerminal(ctx context.Context, orders []placed, workers int,
 func (c *Client) settle(ctx context.Context, r *Result, p placement, workers int, timeout time.Duration) map[string]Order {
 	r.Accepted, r.Refused, r.Failed, r.Refusals = len(p.orders), p.refused, p.failed, p.sample
 	r.Post = summarize(p.posts)
+	for _, o := range p.orders {
+		r.AcceptedIDs = append(r.AcceptedIDs, o.id)
+	}
 	if p.elapsed > 0 {
 		r.PlacedPerSec = float64(len(p.orders)) / p.elapsed.Seconds()
 	}

@@ -41,7 +41,9 @@ type Config struct {
 	DataDir string
 	// AdminToken is the bearer token of inventory-service's operator API; empty switches it off.
 	AdminToken string
-	Log        *slog.Logger
+	// MaxInFlight is order-service's in-flight limit: 0 for its default, less than 0 for none.
+	MaxInFlight int
+	Log         *slog.Logger
 	// Telemetry is passed to each service's telemetry.New (tests add span recorders). The
 	// services keep their own names whatever OTEL_SERVICE_NAME says: they share one process.
 	Telemetry telemetry.Options
@@ -129,7 +131,8 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	telOpts.IgnoreEnvServiceName = true
 	withTelemetry := bootstrap.WithTelemetryOptions(telOpts)
 	sb.spawn("order-service", func() error {
-		return order.Run(runCtx, order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2])}, orderRepo, log, withTelemetry)
+		cfg := order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2]), MaxInFlight: cfg.MaxInFlight}
+		return order.Run(runCtx, cfg, orderRepo, log, withTelemetry)
 	})
 	sb.spawn("inventory-service", func() error {
 		cfg := inventory.Config{Service: config.Service{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, AdminToken: cfg.AdminToken}

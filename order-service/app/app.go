@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/inflight"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
 )
@@ -56,6 +57,8 @@ type App struct {
 	notify         func()
 	now            func() time.Time
 	observer       Observer
+	// inFlight counts orders accepted and not yet terminal (LimitInFlight).
+	inFlight *inflight.Gate
 }
 
 // New returns the use cases over repo. ORDER_CREATE goes to inventoryTopic; notify is called
@@ -64,5 +67,5 @@ func New(repo Repository, inventoryTopic string, notify func()) *App {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &App{repo: repo, inventoryTopic: inventoryTopic, notify: notify, now: time.Now, observer: noObserver{}}
+	return &App{repo: repo, inventoryTopic: inventoryTopic, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}}
 }

@@ -43,6 +43,7 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 		}
 		err = a.repo.UpdateOrder(ctx, o)
 		if err == nil && !wasTerminal && terminal(o.Status) {
+			a.inFlight.Release() // the saga is done with this order
 			a.observer.OrderSettled(o)
 		}
 		if !errors.Is(err, ErrConflict) {

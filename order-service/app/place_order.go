@@ -38,7 +38,8 @@ type PlaceOrder struct {
 // PlaceOrder accepts an order: it stores it as PENDING together with its ORDER_CREATE event in
 // the outbox, and returns its transactionId. An invalid request returns a
 // *domain.ValidationError; a reused idempotency key returns the first order's id, or
-// ErrIdempotencyKeyReused when the request differs.
+// ErrIdempotencyKeyReused when the request differs. While the in-flight limit is reached it
+// stores nothing and returns ErrOverloaded (LimitInFlight).
 func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	if utf8.RuneCountInString(cmd.IdempotencyKey) > MaxIdempotencyKeyLength {
 		return "", &domain.ValidationError{Code: CodeInvalidIdempotencyKey,
@@ -63,7 +64,14 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	if cmd.IdempotencyKey != "" {
 		key = IdempotencyKey{Key: cmd.IdempotencyKey, RequestHash: requestHash(cmd), TransactionID: id}
 	}
+	// Admitted before the write, so the limit holds however many requests race for it.
+	if !a.inFlight.TryAcquire() {
+		return "", ErrOverloaded
+	}
 	stored, err := a.repo.CreateOrder(ctx, o, kafka.Message{Topic: a.inventoryTopic, Event: created}, key)
+	if err != nil {
+		a.inFlight.Release() // no new order
+	}
 	switch {
 	case errors.Is(err, ErrIdempotencyKeyExists):
 		if stored.RequestHash != key.RequestHash {

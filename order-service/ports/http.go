@@ -72,6 +72,10 @@ func (h handlers) placeOrder(c *gin.Context) {
 	case errors.As(err, &invalid):
 		httpx.Error(c, http.StatusBadRequest, invalid.Code, invalid.Message)
 		return
+	case errors.Is(err, app.ErrOverloaded):
+		// Nothing was stored: the client may send the same request again after Retry-After.
+		httpx.Overloaded(c, time.Second, "too many orders are still being processed; retry after the Retry-After seconds")
+		return
 	case errors.Is(err, app.ErrIdempotencyKeyReused):
 		httpx.Error(c, http.StatusUnprocessableEntity, CodeIdempotencyKeyReused, "this Idempotency-Key was already used with a different request body")
 		return

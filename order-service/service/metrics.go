@@ -1,18 +1,16 @@
 package service
 
 import (
-	"sync/atomic"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/edmshop/edm-shop/order-service/domain"
 )
 
 // sagaMetrics observes edm_saga_duration_seconds{outcome} (createdAt to COMPLETED or
-// CANCELLED, once per order) and counts the orders in flight for edm_orders_in_flight.
+// CANCELLED, once per order). edm_orders_in_flight comes from the overload limiter's count
+// (app.App.InFlight), which starts from the store's non-terminal orders.
 type sagaMetrics struct {
 	duration *prometheus.HistogramVec
-	inFlight atomic.Int64
 }
 
 func newSagaMetrics(reg prometheus.Registerer) *sagaMetrics {
@@ -34,7 +32,7 @@ func registerInFlight(reg prometheus.Registerer, count func() float64) {
 }
 
 // OrderAccepted implements app.Observer.
-func (m *sagaMetrics) OrderAccepted(domain.Order) { m.inFlight.Add(1) }
+func (m *sagaMetrics) OrderAccepted(domain.Order) {}
 
 // OrderSettled implements app.Observer.
 func (m *sagaMetrics) OrderSettled(o domain.Order) {
@@ -43,10 +41,4 @@ func (m *sagaMetrics) OrderSettled(o domain.Order) {
 		outcome = o.Reason
 	}
 	m.duration.WithLabelValues(outcome).Observe(max(o.UpdatedAt.Sub(o.CreatedAt).Seconds(), 0))
-	m.inFlight.Add(-1)
 }
-
-// inFlightCount is what this instance accepted and saw settle: it starts at zero on every
-// start, and orders settled by another instance never leave it. The overload limiter's
-// counter replaces it when there is one.
-func (m *sagaMetrics) inFlightCount() float64 { return float64(max(m.inFlight.Load(), 0)) }

@@ -6,6 +6,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,20 +25,39 @@ type Config struct {
 	config.Service
 	// InventoryURL is inventory-service as a shopper's browser reaches it, for the storefront.
 	InventoryURL string
+	// MaxInFlight bounds the orders accepted and not yet terminal: past it POST /orders
+	// answers 503 OVERLOADED. 0 means DefaultMaxInFlight; less than 0 means no limit.
+	MaxInFlight int
 }
 
+// DefaultMaxInFlight is the in-flight limit unless ORDER_MAX_IN_FLIGHT says otherwise. See
+// README.md (Bounded overload) for how it was chosen.
+const DefaultMaxInFlight = 1000
+
 // ConfigFromEnv reads HTTP_ADDR (default :8081), KAFKA_BROKERS, the KAFKA_TOPIC_* names and
-// STOREFRONT_INVENTORY_URL (default http://localhost:8082); the consumer group is "order-service".
+// STOREFRONT_INVENTORY_URL (default http://localhost:8082) and ORDER_MAX_IN_FLIGHT (default
+// DefaultMaxInFlight; 0 or less switches the limit off); the consumer group is "order-service".
 func ConfigFromEnv() Config {
+	limit, err := strconv.Atoi(config.String("ORDER_MAX_IN_FLIGHT", strconv.Itoa(DefaultMaxInFlight)))
+	if err != nil {
+		limit = DefaultMaxInFlight
+	} else if limit <= 0 {
+		limit = -1
+	}
 	return Config{
 		Service:      config.ServiceFromEnv(Name, ":8081"),
 		InventoryURL: config.String("STOREFRONT_INVENTORY_URL", "http://localhost:8082"),
+		MaxInFlight:  limit,
 	}
 }
 
 // Run runs order-service over repo until ctx is cancelled (then it returns nil once everything
 // has stopped) or a part of it fails (then it stops the rest and returns the error).
 func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger, opts ...bootstrap.Option) error {
+	maxInFlight := cfg.MaxInFlight
+	if maxInFlight == 0 {
+		maxInFlight = DefaultMaxInFlight
+	}
 	return bootstrap.Run(ctx, bootstrap.Service{
 		Name:     Name,
 		Config:   cfg.Service,
@@ -46,9 +66,13 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 		Log:      log,
 		Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
 			orders := app.New(repo, p.Config.Topics.Inventory, p.Notify)
+			if err := orders.LimitInFlight(ctx, maxInFlight); err != nil {
+				return bootstrap.Parts{}, err
+			}
+			p.Log.Info("order admission", "maxInFlight", orders.InFlightLimit(), "inFlight", orders.InFlight())
 			saga := newSagaMetrics(p.Metrics)
 			orders.Observe(saga)
-			registerInFlight(p.Metrics, saga.inFlightCount)
+			registerInFlight(p.Metrics, func() float64 { return float64(orders.InFlight()) })
 			return bootstrap.Parts{
 				Handlers: ports.EventHandlers(orders),
 				Routes: func(r gin.IRouter) {

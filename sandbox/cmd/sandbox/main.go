@@ -2,7 +2,8 @@
 // order-service :8081, inventory-service :8082, payment-service :8083, payment gateway :8084.
 // Ctrl-C stops it. Set SANDBOX_DATA_DIR to keep the broker's log and the stores across runs.
 // The operator API of inventory-service takes ADMIN_TOKEN as its bearer token, or
-// "sandbox-admin" when that is unset; the banner prints it.
+// "sandbox-admin" when that is unset; the banner prints it. ORDER_MAX_IN_FLIGHT bounds the
+// orders in flight as it does for order-service.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	order "github.com/edmshop/edm-shop/order-service/service"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/sandbox"
 )
@@ -25,6 +27,7 @@ func main() {
 	cfg.DataDir = config.String("SANDBOX_DATA_DIR", "")
 	cfg.Log = log
 	cfg.AdminToken = config.String("ADMIN_TOKEN", "sandbox-admin")
+	cfg.MaxInFlight = order.ConfigFromEnv().MaxInFlight // ORDER_MAX_IN_FLIGHT
 	sb, err := sandbox.Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)

@@ -1,0 +1,127 @@
+// Command sagabench is the saga benchmark of `make bench` and `make bench-stack`. It measures,
+// in one run and on one broker: a bare three-hop Kafka relay (loadgen.RunBareRelay), a closed
+// loop of orders and a flash sale (package loadgen), and prints one table with settled orders
+// per second, place->terminal latency and the ratio of the saga to the bare relay.
+//
+// By default it starts a fresh sandbox in-process on free ports and relays on the sandbox's
+// broker (kfake). With -stack it uses a running platform (make stack: -order-url,
+// -inventory-url, -admin-token) and the broker of -brokers (default $KAFKA_BROKERS).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"text/tabwriter"
+	"time"
+
+	"github.com/edmshop/edm-shop/loadgen"
+	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/sandbox"
+)
+
+func main() {
+	var (
+		stack        = flag.Bool("stack", false, "measure a running platform (make stack) instead of a fresh sandbox")
+		orderURL     = flag.String("order-url", "http://127.0.0.1:8081", "order-service base URL (-stack)")
+		inventoryURL = flag.String("inventory-url", "http://127.0.0.1:8082", "inventory-service base URL (-stack)")
+		token        = flag.String("admin-token", config.String("ADMIN_TOKEN", "sandbox-admin"), "operator token (-stack)")
+		brokers      = flag.String("brokers", config.Brokers(), "Kafka brokers for the bare relay (-stack)")
+		orders       = flag.Int("orders", 20000, "orders of the closed loop")
+		clients      = flag.Int("clients", 64, "concurrent clients")
+		declined     = flag.Float64("declined", 0.1, "share of declined cards in the closed loop")
+		skus         = flag.Int("skus", 4, "SKUs of the closed loop")
+		flashOrders  = flag.Int("flash-orders", 20000, "orders of the flash sale (0 skips it)")
+		flashStock   = flag.Int("flash-stock", 1000, "stock of the flash sale")
+		relayEvents  = flag.Int("relay-events", 0, "events through the bare relay (default: -orders)")
+		settle       = flag.Duration("settle-timeout", 5*time.Minute, "how long orders may take to become terminal after placing ended")
+		asJSON       = flag.Bool("json", false, "write the results as JSON instead of the table")
+	)
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if *relayEvents == 0 {
+		*relayEvents = *orders
+	}
+	target := "make stack"
+	if !*stack {
+		target = "sandbox"
+		sb, err := sandbox.Start(ctx, sandbox.Config{AdminToken: "bench-admin", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			fail(err)
+		}
+		defer sb.Stop()
+		*orderURL, *inventoryURL, *token, *brokers = sb.OrderURL, sb.InventoryURL, "bench-admin", sb.Brokers
+	}
+	progress := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "sagabench: "+format+"\n", args...) }
+
+	progress("bare three-hop relay, %d events, %d clients, on %s", *relayEvents, *clients, *brokers)
+	relay, err := loadgen.RunBareRelay(ctx, loadgen.BareRelay{Brokers: *brokers, Events: *relayEvents, Clients: *clients, Timeout: *settle})
+	if err != nil {
+		fail(err)
+	}
+	c := loadgen.NewClient(*orderURL, *inventoryURL, *token, max(*clients, 256))
+	defer c.Close()
+	progress("closed loop, %d orders, %d clients, %.0f%% declined, %d SKUs, on %s", *orders, *clients, *declined*100, *skus, target)
+	closed, err := c.RunClosedLoop(ctx, loadgen.ClosedLoop{Orders: *orders, Clients: *clients, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
+	if err != nil {
+		fail(err)
+	}
+	results := []loadgen.Result{closed}
+	if *flashOrders > 0 {
+		progress("flash sale, %d orders for %d units", *flashOrders, *flashStock)
+		flash, err := c.RunFlashSale(ctx, loadgen.FlashSale{Orders: *flashOrders, Clients: *clients, Stock: *flashStock, SettleTimeout: *settle})
+		if err != nil {
+			fail(err)
+		}
+		results = append(results, flash)
+	}
+
+	ok := true
+	for _, r := range results {
+		ok = ok && r.OK()
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]any{"target": target, "bareRelay": relay, "saga": results})
+	} else {
+		fmt.Printf("\nSaga benchmark on %s (%d clients; bare relay on the same broker, same client settings)\n", target, *clients)
+		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(w, "run\tn\tsettled/s\tp50 ms\tp99 ms\tmax ms\tsaga/bare\t503s\tinvariants\t")
+		fmt.Fprintf(w, "bare 3-hop relay\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t\t\t\t\n", relay.Delivered, relay.SettledPerSec, relay.Latency.P50, relay.Latency.P99, relay.Latency.Max)
+		for _, r := range results {
+			inv := "ok"
+			if !r.OK() {
+				inv = "BROKEN"
+			}
+			name := fmt.Sprintf("saga %s", r.Mode)
+			if r.Mode == "closed loop" {
+				name = fmt.Sprintf("saga closed loop, %.0f%% declined", *declined*100)
+			} else if r.Mode == "flash sale" {
+				name = fmt.Sprintf("saga flash sale, stock %d", *flashStock)
+			}
+			fmt.Fprintf(w, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%d\t%s\t\n", name, r.Accepted, r.SettledPerSec,
+				r.PlaceToTerminal.P50, r.PlaceToTerminal.P99, r.PlaceToTerminal.Max, r.SettledPerSec/relay.SettledPerSec, r.Refused, inv)
+		}
+		w.Flush()
+		for _, r := range results {
+			for _, v := range r.Violations {
+				fmt.Printf("VIOLATION (%s): %s\n", r.Mode, v)
+			}
+		}
+	}
+	if !ok {
+		os.Exit(1)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "sagabench:", err)
+	os.Exit(2)
+}

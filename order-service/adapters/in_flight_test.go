@@ -1,0 +1,84 @@
+package adapters_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/edmshop/edm-shop/order-service/adapters"
+	"github.com/edmshop/edm-shop/order-service/app"
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
+)
+
+func TestCountInFlight(t *testing.T) {
+	stores := map[string]func(t *testing.T) app.Repository{
+		"sqlite": func(t *testing.T) app.Repository {
+			r, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			return r
+		},
+		"dynamodb": func(t *testing.T) app.Repository {
+			if os.Getenv("DYNAMODB_ENDPOINT") == "" {
+				t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
+			}
+			cfg := adapters.DynamoDBConfigFromEnv()
+			suffix := "-inflight-" + randomSuffix(t)
+			cfg.OrdersTable += suffix
+			cfg.IdempotencyTable += suffix
+			cfg.OutboxTable += suffix
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			r, err := adapters.NewDynamoDBRepository(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.DeleteTables(context.Background()) })
+			return r
+		},
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			r := open(t)
+			count := func(want int) {
+				t.Helper()
+				n, err := r.(app.InFlightCounter).CountInFlight(ctx)
+				if err != nil || n != want {
+					t.Fatalf("CountInFlight = %d, %v; want %d", n, err, want)
+				}
+			}
+			count(0)
+			var orders []domain.Order
+			for range 4 {
+				o, _ := create(t, r)
+				orders = append(orders, o)
+			}
+			count(4)
+			// One RESERVED (still in flight), one COMPLETED, one CANCELLED, one left PENDING.
+			for i, typ := range []event.Type{event.ItemReserved, event.OutOfStock} {
+				o := orders[i]
+				if _, err := o.Apply(domain.Event{ID: "e" + string(typ), Type: typ, At: time.Now(), Reason: event.ReasonOutOfStock}); err != nil {
+					t.Fatal(err)
+				}
+				if err := r.UpdateOrder(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			o := orders[2]
+			for _, typ := range []event.Type{event.ItemReserved, event.PaymentComplete} {
+				if _, err := o.Apply(domain.Event{ID: "e" + string(typ), Type: typ, At: time.Now(), Amount: 100, Currency: "EUR"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.UpdateOrder(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			count(2)
+		})
+	}
+}

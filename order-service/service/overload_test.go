@@ -1,0 +1,161 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edmshop/edm-shop/order-service/adapters"
+	"github.com/edmshop/edm-shop/order-service/service"
+	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/httpx"
+	"github.com/edmshop/edm-shop/platform/kafkatest"
+)
+
+// TestOverloadIsRefused runs order-service with an in-flight limit of 3 and no inventory-service,
+// so accepted orders stay PENDING until the test sends their outcome. Past the limit POST
+// /orders answers 503 OVERLOADED with Retry-After and neither stores nor publishes anything; a
+// terminal order frees its slot; a restart counts the orders still in flight in the store.
+func TestOverloadIsRefused(t *testing.T) {
+	const limit = 3
+	topics := config.DefaultTopics
+	brokers := kafkatest.Start(t, topics.Order, topics.Inventory)
+	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	addr := freeAddr(t)
+	base := "http://" + addr
+	start := func() (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}, MaxInFlight: limit}
+		go func() { done <- service.Run(ctx, cfg, repo, slog.New(slog.DiscardHandler)) }()
+		eventually(t, 20*time.Second, "service ready", func() bool {
+			resp, err := http.Get(base + "/readyz")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		}
+	}
+	const body = `{"customerId":"alice","items":[{"sku":"SKU-1001","quantity":1}],"paymentMethod":"pm_card_visa"}`
+	// place sends one order and returns its id, or "" when it was refused for overload.
+	place := func() string {
+		resp, err := http.Post(base+"/orders", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		defer resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusAccepted:
+			var a struct{ TransactionID string }
+			json.NewDecoder(resp.Body).Decode(&a)
+			return a.TransactionID
+		case http.StatusServiceUnavailable:
+			var e httpx.ErrorBody
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Error.Code != "OVERLOADED" || e.Error.Message == "" {
+				t.Errorf("503 body: %+v %v, want code OVERLOADED with a message", e, err)
+			}
+			if resp.Header.Get("Retry-After") != "1" {
+				t.Errorf("503 with Retry-After %q, want 1", resp.Header.Get("Retry-After"))
+			}
+		default:
+			t.Errorf("POST /orders = %d, want 202 or 503", resp.StatusCode)
+		}
+		return ""
+	}
+	inFlight := func(want int) {
+		t.Helper()
+		if n, err := repo.CountInFlight(context.Background()); err != nil || n != want {
+			t.Fatalf("store holds %d orders in flight (%v), want %d", n, err, want)
+		}
+	}
+	published := func(want int) {
+		t.Helper()
+		eventually(t, 20*time.Second, "outbox drained", func() bool {
+			recs, err := repo.PendingOutbox(context.Background(), 100)
+			return err == nil && len(recs) == 0
+		})
+		if n := len(kafkatest.ReadAll(t, brokers, topics.Inventory)); n != want {
+			t.Fatalf("%d ORDER_CREATE on the inventory topic, want %d", n, want)
+		}
+	}
+	cancelOrder := func(id string) {
+		produce(t, brokers, topics.Order, event.OutOfStock, id, event.StockRejected{TransactionID: id, Reason: event.ReasonOutOfStock})
+		eventually(t, 20*time.Second, "order "+id+" CANCELLED", func() bool {
+			var o struct{ Status string }
+			get(t, base+"/orders/"+id, &o)
+			return o.Status == "CANCELLED"
+		})
+	}
+
+	stop := start()
+	// Ten at once for three slots: exactly three are accepted, whatever the interleaving.
+	var mu sync.Mutex
+	var accepted []string
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if id := place(); id != "" {
+				mu.Lock()
+				accepted = append(accepted, id)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(accepted) != limit {
+		t.Fatalf("%d of 10 orders accepted, want %d", len(accepted), limit)
+	}
+	inFlight(limit)
+	published(limit)
+
+	// A terminal order frees its slot, for one more order only.
+	cancelOrder(accepted[0])
+	if id := place(); id == "" {
+		t.Fatal("refused after an order became terminal")
+	} else {
+		accepted = append(accepted, id)
+	}
+	if id := place(); id != "" {
+		t.Fatal("accepted past the limit")
+	}
+	inFlight(limit)
+	published(limit + 1)
+
+	// After a restart the orders still in flight count from the start.
+	stop()
+	stop = start()
+	defer func() { stop() }()
+	if id := place(); id != "" {
+		t.Fatal("accepted past the limit after a restart")
+	}
+	for _, id := range accepted[1:] {
+		cancelOrder(id)
+	}
+	inFlight(0)
+	for range limit {
+		if place() == "" {
+			t.Fatal("refused with nothing in flight")
+		}
+	}
+	inFlight(limit)
+	published(limit + 1 + limit)
+}
