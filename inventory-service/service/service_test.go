@@ -289,7 +289,7 @@ func TestRunFailsWithoutBroker(t *testing.T) {
 	defer repo.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	cfg := service.Config{HTTPAddr: freeAddr(t), Brokers: freeAddr(t), Topics: config.DefaultTopics, GroupID: "inventory-service"}
+	cfg := service.Config{Service: config.Service{HTTPAddr: freeAddr(t), Brokers: freeAddr(t), Topics: config.DefaultTopics, GroupID: "inventory-service"}}
 	err = service.Run(ctx, cfg, repo, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err == nil || errors.Is(err, context.Canceled) {
 		t.Fatalf("Run without a broker: %v, want an error", err)
