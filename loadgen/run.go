@@ -66,9 +66,10 @@ func (c *Client) place(ctx context.Context, run string, i int, sku, card string,
 
 // placeClosed places n orders with clients concurrent clients, each sending its next order as
 // soon as the last one was answered. spec gives order i's SKU and card. An order refused for
-// overload is counted and sent again (same idempotency key) after a short pause: the client
-// is eager rather than polite (it does not sleep the Retry-After seconds), so that a benchmark
-// keeps the platform at its limit.
+// overload is counted and sent again (same idempotency key) after a pause that starts at
+// 25-50 ms and doubles up to the 1 s of Retry-After: shorter than Retry-After at first so that
+// a benchmark keeps the platform at its limit, backing off so that refusals do not eat the
+// CPU the saga needs.
 func (c *Client) placeClosed(ctx context.Context, run string, n, clients int, spec func(i int) (sku, card string)) placement {
 	var p placement
 	var mu sync.Mutex
@@ -83,8 +84,8 @@ func (c *Client) placeClosed(ctx context.Context, run string, n, clients int, sp
 					return
 				}
 				sku, card := spec(i)
-				for c.place(ctx, run, i, sku, card, &mu, &p) && ctx.Err() == nil {
-					time.Sleep(time.Duration(10+mrand.IntN(20)) * time.Millisecond)
+				for wait := 50 * time.Millisecond; c.place(ctx, run, i, sku, card, &mu, &p) && ctx.Err() == nil; wait = min(2*wait, time.Second) {
+					time.Sleep(wait/2 + mrand.N(wait/2))
 				}
 			}
 		})

@@ -1,7 +1,9 @@
 // Command sagabench is the saga benchmark of `make bench` and `make bench-stack`. It measures,
 // in one run and on one broker: a bare three-hop Kafka relay (loadgen.RunBareRelay), a closed
 // loop of orders and a flash sale (package loadgen), and prints one table with settled orders
-// per second, place->terminal latency and the ratio of the saga to the bare relay.
+// per second, place->terminal latency and the ratio of the saga to the bare relay. Last, an
+// open loop offers twice (-overload) what the closed loop settled, to show bounded overload:
+// refused orders (503s) and the latency of the accepted ones.
 //
 // By default it starts a fresh sandbox in-process on free ports and relays on the sandbox's
 // broker (kfake). With -stack it uses a running platform (make stack: -order-url,
@@ -39,6 +41,9 @@ func main() {
 		flashOrders  = flag.Int("flash-orders", 20000, "orders of the flash sale (0 skips it)")
 		flashStock   = flag.Int("flash-stock", 1000, "stock of the flash sale")
 		relayEvents  = flag.Int("relay-events", 0, "events through the bare relay (default: -orders)")
+		overload     = flag.Float64("overload", 2, "open loop offered at this multiple of the closed loop's settled/s (0 skips it)")
+		overloadFor  = flag.Duration("overload-duration", 30*time.Second, "how long the open loop offers orders")
+		maxInFlight  = flag.Int("max-in-flight", 0, "order-service's in-flight limit in the sandbox (0: its default, -1: none)")
 		settle       = flag.Duration("settle-timeout", 5*time.Minute, "how long orders may take to become terminal after placing ended")
 		asJSON       = flag.Bool("json", false, "write the results as JSON instead of the table")
 	)
@@ -51,7 +56,7 @@ func main() {
 	target := "make stack"
 	if !*stack {
 		target = "sandbox"
-		sb, err := sandbox.Start(ctx, sandbox.Config{AdminToken: "bench-admin", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		sb, err := sandbox.Start(ctx, sandbox.Config{AdminToken: "bench-admin", MaxInFlight: *maxInFlight, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			fail(err)
 		}
@@ -81,6 +86,15 @@ func main() {
 		}
 		results = append(results, flash)
 	}
+	if *overload > 0 && closed.SettledPerSec > 0 {
+		rate := *overload * closed.SettledPerSec
+		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, *overload, *overloadFor)
+		open, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
+		if err != nil {
+			fail(err)
+		}
+		results = append(results, open)
+	}
 
 	ok := true
 	for _, r := range results {
@@ -105,6 +119,8 @@ func main() {
 				name = fmt.Sprintf("saga closed loop, %.0f%% declined", *declined*100)
 			} else if r.Mode == "flash sale" {
 				name = fmt.Sprintf("saga flash sale, stock %d", *flashStock)
+			} else if r.Mode == "open loop" {
+				name = fmt.Sprintf("saga open loop, %.0f/s offered", r.OfferedPerSec)
 			}
 			fmt.Fprintf(w, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%d\t%s\t\n", name, r.Accepted, r.SettledPerSec,
 				r.PlaceToTerminal.P50, r.PlaceToTerminal.P99, r.PlaceToTerminal.Max, r.SettledPerSec/relay.SettledPerSec, r.Refused, inv)
