@@ -156,7 +156,14 @@ func runContract(t *testing.T, tg *target) {
 			wg.Go(func() {
 				var a accepted
 				req := orderRequest{CustomerID: fmt.Sprintf("rush-%d", i), Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"}
-				if status, err := tryCall(context.Background(), tg.orderURL+"/orders", req, "", &a); err != nil || status != http.StatusAccepted {
+				status, err := tryCall(context.Background(), tg.orderURL+"/orders", req, "", &a)
+				// More at once than order-service's in-flight limit may be refused: a 503
+				// stored nothing, so the client sends the order again after Retry-After.
+				for deadline := time.Now().Add(time.Minute); err == nil && status == http.StatusServiceUnavailable && time.Now().Before(deadline); {
+					time.Sleep(time.Second)
+					status, err = tryCall(context.Background(), tg.orderURL+"/orders", req, "", &a)
+				}
+				if err != nil || status != http.StatusAccepted {
 					t.Errorf("order %d: POST /orders = %d, %v", i, status, err)
 				}
 				ids[i] = a.TransactionID
