@@ -151,6 +151,7 @@ func (c *Client) waitTerminal(ctx context.Context, orders []placed, workers int,
 // completed). It returns the terminal orders by id.
 func (c *Client) settle(ctx context.Context, r *Result, p placement, workers int, timeout time.Duration) map[string]Order {
 	r.Accepted, r.Refused, r.Failed, r.Refusals = len(p.orders), p.refused, p.failed, p.sample
+	r.Violations = []string{} // [] rather than null in -json when every invariant holds
 	r.Post = summarize(p.posts)
 	for _, o := range p.orders {
 		r.AcceptedIDs = append(r.AcceptedIDs, o.id)
