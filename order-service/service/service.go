@@ -34,7 +34,7 @@ type Config struct {
 // Little's law an accepted order waits about limit / (settled orders per second), and the
 // measured p99 of place -> terminal is about twice that; for the p99 of 1 s under
 // overload the limit is about half the sustainable settled/s. The sandbox on the 2-core
-// reference machine settled 170-250 orders/s with the limit in place (make bench, Nov 2026),
+// reference machine settled 170-290 orders/s with the limit in place (make bench, Nov 2026),
 // hence 100. Retune it the same way when the saga gets faster: make bench prints settled/s,
 // and sagabench -max-in-flight N shows p99 at twice that rate.
 const DefaultMaxInFlight = 100
