@@ -14,7 +14,7 @@ set -f
 KAFKA_TOPICS_CMD="${KAFKA_TOPICS_CMD:-/opt/kafka/bin/kafka-topics.sh}"
 KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-kafka:19092}"
 PARTITIONS="${KAFKA_PARTITIONS:-12}"
-TOPICS="${KAFKA_TOPIC_INVENTORY:-inventory} ${KAFKA_TOPIC_PAYMENT:-payment} ${KAFKA_TOPIC_ORDER:-order}"
+TOPICS="${KAFKA_TOPIC_INVENTORY:-inventory} ${KAFKA_TOPIC_PAYMENT:-payment} ${KAFKA_TOPIC_ORDER:-order} ${KAFKA_TOPIC_ORDER_STATUS:-order-status}"
 
 # Each kafka-topics call starts a JVM (1-2 s), so list once and create only what is missing.
 existing=$($KAFKA_TOPICS_CMD --bootstrap-server "$KAFKA_BOOTSTRAP" --list)

@@ -295,10 +295,13 @@ func (r *DynamoDBRepository) GetOrder(ctx context.Context, transactionID string)
 }
 
 // UpdateOrder implements app.Repository.
-func (r *DynamoDBRepository) UpdateOrder(ctx context.Context, o domain.Order) error {
+func (r *DynamoDBRepository) UpdateOrder(ctx context.Context, o domain.Order, msgs ...kafka.Message) error {
 	item, err := toOrderItem(o, o.Version+1)
 	if err != nil {
 		return err
+	}
+	if len(msgs) > 0 {
+		return r.updateOrderWithOutbox(ctx, o, item, msgs)
 	}
 	_, err = r.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(r.cfg.OrdersTable),

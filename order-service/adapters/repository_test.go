@@ -325,6 +325,57 @@ func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		assertSameOrder(t, got, first)
 	})
 
+	t.Run("update stores its events in the same write", func(t *testing.T) {
+		r := newRepo(t)
+		o, created := create(t, r)
+		if err := r.DeleteOutbox(ctx, []string{created.Event.ID}); err != nil {
+			t.Fatal(err)
+		}
+		done, stale := o, o
+		if _, err := done.Apply(domain.Event{ID: "e1", Type: event.PaymentComplete, At: time.Now(), Amount: 100, Currency: "EUR"}); err != nil {
+			t.Fatal(err)
+		}
+		status, err := event.New(event.OrderCompleted, app.Source, o.TransactionID, event.OrderOutcome{TransactionID: o.TransactionID,
+			CustomerID: o.CustomerID, Status: event.StatusCompleted, Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}, Amount: 100, Currency: "EUR"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := kafka.Message{Topic: "order-status", Event: status}
+		if err := r.UpdateOrder(ctx, done, msg); err != nil {
+			t.Fatalf("UpdateOrder with an event: %v", err)
+		}
+		recs, err := r.PendingOutbox(ctx, 10)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("PendingOutbox = %+v, %v; want the status event", recs, err)
+		}
+		if m := recs[0].Message; recs[0].ID != status.ID || m.Topic != "order-status" || m.Event.Type != event.OrderCompleted ||
+			m.Event.Key != o.TransactionID || string(m.Event.Data) != string(status.Data) {
+			t.Errorf("outbox record = %+v", recs[0])
+		}
+
+		// A stale update with events stores neither the order nor its events.
+		if _, err := stale.Apply(domain.Event{ID: "e2", Type: event.OutOfStock, At: time.Now(), Reason: event.ReasonOutOfStock}); err != nil {
+			t.Fatal(err)
+		}
+		cancelled, err := event.New(event.OrderCancelled, app.Source, o.TransactionID, event.OrderOutcome{TransactionID: o.TransactionID,
+			CustomerID: o.CustomerID, Status: event.StatusCancelled, Reason: event.ReasonOutOfStock, Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.UpdateOrder(ctx, stale, kafka.Message{Topic: "order-status", Event: cancelled}); !errors.Is(err, app.ErrConflict) {
+			t.Fatalf("stale UpdateOrder with an event: error = %v, want ErrConflict", err)
+		}
+		if ids := pending(t, r, 10); len(ids) != 1 || ids[0] != status.ID {
+			t.Errorf("outbox after a conflicting update = %v, want only %s", ids, status.ID)
+		}
+		got, err := r.GetOrder(ctx, o.TransactionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done.Version++
+		assertSameOrder(t, got, done)
+	})
+
 	t.Run("concurrent events are all applied", func(t *testing.T) {
 		r := newRepo(t)
 		o, _ := create(t, r)

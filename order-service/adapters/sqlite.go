@@ -158,7 +158,9 @@ func (r *SQLiteRepository) GetOrder(ctx context.Context, transactionID string) (
 }
 
 // UpdateOrder implements app.Repository.
-func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order) (err error) {
+func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order, msgs ...kafka.Message) (err error) {
+	// The events continue the caller's trace, not the store call's span.
+	msgs = stampTraces(ctx, msgs)
 	ctx, span := telemetry.StartStoreSpan(ctx, "sqlite", "UpdateOrder")
 	defer func() { telemetry.EndSpan(span, err) }()
 	cols, args, err := orderColumns(o, o.Version+1)
@@ -170,7 +172,16 @@ func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order) (err
 		set = append(set, c+" = ?")
 	}
 	args = append(args[1:], o.TransactionID, o.Version)
-	res, err := r.db.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
+	var exec sqlExecer = r.db
+	var tx *sql.Tx
+	if len(msgs) > 0 { // the order and its events in one transaction
+		if tx, err = r.db.BeginTx(ctx, nil); err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		exec = tx
+	}
+	res, err := exec.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
 	if err != nil {
 		return err
 	}
@@ -181,7 +192,13 @@ func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order) (err
 	if n == 0 {
 		return app.ErrConflict
 	}
-	return nil
+	if tx == nil {
+		return nil
+	}
+	if err := insertOutbox(ctx, tx, msgs); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // PendingOutbox implements outbox.Store.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/inflight"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
@@ -43,8 +44,9 @@ type Repository interface {
 	// GetOrder returns the order, or ErrNotFound. Reads are strongly consistent.
 	GetOrder(ctx context.Context, transactionID string) (domain.Order, error)
 	// UpdateOrder stores o only if the stored version is still o.Version, and bumps the stored
-	// version; otherwise it returns ErrConflict.
-	UpdateOrder(ctx context.Context, o domain.Order) error
+	// version, together with msgs in the outbox, in one atomic write; otherwise it writes
+	// nothing and returns ErrConflict.
+	UpdateOrder(ctx context.Context, o domain.Order, msgs ...kafka.Message) error
 	outbox.Store
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
@@ -54,6 +56,7 @@ type Repository interface {
 type App struct {
 	repo           Repository
 	inventoryTopic string
+	statusTopic    string
 	notify         func()
 	now            func() time.Time
 	observer       Observer
@@ -67,5 +70,5 @@ func New(repo Repository, inventoryTopic string, notify func()) *App {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &App{repo: repo, inventoryTopic: inventoryTopic, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}}
+	return &App{repo: repo, inventoryTopic: inventoryTopic, statusTopic: config.DefaultTopics.OrderStatus, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}}
 }

@@ -41,9 +41,17 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 			kafka.MarkDuplicate(ctx)
 			return nil
 		}
-		err = a.repo.UpdateOrder(ctx, o)
-		if err == nil && !wasTerminal && terminal(o.Status) {
+		settled := !wasTerminal && terminal(o.Status)
+		var msgs []kafka.Message
+		if settled {
+			if msgs, err = a.statusMessages(o); err != nil {
+				return err
+			}
+		}
+		err = a.repo.UpdateOrder(ctx, o, msgs...)
+		if err == nil && settled {
 			a.inFlight.Release() // the saga is done with this order
+			a.notify()
 			a.observer.OrderSettled(o)
 		}
 		if !errors.Is(err, ErrConflict) {

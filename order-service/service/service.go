@@ -75,6 +75,7 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 				return bootstrap.Parts{}, err
 			}
 			p.Log.Info("order admission", "maxInFlight", orders.InFlightLimit(), "inFlight", orders.InFlight())
+			orders.PublishStatusTo(p.Config.Topics.OrderStatus)
 			saga := newSagaMetrics(p.Metrics)
 			orders.Observe(saga)
 			registerInFlight(p.Metrics, func() float64 { return float64(orders.InFlight()) })

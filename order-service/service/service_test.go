@@ -25,7 +25,7 @@ import (
 // ORDER_CREATE on the inventory topic, and events on the order topic move it to COMPLETED.
 func TestService(t *testing.T) {
 	topics := config.DefaultTopics
-	brokers := kafkatest.Start(t, topics.Order, topics.Inventory)
+	brokers := kafkatest.Start(t, topics.Order, topics.Inventory, topics.OrderStatus)
 	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +112,25 @@ func TestService(t *testing.T) {
 		t.Errorf("order = %+v, want 1998 EUR with three history entries", order)
 	}
 
+	// Reaching COMPLETED announces it once on the order-status topic.
+	var statuses []kafkatest.Record
+	eventually(t, 20*time.Second, "ORDER_COMPLETED on the order-status topic", func() bool {
+		statuses = kafkatest.ReadAll(t, brokers, topics.OrderStatus)
+		return len(statuses) > 0
+	})
+	if len(statuses) != 1 || statuses[0].Key != id || statuses[0].Headers["ce_type"] != "ORDER_COMPLETED" ||
+		statuses[0].Headers["ce_id"] != event.IDFor(id, event.OrderCompleted) {
+		t.Fatalf("order-status topic = %+v, want one ORDER_COMPLETED for %s", statuses, id)
+	}
+	var outcome event.OrderOutcome
+	if err := json.Unmarshal(statuses[0].Value, &outcome); err != nil {
+		t.Fatal(err)
+	}
+	if outcome.TransactionID != id || outcome.CustomerID != "alice" || outcome.Status != "COMPLETED" || outcome.Amount != 1998 ||
+		outcome.Currency != "EUR" || len(outcome.Items) != 1 || outcome.Items[0] != (event.Item{SKU: "SKU-1001", Quantity: 2}) {
+		t.Errorf("ORDER_COMPLETED payload = %s", statuses[0].Value)
+	}
+
 	// Events on different topics arrive out of order: PAYMENT_COMPLETE before ITEM_RESERVED
 	// completes the order at once; the late ITEM_RESERVED is recorded but not applied, a
 	// redelivered PAYMENT_COMPLETE (same ce_id) changes nothing, and a later cancel is too late.
@@ -143,6 +162,20 @@ func TestService(t *testing.T) {
 	want := "[{ORDER_CREATE true} {PAYMENT_COMPLETE true} {ITEM_RESERVED false} {OUT_OF_STOCK false}]"
 	if got := fmt.Sprint(order2.History); got != want || order2.Status != "COMPLETED" || order2.Reason != "" || order2.Amount != 500 {
 		t.Errorf("order = %+v, want COMPLETED 500 with history %s", order2, want)
+	}
+	// One announcement per order, however many events it saw after its outcome.
+	eventually(t, 20*time.Second, "the second order announced", func() bool {
+		return len(kafkatest.ReadAll(t, brokers, topics.OrderStatus)) >= 2
+	})
+	statuses = kafkatest.ReadAll(t, brokers, topics.OrderStatus)
+	perOrder := map[string]int{}
+	for _, r := range statuses {
+		if r.Headers["ce_type"] == "ORDER_COMPLETED" {
+			perOrder[r.Key]++
+		}
+	}
+	if len(statuses) != 2 || perOrder[id] != 1 || perOrder[id2] != 1 {
+		t.Errorf("order-status topic = %+v, want one ORDER_COMPLETED per order", statuses)
 	}
 
 	// An event for an order that does not exist can never apply: it is dead-lettered.

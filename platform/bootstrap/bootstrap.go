@@ -110,6 +110,9 @@ func withDefaults(name string, cfg config.Service) config.Service {
 	if cfg.Topics.Order == "" {
 		cfg.Topics.Order = config.DefaultTopics.Order
 	}
+	if cfg.Topics.OrderStatus == "" {
+		cfg.Topics.OrderStatus = config.DefaultTopics.OrderStatus
+	}
 	return cfg
 }
 

@@ -90,7 +90,7 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"inventory", "inventory.dlt", "payment", "payment.dlt", "order", "order.dlt"} {
+	for _, want := range []string{"inventory", "inventory.dlt", "payment", "payment.dlt", "order", "order.dlt", "order-status", "order-status.dlt"} {
 		if !slices.Contains(topics.Names(), want) {
 			t.Errorf("topic %s was not created (topics: %v)", want, topics.Names())
 		}

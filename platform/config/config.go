@@ -17,22 +17,27 @@ type Topics struct {
 	Inventory string
 	Payment   string
 	Order     string
+	// OrderStatus carries ORDER_COMPLETED and ORDER_CANCELLED for subscribers outside the saga
+	// (notification-service); no saga service consumes it.
+	OrderStatus string
 }
 
 // DefaultTopics are the topic names of the contract.
-var DefaultTopics = Topics{Inventory: "inventory", Payment: "payment", Order: "order"}
+var DefaultTopics = Topics{Inventory: "inventory", Payment: "payment", Order: "order", OrderStatus: "order-status"}
 
-// TopicsFromEnv reads KAFKA_TOPIC_INVENTORY, KAFKA_TOPIC_PAYMENT and KAFKA_TOPIC_ORDER.
+// TopicsFromEnv reads KAFKA_TOPIC_INVENTORY, KAFKA_TOPIC_PAYMENT, KAFKA_TOPIC_ORDER and
+// KAFKA_TOPIC_ORDER_STATUS.
 func TopicsFromEnv() Topics {
 	return Topics{
-		Inventory: String("KAFKA_TOPIC_INVENTORY", DefaultTopics.Inventory),
-		Payment:   String("KAFKA_TOPIC_PAYMENT", DefaultTopics.Payment),
-		Order:     String("KAFKA_TOPIC_ORDER", DefaultTopics.Order),
+		Inventory:   String("KAFKA_TOPIC_INVENTORY", DefaultTopics.Inventory),
+		Payment:     String("KAFKA_TOPIC_PAYMENT", DefaultTopics.Payment),
+		Order:       String("KAFKA_TOPIC_ORDER", DefaultTopics.Order),
+		OrderStatus: String("KAFKA_TOPIC_ORDER_STATUS", DefaultTopics.OrderStatus),
 	}
 }
 
 // All lists the topics.
-func (t Topics) All() []string { return []string{t.Inventory, t.Payment, t.Order} }
+func (t Topics) All() []string { return []string{t.Inventory, t.Payment, t.Order, t.OrderStatus} }
 
 // Brokers reads KAFKA_BROKERS, a comma-separated host:port list.
 func Brokers() string { return String("KAFKA_BROKERS", "127.0.0.1:9092") }
