@@ -1,0 +1,120 @@
+// Package adapters holds notification-service's store (SQLite), its SMTP mailer and the
+// mailbox client that asks a Mailpit-compatible API whether an e-mail arrived.
+package adapters
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/edmshop/edm-shop/notification-service/app"
+	"github.com/edmshop/edm-shop/platform/sqlite"
+)
+
+const schema = `CREATE TABLE IF NOT EXISTS notifications (
+	transaction_id TEXT PRIMARY KEY,
+	message_id     TEXT NOT NULL,
+	state          TEXT NOT NULL,
+	attempts       INTEGER NOT NULL,
+	reason         TEXT NOT NULL DEFAULT '',
+	claimed_at     TEXT NOT NULL,
+	updated_at     TEXT NOT NULL
+)`
+
+const timeFormat = time.RFC3339Nano
+
+// SQLiteStore is an app.Store in one SQLite file. The file is the dedup that survives
+// restarts, so it belongs on a volume wherever the service runs in a container.
+type SQLiteStore struct {
+	db *sql.DB
+}
+
+var _ app.Store = (*SQLiteStore)(nil)
+
+// NewSQLiteStore opens (creating if needed) the store at path.
+func NewSQLiteStore(path string) (*SQLiteStore, error) {
+	db, err := sqlite.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create notifications table in %s: %w", path, err)
+	}
+	return &SQLiteStore{db: db}, nil
+}
+
+// Close closes the database.
+func (s *SQLiteStore) Close() error { return s.db.Close() }
+
+// Ping implements app.Store.
+func (s *SQLiteStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Claim implements app.Store in one IMMEDIATE transaction (platform/sqlite), so two claims
+// of one order cannot both see nothing recorded.
+func (s *SQLiteStore) Claim(ctx context.Context, transactionID, messageID string, at time.Time) (app.State, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	var state string
+	err = tx.QueryRowContext(ctx, `SELECT state FROM notifications WHERE transaction_id = ?`, transactionID).Scan(&state)
+	now := at.UTC().Format(timeFormat)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (transaction_id, message_id, state, attempts, claimed_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)`,
+			transactionID, messageID, string(app.StateSending), now, now); err != nil {
+			return "", err
+		}
+	case err != nil:
+		return "", err
+	case app.State(state) == app.StateSending:
+		if _, err := tx.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, claimed_at = ?, updated_at = ? WHERE transaction_id = ?`,
+			now, now, transactionID); err != nil {
+			return "", err
+		}
+	default:
+		return app.State(state), nil
+	}
+	return app.State(state), tx.Commit()
+}
+
+// Settle implements app.Store.
+func (s *SQLiteStore) Settle(ctx context.Context, transactionID string, state app.State, reason string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE notifications SET state = ?, reason = ?, updated_at = ? WHERE transaction_id = ?`,
+		string(state), reason, at.UTC().Format(timeFormat), transactionID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("settle %s: %w", transactionID, app.ErrNotFound)
+	}
+	return nil
+}
+
+// Get implements app.Store.
+func (s *SQLiteStore) Get(ctx context.Context, transactionID string) (app.Notification, error) {
+	var n app.Notification
+	var state, claimed, updated string
+	err := s.db.QueryRowContext(ctx, `SELECT transaction_id, message_id, state, attempts, reason, claimed_at, updated_at FROM notifications WHERE transaction_id = ?`, transactionID).
+		Scan(&n.TransactionID, &n.MessageID, &state, &n.Attempts, &n.Reason, &claimed, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Notification{}, app.ErrNotFound
+	}
+	if err != nil {
+		return app.Notification{}, err
+	}
+	n.State = app.State(state)
+	if n.ClaimedAt, err = time.Parse(timeFormat, claimed); err != nil {
+		return app.Notification{}, err
+	}
+	if n.UpdatedAt, err = time.Parse(timeFormat, updated); err != nil {
+		return app.Notification{}, err
+	}
+	return n, nil
+}

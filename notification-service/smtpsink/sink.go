@@ -1,0 +1,235 @@
+// Package smtpsink is a tiny SMTP server that keeps every e-mail it accepts in memory and lists
+// them over HTTP: the sandbox's stand-in for Mailpit. Its HTTP API answers the few Mailpit calls
+// the platform uses (GET /api/v1/messages, GET /api/v1/search?query=message-id:"..."), so the same
+// client works against both, plus a plain GET /messages for people.
+package smtpsink
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/edmshop/edm-shop/platform/httpx"
+)
+
+// MaxMessageBytes bounds one e-mail; a larger one is refused with 552.
+const MaxMessageBytes = 1 << 20
+
+// Message is one accepted e-mail. Field names follow Mailpit's message summary.
+type Message struct {
+	ID            string    `json:"ID"`
+	MessageID     string    `json:"MessageID"`
+	From          string    `json:"From"`
+	To            []string  `json:"To"`
+	Subject       string    `json:"Subject"`
+	TransactionID string    `json:"TransactionID,omitempty"`
+	Created       time.Time `json:"Created"`
+	// Text is the body with LF line ends (the DATA stream's CRLF and dot-stuffing undone).
+	Text string `json:"Text"`
+}
+
+// Sink accepts e-mails over SMTP and keeps them.
+type Sink struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	seq int
+	all []Message
+}
+
+// New returns an empty sink.
+func New(log *slog.Logger) *Sink {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Sink{log: log}
+}
+
+// Messages returns the accepted e-mails, oldest first.
+func (s *Sink) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.all...)
+}
+
+// Clear forgets every e-mail.
+func (s *Sink) Clear() {
+	s.mu.Lock()
+	s.all = nil
+	s.mu.Unlock()
+}
+
+func (s *Sink) add(m Message) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	m.ID = strconv.Itoa(s.seq)
+	s.all = append(s.all, m)
+	return m.ID
+}
+
+// ServeSMTP accepts SMTP sessions on l until ctx is cancelled.
+func (s *Sink) ServeSMTP(ctx context.Context, l net.Listener) error {
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		wg.Go(func() {
+			defer conn.Close()
+			closeOnCancel := context.AfterFunc(ctx, func() { conn.Close() })
+			defer closeOnCancel()
+			s.session(conn)
+		})
+	}
+}
+
+// session speaks the server side of one SMTP session: HELO/EHLO, MAIL, RCPT, DATA, RSET, NOOP
+// and QUIT, which is all a client needs to hand over an e-mail.
+func (s *Sink) session(conn net.Conn) {
+	tp := textproto.NewConn(conn)
+	reply := func(code int, text string) bool {
+		conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		return tp.PrintfLine("%d %s", code, text) == nil
+	}
+	if !reply(220, "edm-shop smtp sink ready") {
+		return
+	}
+	var from string
+	var to []string
+	for {
+		conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
+		line, err := tp.ReadLine()
+		if err != nil {
+			return
+		}
+		verb, arg, _ := strings.Cut(line, " ")
+		switch strings.ToUpper(verb) {
+		case "HELO", "EHLO":
+			from, to = "", nil
+			reply(250, "edm-shop")
+		case "MAIL":
+			addr, ok := pathArg(arg, "FROM:")
+			if !ok {
+				reply(501, "syntax: MAIL FROM:<address>")
+				continue
+			}
+			from, to = addr, nil
+			reply(250, "OK")
+		case "RCPT":
+			addr, ok := pathArg(arg, "TO:")
+			if !ok || addr == "" {
+				reply(501, "syntax: RCPT TO:<address>")
+				continue
+			}
+			to = append(to, addr)
+			reply(250, "OK")
+		case "DATA":
+			if len(to) == 0 {
+				reply(503, "RCPT first")
+				continue
+			}
+			if !reply(354, "end data with <CR><LF>.<CR><LF>") {
+				return
+			}
+			dot := tp.DotReader()
+			data, err := io.ReadAll(io.LimitReader(dot, MaxMessageBytes+1))
+			if err != nil {
+				return
+			}
+			if len(data) > MaxMessageBytes {
+				if _, err := io.Copy(io.Discard, dot); err != nil {
+					return
+				}
+				reply(552, "message too large")
+				continue
+			}
+			id, err := s.accept(from, to, data)
+			if err != nil {
+				reply(554, "cannot parse message: "+err.Error())
+				continue
+			}
+			reply(250, "OK queued as "+id)
+			from, to = "", nil
+		case "RSET":
+			from, to = "", nil
+			reply(250, "OK")
+		case "NOOP":
+			reply(250, "OK")
+		case "QUIT":
+			reply(221, "bye")
+			return
+		default:
+			reply(502, "command not implemented")
+		}
+	}
+}
+
+// pathArg reads "FROM:<a@b> SIZE=1" as a@b.
+func pathArg(arg, prefix string) (string, bool) {
+	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
+		return "", false
+	}
+	rest := strings.TrimSpace(arg[len(prefix):])
+	if !strings.HasPrefix(rest, "<") {
+		return "", false
+	}
+	addr, _, ok := strings.Cut(rest[1:], ">")
+	return addr, ok
+}
+
+func (s *Sink) accept(from string, to []string, data []byte) (string, error) {
+	msg, err := mail.ReadMessage(bufio.NewReader(strings.NewReader(string(data))))
+	if err != nil {
+		return "", err
+	}
+	body, err := io.ReadAll(msg.Body)
+	if err != nil {
+		return "", err
+	}
+	m := Message{
+		MessageID:     strings.Trim(strings.TrimSpace(msg.Header.Get("Message-Id")), "<>"),
+		From:          from,
+		To:            to,
+		Subject:       msg.Header.Get("Subject"),
+		TransactionID: msg.Header.Get("X-Edm-Transaction-Id"),
+		Created:       time.Now().UTC(),
+		Text:          string(body),
+	}
+	id := s.add(m)
+	s.log.Info("e-mail received", "id", id, "messageId", m.MessageID, "to", strings.Join(to, ","), "subject", m.Subject)
+	return id, nil
+}
+
+// Run serves SMTP on smtpAddr and the HTTP API on httpAddr until ctx is cancelled.
+func (s *Sink) Run(ctx context.Context, smtpAddr, httpAddr string) error {
+	l, err := net.Listen("tcp", smtpAddr)
+	if err != nil {
+		return fmt.Errorf("smtp sink: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- s.ServeSMTP(ctx, l) }()
+	go func() { errs <- httpx.Serve(ctx, httpAddr, s.Handler()) }()
+	err = <-errs
+	cancel()
+	err = errors.Join(err, <-errs)
+	return err
+}
