@@ -115,6 +115,7 @@ replace github.com/edmshop/edm-shop/platform => ../platform
 
 require (
 	github.com/edmshop/edm-shop/inventory-service v0.0.0
+	github.com/edmshop/edm-shop/notification-service v0.0.0
 	github.com/edmshop/edm-shop/order-service v0.0.0
 	github.com/edmshop/edm-shop/payment-service v0.0.0
 	github.com/edmshop/edm-shop/sandbox v0.0.0
@@ -138,3 +139,5 @@ replace (
 	github.com/edmshop/edm-shop/sandbox => ../sandbox
 	github.com/edmshop/edm-shop/stack => ../stack
 )
+
+replace github.com/edmshop/edm-shop/notification-service => ../notification-service

@@ -48,6 +48,7 @@ require (
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/confluentinc/confluent-kafka-go/v2 v2.15.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/edmshop/edm-shop/notification-service v0.0.0
 	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.13 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
@@ -117,3 +118,5 @@ replace (
 	github.com/edmshop/edm-shop/order-service => ../order-service
 	github.com/edmshop/edm-shop/payment-service => ../payment-service
 )
+
+replace github.com/edmshop/edm-shop/notification-service => ../notification-service

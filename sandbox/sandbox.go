@@ -20,6 +20,8 @@ import (
 
 	inventoryadapters "github.com/edmshop/edm-shop/inventory-service/adapters"
 	inventory "github.com/edmshop/edm-shop/inventory-service/service"
+	notificationapp "github.com/edmshop/edm-shop/notification-service/app"
+	"github.com/edmshop/edm-shop/notification-service/smtpsink"
 	orderadapters "github.com/edmshop/edm-shop/order-service/adapters"
 	order "github.com/edmshop/edm-shop/order-service/service"
 	"github.com/edmshop/edm-shop/payment-service/gateway"
@@ -36,6 +38,12 @@ import (
 type Config struct {
 	KafkaPort                                          int
 	OrderPort, InventoryPort, PaymentPort, GatewayPort int
+	// NotificationPort serves notification-service; SMTPPort and MailPort are the SMTP sink's
+	// SMTP and HTTP (GET /messages) ports.
+	NotificationPort, SMTPPort, MailPort int
+	// WrapNotification, when set, wraps notification-service's store and mailer (tests stop
+	// the service between sending an e-mail and recording it; see KillNotification).
+	WrapNotification func(notificationapp.Store, notificationapp.Mailer) (notificationapp.Store, notificationapp.Mailer)
 	// DataDir holds the broker's log and the SQLite files; empty means a temporary directory
 	// removed when the sandbox stops.
 	DataDir string
@@ -49,9 +57,10 @@ type Config struct {
 	Telemetry telemetry.Options
 }
 
-// DefaultConfig listens on 9092 and 8081-8084.
+// DefaultConfig listens on 9092, 8081-8085, and 1025 (SMTP) and 8025 (e-mails) for the sink.
 func DefaultConfig() Config {
-	return Config{KafkaPort: 9092, OrderPort: 8081, InventoryPort: 8082, PaymentPort: 8083, GatewayPort: 8084}
+	return Config{KafkaPort: 9092, OrderPort: 8081, InventoryPort: 8082, PaymentPort: 8083, GatewayPort: 8084,
+		NotificationPort: 8085, SMTPPort: 1025, MailPort: 8025}
 }
 
 // Sandbox is a running platform.
@@ -63,6 +72,13 @@ type Sandbox struct {
 	Inventory *inventoryadapters.SQLRepository
 	// Gateway is the payment gateway simulator, for tests that count charges.
 	Gateway *gateway.Server
+	// NotificationURL is notification-service; Mail is the SMTP sink it sends to, at SMTPAddr,
+	// listing its e-mails at MailURL (GET /messages).
+	NotificationURL, MailURL, SMTPAddr string
+	Mail                               *smtpsink.Sink
+
+	notification *notificationPart
+	runCtx       context.Context
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -77,7 +93,7 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	ports, err := freePorts(cfg.KafkaPort, cfg.OrderPort, cfg.InventoryPort, cfg.PaymentPort, cfg.GatewayPort)
+	ports, err := freePorts(cfg.KafkaPort, cfg.OrderPort, cfg.InventoryPort, cfg.PaymentPort, cfg.GatewayPort, cfg.NotificationPort, cfg.SMTPPort, cfg.MailPort)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +157,7 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	sb.spawn("payment-service", func() error {
 		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(ports[4])}, log, withTelemetry)
 	})
+	sb.startMail(runCtx, cfg, log, dataDir, brokers, topics, ports[5], ports[6], ports[7], withTelemetry)
 	go func() {
 		sb.wg.Wait()
 		orderRepo.Close()
@@ -170,8 +187,12 @@ func (sb *Sandbox) spawn(name string, run func() error) {
 }
 
 func (sb *Sandbox) waitReady(ctx context.Context) error {
+	return sb.waitReadyURLs(ctx, sb.GatewayURL, sb.OrderURL, sb.InventoryURL, sb.PaymentURL, sb.MailURL, sb.NotificationURL)
+}
+
+func (sb *Sandbox) waitReadyURLs(ctx context.Context, urls ...string) error {
 	deadline := time.Now().Add(60 * time.Second)
-	for _, base := range []string{sb.GatewayURL, sb.OrderURL, sb.InventoryURL, sb.PaymentURL} {
+	for _, base := range urls {
 		for {
 			resp, err := http.Get(base + "/readyz")
 			if err == nil {

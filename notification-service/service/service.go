@@ -65,6 +65,9 @@ type Parts struct {
 	Store   app.Store
 	Mailer  app.Mailer
 	Mailbox app.Mailbox
+	// Wrap, when set, wraps the store and mailer Run ends up with (the sandbox's crash tests
+	// stop the service between sending and recording).
+	Wrap func(app.Store, app.Mailer) (app.Store, app.Mailer)
 }
 
 // Run consumes order-status and serves HTTP until ctx is cancelled (then it returns nil once
@@ -100,6 +103,9 @@ func Run(ctx context.Context, cfg Config, parts Parts, log *slog.Logger, opts ..
 	}
 	if parts.Mailbox == nil && cfg.MailboxURL != "" {
 		parts.Mailbox = adapters.NewMailpitMailbox(cfg.MailboxURL)
+	}
+	if parts.Wrap != nil {
+		parts.Store, parts.Mailer = parts.Wrap(parts.Store, parts.Mailer)
 	}
 	return bootstrap.Run(ctx, bootstrap.Service{
 		Name:     Name,

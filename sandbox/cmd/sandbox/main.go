@@ -1,5 +1,6 @@
 // Command sandbox runs all of EDM Shop in one process (`make run`): Kafka on 127.0.0.1:9092,
-// order-service :8081, inventory-service :8082, payment-service :8083, payment gateway :8084.
+// order-service :8081, inventory-service :8082, payment-service :8083, payment gateway :8084,
+// notification-service :8085 and the SMTP sink (SMTP :1025, e-mails on :8025/messages).
 // Ctrl-C stops it. Set SANDBOX_DATA_DIR to keep the broker's log and the stores across runs.
 // The operator API of inventory-service takes ADMIN_TOKEN as its bearer token, or
 // "sandbox-admin" when that is unset; the banner prints it. ORDER_MAX_IN_FLIGHT bounds the
@@ -39,9 +40,11 @@ func main() {
   inventory-service  %s   (GET /products; operator API: Authorization: Bearer %s)
   payment-service    %s
   payment gateway    %s   (POST /v1/charges)
+  notification-svc   %s   (GET /notifications/{transactionId})
+  e-mails            %s/messages   (the SMTP sink on %s)
 Every service and the gateway serve GET /metrics (Prometheus).
 Ctrl-C stops everything.
-`, sb.Brokers, sb.Brokers, sb.OrderURL, sb.InventoryURL, cfg.AdminToken, sb.PaymentURL, sb.GatewayURL)
+`, sb.Brokers, sb.Brokers, sb.OrderURL, sb.InventoryURL, cfg.AdminToken, sb.PaymentURL, sb.GatewayURL, sb.NotificationURL, sb.MailURL, sb.SMTPAddr)
 	<-ctx.Done()
 	fmt.Println("stopping...")
 	sb.Stop()
