@@ -1,8 +1,8 @@
 # EDM Shop. `make run` starts everything in one process; `make test` tests every module.
 # A go.work root is not a module, so `go test ./...` here would fail: each target walks the modules.
 
-MODULES := platform order-service inventory-service payment-service sandbox stack e2e edmctl loadgen
-BINARIES := order-service inventory-service payment-service payment-gateway stack edmctl
+MODULES := platform order-service inventory-service payment-service notification-service sandbox stack e2e edmctl loadgen
+BINARIES := order-service inventory-service payment-service payment-gateway notification-service smtp-sink stack edmctl
 
 .PHONY: run test unit bench bench-stack fuzz build stack fmt vet infra-up infra-down infra-status
 
@@ -50,6 +50,8 @@ build:
 	go build -o bin/inventory-service ./inventory-service/cmd/inventory-service
 	go build -o bin/payment-service ./payment-service/cmd/payment-service
 	go build -o bin/payment-gateway ./payment-service/cmd/payment-gateway
+	go build -o bin/notification-service ./notification-service/cmd/notification-service
+	go build -o bin/smtp-sink ./notification-service/cmd/smtp-sink
 	go build -o bin/stack ./stack/cmd/stack
 	go build -o bin/edmctl ./edmctl
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	inventory "github.com/edmshop/edm-shop/inventory-service/service"
+	notification "github.com/edmshop/edm-shop/notification-service/service"
 	orderadapters "github.com/edmshop/edm-shop/order-service/adapters"
 	orderservice "github.com/edmshop/edm-shop/order-service/service"
 	payment "github.com/edmshop/edm-shop/payment-service/service"
@@ -18,6 +19,7 @@ func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
 		return map[string]string{
 			"HTTP_ADDR": addr, "KAFKA_BROKERS": brokers,
 			"KAFKA_TOPIC_INVENTORY": topics.Inventory, "KAFKA_TOPIC_PAYMENT": topics.Payment, "KAFKA_TOPIC_ORDER": topics.Order,
+			"KAFKA_TOPIC_ORDER_STATUS": topics.OrderStatus,
 		}
 	}
 	readers := map[string]func() map[string]string{
@@ -38,6 +40,13 @@ func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
 			c := payment.ConfigFromEnv()
 			m := common(c.HTTPAddr, c.Brokers, c.Topics)
 			m["PAYMENT_GATEWAY_URL"] = c.GatewayURL
+			return m
+		},
+		"notification-service": func() map[string]string {
+			c := notification.ConfigFromEnv()
+			m := common(c.HTTPAddr, c.Brokers, c.Topics)
+			m["SMTP_ADDR"], m["MAILBOX_URL"], m["NOTIFICATION_DB_PATH"] = c.SMTPAddr, c.MailboxURL, c.DBPath
+			m["MAIL_FROM"], m["MAIL_RECIPIENT_DOMAIN"] = c.App.From, c.App.RecipientDomain
 			return m
 		},
 	}

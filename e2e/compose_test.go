@@ -203,6 +203,7 @@ func TestComposeEnvironment(t *testing.T) {
 	p := loadCompose(t)
 	topics := map[string]string{
 		"KAFKA_TOPIC_INVENTORY": "inventory", "KAFKA_TOPIC_PAYMENT": "payment", "KAFKA_TOPIC_ORDER": "order",
+		"KAFKA_TOPIC_ORDER_STATUS": "order-status",
 	}
 	kafkaApp := func(addr string, extra map[string]string) map[string]string {
 		m := map[string]string{"KAFKA_BROKERS": "kafka:19092", "HTTP_ADDR": addr}

@@ -252,3 +252,25 @@ func drainedStatus(t *testing.T, sb *sandbox.Sandbox, key string) {
 		return false
 	})
 }
+
+// checkNotifications places an order of each outcome on a running platform whose
+// notification-service sends to a Mailpit-compatible server at mailURL (the stack's smtp-sink),
+// and checks each customer got exactly one e-mail about it.
+func checkNotifications(t *testing.T, tg *target, mailURL string) {
+	run := uuid.NewString()[:8]
+	sku := "MAIL-" + run
+	tg.addProduct(t, sku, 500, 100)
+	for _, payment := range []string{"pm_card_visa", "pm_card_declined"} {
+		tx := tg.placeOrder(t, orderRequest{CustomerID: "mail-" + run, Items: []item{{SKU: sku, Quantity: 1}}, PaymentMethod: payment})
+		o := tg.settled(t, tx)
+		var got []smtpsink.Message
+		eventually(t, 30*time.Second, "the e-mail of "+tx, func() bool {
+			got = nil
+			call(t, http.MethodGet, mailURL+"/messages?transactionId="+tx, nil, nil, &got)
+			return len(got) > 0
+		})
+		if len(got) != 1 || !strings.Contains(got[0].Subject, map[string]string{"COMPLETED": "is confirmed", "CANCELLED": "was cancelled"}[o.Status]) {
+			t.Errorf("%s order %s: e-mails %+v, want one saying so", o.Status, tx, got)
+		}
+	}
+}

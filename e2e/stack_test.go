@@ -49,10 +49,11 @@ func TestStack(t *testing.T) {
 
 	// Everything this run touches is its own: topics, database and tables carry its id.
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
+	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run, OrderStatus: "order-status-" + run}
 	t.Cleanup(func() { deleteTopics(t, os.Getenv("KAFKA_BROKERS"), topics) })
 	dsn := freshDatabase(t, "inventory_e2e_"+run)
-	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
+	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t),
+		Notification: freeAddr(t), SMTP: freeAddr(t), Mail: freeAddr(t)}
 	// The services' output is kept under .data/e2e (gitignored) for a post-mortem.
 	logDir := filepath.Join(root, ".data", "e2e")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
@@ -64,6 +65,7 @@ func TestStack(t *testing.T) {
 	}
 	sup := stack.Start(stack.Services(bin, addrs,
 		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
+		"KAFKA_TOPIC_ORDER_STATUS="+topics.OrderStatus, "NOTIFICATION_DB_PATH="+filepath.Join(t.TempDir(), "notifications.db"),
 		"MYSQL_DSN="+dsn,
 		"ORDERS_TABLE=orders-"+run, "IDEMPOTENCY_TABLE=order-idempotency-"+run, "OUTBOX_TABLE=order-outbox-"+run,
 	), logs)
@@ -92,6 +94,7 @@ func TestStack(t *testing.T) {
 	tg.waitReady(t, 90*time.Second)
 
 	t.Run("contract", func(t *testing.T) { runContract(t, tg) })
+	t.Run("notifications", func(t *testing.T) { checkNotifications(t, tg, "http://"+addrs.Mail) })
 	t.Run("metrics and trace context", func(t *testing.T) { checkServedTelemetry(t, tg) })
 	t.Run("fault round", func(t *testing.T) { faultRound(t, tg, sup, root, run) })
 }

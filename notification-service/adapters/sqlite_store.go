@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/edmshop/edm-shop/notification-service/app"
@@ -33,8 +35,13 @@ type SQLiteStore struct {
 
 var _ app.Store = (*SQLiteStore)(nil)
 
-// NewSQLiteStore opens (creating if needed) the store at path.
+// NewSQLiteStore opens (creating if needed, with its directory) the store at path.
 func NewSQLiteStore(path string) (*SQLiteStore, error) {
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sqlite.Open(path)
 	if err != nil {
 		return nil, err

@@ -24,6 +24,7 @@ func main() {
 	}
 	a := stack.DefaultAddrs
 	fmt.Printf("order-service      http://%s\ninventory-service  http://%s\npayment-service    http://%s\npayment-gateway    http://%s\n", a.Order, a.Inventory, a.Payment, a.Gateway)
+	fmt.Printf("notification-svc   http://%s\ne-mails            http://%s/messages (SMTP sink on %s)\n", a.Notification, a.Mail, a.SMTP)
 	s := stack.Start(stack.Services(*binDir, a), os.Stdout)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
