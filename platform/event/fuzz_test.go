@@ -21,6 +21,7 @@ var decoders = []struct {
 	{event.PaymentComplete, decodeAs[event.PaymentCompleted]},
 	{event.PaymentFailed, decodeAs[event.PaymentDeclined]},
 	{event.ItemReleased, decodeAs[event.ItemsReleased]},
+	{event.OrderCompleted, decodeAs[event.OrderOutcome]},
 }
 
 func decodeAs[P event.Payload](e event.Event) (event.Payload, error) {
@@ -40,6 +41,7 @@ func FuzzDecode(f *testing.F) {
 		`{"transactionId":"tx-1","amount":700,"currency":"EUR","chargeId":"ch_1"}`,
 		`{"transactionId":"tx-1","reason":"PAYMENT_DECLINED","declineCode":"card_declined","amount":700,"currency":"EUR"}`,
 		`{"transactionId":"tx-1","reason":"PAYMENT_DECLINED","items":[{"sku":"A","quantity":2}]}`,
+		`{"transactionId":"tx-1","customerId":"c-1","status":"CANCELLED","reason":"PAYMENT_DECLINED","items":[{"sku":"A","quantity":2}],"amount":700,"currency":"EUR"}`,
 	} {
 		for k := range decoders {
 			f.Add(uint8(k), []byte(data)) // every valid payload, read as every type
@@ -121,6 +123,12 @@ func checkAccepted(t *testing.T, p event.Payload) {
 		if p.TransactionID == "" {
 			t.Fatalf("accepted %+v", p)
 		}
+	case event.OrderOutcome:
+		if p.TransactionID == "" || p.CustomerID == "" || p.Amount < 0 || (p.Amount > 0 && p.Currency == "") ||
+			!(p.Status == event.StatusCompleted && p.Reason == "" || p.Status == event.StatusCancelled && p.Reason != "") {
+			t.Fatalf("accepted %+v", p)
+		}
+		items(len(p.Items), func(i int) (string, int) { return p.Items[i].SKU, p.Items[i].Quantity })
 	default:
 		t.Fatalf("no property check for %T", p)
 	}
