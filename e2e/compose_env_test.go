@@ -15,6 +15,24 @@ import (
 // marked value and checks that the service's own configuration reader picks each one up: a
 // variable renamed on one side only fails here instead of silently falling back to a default.
 func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
+	readers, readElsewhere := serviceEnvReaders(), envReadElsewhere
+	p := loadCompose(t)
+	for name, read := range readers {
+		t.Run(name, func(t *testing.T) {
+			set := map[string]string{}
+			for k, v := range service(t, p, name).Environment {
+				if v != nil {
+					set[k] = *v
+				}
+			}
+			checkEnvRead(t, name, set, read, readElsewhere)
+		})
+	}
+}
+
+// serviceEnvReaders returns, for each Go service, a func that reads its configuration the way
+// its main does and reports the value it took for each environment variable.
+func serviceEnvReaders() map[string]func() map[string]string {
 	common := func(addr, brokers string, topics config.Topics) map[string]string {
 		return map[string]string{
 			"HTTP_ADDR": addr, "KAFKA_BROKERS": brokers,
@@ -22,7 +40,7 @@ func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
 			"KAFKA_TOPIC_ORDER_STATUS": topics.OrderStatus,
 		}
 	}
-	readers := map[string]func() map[string]string{
+	return map[string]func() map[string]string{
 		"order-service": func() map[string]string {
 			c, d := orderservice.ConfigFromEnv(), orderadapters.DynamoDBConfigFromEnv()
 			m := common(c.HTTPAddr, c.Brokers, c.Topics)
@@ -50,40 +68,40 @@ func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
 			return m
 		},
 	}
-	// Read elsewhere: the AWS SDK's default chain, inventory-service's main, and the
-	// OpenTelemetry SDK (the standard OTEL_* variables).
-	readElsewhere := map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "MYSQL_DSN": true,
-		"OTEL_EXPORTER_OTLP_ENDPOINT": true, "OTEL_SERVICE_NAME": true}
+}
 
-	p := loadCompose(t)
-	for name, read := range readers {
-		t.Run(name, func(t *testing.T) {
-			const mark = "~probe"
-			set := map[string]string{}
-			for k, v := range service(t, p, name).Environment {
-				if v != nil {
-					t.Setenv(k, *v+mark)
-					set[k] = *v + mark
-				}
-			}
-			got := read()
-			for k, want := range set {
-				if readElsewhere[k] {
-					continue
-				}
-				v, reads := got[k]
-				switch {
-				case !reads:
-					t.Errorf("compose sets %s, which %s does not read", k, name)
-				case v != want:
-					t.Errorf("%s: compose sets %q but the service read %q", k, want, v)
-				}
-			}
-			for k := range got {
-				if _, ok := set[k]; !ok {
-					t.Errorf("%s reads %s, which compose does not set", name, k)
-				}
-			}
-		})
+// envReadElsewhere are variables read outside the services' configuration readers: by the AWS
+// SDK's default chain, inventory-service's main, and the OpenTelemetry SDK.
+var envReadElsewhere = map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "MYSQL_DSN": true,
+	"OTEL_EXPORTER_OTLP_ENDPOINT": true, "OTEL_SERVICE_NAME": true}
+
+// checkEnvRead sets each variable of env to a marked value and checks that read picks every one
+// up (but those of readElsewhere) and reads nothing that set leaves out: a variable renamed on
+// one side only fails here instead of silently falling back to a default.
+func checkEnvRead(t *testing.T, name string, env map[string]string, read func() map[string]string, readElsewhere map[string]bool) {
+	t.Helper()
+	const mark = "~probe"
+	set := map[string]string{}
+	for k, v := range env {
+		t.Setenv(k, v+mark)
+		set[k] = v + mark
+	}
+	got := read()
+	for k, want := range set {
+		if readElsewhere[k] {
+			continue
+		}
+		v, reads := got[k]
+		switch {
+		case !reads:
+			t.Errorf("%s is set, but %s does not read it", k, name)
+		case v != want:
+			t.Errorf("%s is set to %q but %s read %q", k, want, name, v)
+		}
+	}
+	for k := range got {
+		if _, ok := set[k]; !ok {
+			t.Errorf("%s reads %s, which is not set", name, k)
+		}
 	}
 }
