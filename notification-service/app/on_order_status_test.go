@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ type rig struct {
 	seen    []app.Outcome
 }
 
-func newRig(t *testing.T, withMailbox bool) *rig {
+func newRig(t testing.TB, withMailbox bool) *rig {
 	t.Helper()
 	store, err := adapters.NewSQLiteStore(filepath.Join(t.TempDir(), "notifications.db"))
 	if err != nil {
@@ -56,7 +57,7 @@ func newRig(t *testing.T, withMailbox bool) *rig {
 	return r
 }
 
-func statusEvent(t *testing.T, typ event.Type, tx, customer, status, reason string) event.Event {
+func statusEvent(t testing.TB, typ event.Type, tx, customer, status, reason string) event.Event {
 	t.Helper()
 	e, err := event.New(typ, "/order-service", tx, event.OrderOutcome{TransactionID: tx, CustomerID: customer, Status: status, Reason: reason,
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}, Amount: 1998, Currency: "EUR"})
@@ -210,4 +211,26 @@ func TestOnOrderStatusUndeliverable(t *testing.T) {
 	if len(r.sink.Messages()) != 0 || fmtOutcomes(r.seen) != "[undeliverable duplicate]" {
 		t.Errorf("e-mails %d, outcomes %v", len(r.sink.Messages()), r.seen)
 	}
+}
+
+// BenchmarkOnOrderStatus measures one e-mail end to end: the claim in SQLite, the SMTP exchange
+// with the sink over loopback, and the SENT record; and a redelivery, which only reads.
+func BenchmarkOnOrderStatus(b *testing.B) {
+	r := newRig(b, false)
+	b.Run("first delivery", func(b *testing.B) {
+		for i := range b.N {
+			tx := "bench-" + strconv.Itoa(i)
+			if err := r.app.OnOrderStatus(ctx, statusEvent(b, event.OrderCompleted, tx, "alice", "COMPLETED", "")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("redelivery", func(b *testing.B) {
+		e := statusEvent(b, event.OrderCompleted, "bench-0", "alice", "COMPLETED", "")
+		for range b.N {
+			if err := r.app.OnOrderStatus(ctx, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
