@@ -27,7 +27,7 @@ const (
 	DefaultSMTPAddr        = "127.0.0.1:1025"
 	DefaultFrom            = "EDM Shop <orders@edm-shop.test>"
 	DefaultRecipientDomain = "customers.edm-shop.test"
-	DefaultDBPath          = "notifications.db"
+	DefaultDBPath          = ".data/notification/notifications.db" // .data is gitignored
 )
 
 // Config is what notification-service needs besides its store and mailer.
@@ -45,7 +45,7 @@ type Config struct {
 
 // ConfigFromEnv reads HTTP_ADDR (default :8085), KAFKA_BROKERS, the KAFKA_TOPIC_* names,
 // SMTP_ADDR (127.0.0.1:1025), MAIL_FROM, MAIL_RECIPIENT_DOMAIN, MAILBOX_URL (none) and
-// NOTIFICATION_DB_PATH (notifications.db); the consumer group is "notification-service".
+// NOTIFICATION_DB_PATH (.data/notification/notifications.db); the consumer group is "notification-service".
 func ConfigFromEnv() Config {
 	return Config{
 		Service: config.ServiceFromEnv(Name, DefaultHTTPAddr),
