@@ -52,8 +52,9 @@ func DynamoDBConfigFromEnv() DynamoDBConfig {
 // idempotency key are written in one TransactWriteItems; updates are conditional on a version
 // attribute.
 type DynamoDBRepository struct {
-	client *dynamodb.Client
-	cfg    DynamoDBConfig
+	client   *dynamodb.Client
+	cfg      DynamoDBConfig
+	inFlight *inFlightState // see dynamodb_deadline.go
 }
 
 var _ app.Repository = (*DynamoDBRepository)(nil)
@@ -80,7 +81,10 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 			o.DisableValidateResponseChecksum = true
 		}
 	})
-	r := &DynamoDBRepository{client: client, cfg: cfg}
+	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}}
+	if err := r.createOrdersTable(ctx); err != nil {
+		return nil, err
+	}
 	for table, key := range map[string]string{cfg.OrdersTable: "transactionId", cfg.IdempotencyTable: "idempotencyKey", cfg.OutboxTable: "id"} {
 		if err := r.ensureTable(ctx, table, key); err != nil {
 			return nil, err
@@ -152,7 +156,11 @@ func toOrderItem(o domain.Order, version int64) (map[string]types.AttributeValue
 	if o.AmountKnown() {
 		it.Amount, it.Currency = aws.Int64(o.Amount), o.Currency
 	}
-	return attributevalue.MarshalMap(it)
+	av, err := attributevalue.MarshalMap(it)
+	if err == nil {
+		markInFlight(av, o)
+	}
+	return av, err
 }
 
 // idempotencyItem is an idempotency key as a DynamoDB item.

@@ -47,6 +47,7 @@ type Repository interface {
 	// version, together with msgs in the outbox, in one atomic write; otherwise it writes
 	// nothing and returns ErrConflict.
 	UpdateOrder(ctx context.Context, o domain.Order, msgs ...kafka.Message) error
+	Deadlines
 	outbox.Store
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error

@@ -5,16 +5,20 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/edmshop/edm-shop/order-service/app"
+	"github.com/edmshop/edm-shop/order-service/domain"
 	"github.com/edmshop/edm-shop/order-service/ports"
 	"github.com/edmshop/edm-shop/platform/bootstrap"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
+	"github.com/edmshop/edm-shop/platform/lifecycle"
 )
 
 // Name is the service's name and its consumer group.
@@ -28,6 +32,11 @@ type Config struct {
 	// MaxInFlight bounds the orders accepted and not yet terminal: past it POST /orders
 	// answers 503 OVERLOADED. 0 means DefaultMaxInFlight; less than 0 means no limit.
 	MaxInFlight int
+	// Deadline is how long after its creation an order still in flight expires
+	// (domain.DefaultDeadline when zero).
+	Deadline time.Duration
+	// deadlineErr is why ORDER_DEADLINE could not be read; Run reports it.
+	deadlineErr error
 }
 
 // DefaultMaxInFlight is the in-flight limit unless ORDER_MAX_IN_FLIGHT says otherwise. By
@@ -40,8 +49,9 @@ type Config struct {
 const DefaultMaxInFlight = 100
 
 // ConfigFromEnv reads HTTP_ADDR (default :8081), KAFKA_BROKERS, the KAFKA_TOPIC_* names and
-// STOREFRONT_INVENTORY_URL (default http://localhost:8082) and ORDER_MAX_IN_FLIGHT (default
-// DefaultMaxInFlight; 0 or less switches the limit off); the consumer group is "order-service".
+// STOREFRONT_INVENTORY_URL (default http://localhost:8082), ORDER_MAX_IN_FLIGHT (default
+// DefaultMaxInFlight; 0 or less switches the limit off) and ORDER_DEADLINE (a Go duration,
+// default 30s); the consumer group is "order-service".
 func ConfigFromEnv() Config {
 	limit, err := strconv.Atoi(config.String("ORDER_MAX_IN_FLIGHT", strconv.Itoa(DefaultMaxInFlight)))
 	if err != nil {
@@ -49,16 +59,27 @@ func ConfigFromEnv() Config {
 	} else if limit <= 0 {
 		limit = -1
 	}
+	deadline, deadlineErr := config.Duration("ORDER_DEADLINE", domain.DefaultDeadline)
 	return Config{
 		Service:      config.ServiceFromEnv(Name, ":8081"),
 		InventoryURL: config.String("STOREFRONT_INVENTORY_URL", "http://localhost:8082"),
 		MaxInFlight:  limit,
+		Deadline:     deadline,
+		deadlineErr:  deadlineErr,
 	}
 }
 
 // Run runs order-service over repo until ctx is cancelled (then it returns nil once everything
 // has stopped) or a part of it fails (then it stops the rest and returns the error).
 func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger, opts ...bootstrap.Option) error {
+	switch {
+	case cfg.deadlineErr != nil:
+		return cfg.deadlineErr
+	case cfg.Deadline < 0:
+		return fmt.Errorf("order deadline %s is negative", cfg.Deadline)
+	case cfg.Deadline == 0:
+		cfg.Deadline = domain.DefaultDeadline
+	}
 	maxInFlight := cfg.MaxInFlight
 	if maxInFlight == 0 {
 		maxInFlight = DefaultMaxInFlight
@@ -86,6 +107,9 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 					ports.RegisterStorefront(r, cfg.InventoryURL)
 				},
 				Checks: map[string]httpx.Check{"store": repo.Ping},
+				// ORDER_EXPIRED goes to the services that compensate: inventory releases the
+				// stock, payment refunds or voids the charge.
+				Extra: map[string]lifecycle.Part{"order expiry": orders.Expirer(cfg.Deadline, p.Log, p.Config.Topics.Inventory, p.Config.Topics.Payment).Run},
 			}, nil
 		},
 	}, opts...)

@@ -38,3 +38,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     trace_parent TEXT NOT NULL DEFAULT '',
     trace_state  TEXT NOT NULL DEFAULT ''
 );
+
+-- The orders still in flight, by when they were created, for the deadline sweeper: a partial
+-- index holds only PENDING and RESERVED orders, so finding the due ones reads only those.
+-- julianday() because RFC 3339 text with trimmed fractions does not sort as time does.
+CREATE INDEX IF NOT EXISTS orders_in_flight ON orders (julianday(created_at))
+    WHERE status IN ('PENDING', 'RESERVED');
