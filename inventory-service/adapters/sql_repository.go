@@ -132,6 +132,10 @@ func (r *SQLRepository) Reserve(ctx context.Context, eventID, transactionID stri
 		if held > 0 {
 			return nil, nil
 		}
+		// Third: an order that expired before its ORDER_CREATE came (see sql_expiry.go).
+		if gone, err := r.expired(ctx, tx, transactionID); err != nil || gone {
+			return nil, err
+		}
 		products, err := r.lockProducts(ctx, tx, skus)
 		if err != nil {
 			return nil, err

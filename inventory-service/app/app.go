@@ -36,6 +36,9 @@ type ReleaseFunc func(lines []domain.Line, status domain.Status) (out []kafka.Me
 type Repository interface {
 	Reserve(ctx context.Context, eventID, transactionID string, skus []string, decide ReserveFunc) (applied bool, err error)
 	Release(ctx context.Context, eventID, transactionID string, decide ReleaseFunc) (applied bool, err error)
+	// Expire is Release for an expired order that also records the transaction's tombstone,
+	// so that a later Reserve of it reserves nothing.
+	Expire(ctx context.Context, eventID, transactionID string, decide ReleaseFunc) (applied bool, err error)
 	// Products returns the catalogue sorted by SKU.
 	Products(ctx context.Context) ([]domain.Product, error)
 	// Product returns one product, or an error wrapping domain.ErrProductNotFound.

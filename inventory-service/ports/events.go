@@ -12,5 +12,6 @@ func EventHandlers(a *app.App) kafka.Handlers {
 	return kafka.Handlers{
 		event.OrderCreate:   a.OnOrderCreated,
 		event.PaymentFailed: a.OnPaymentFailed,
+		event.OrderExpired:  a.OnOrderExpired,
 	}
 }

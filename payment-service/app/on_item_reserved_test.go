@@ -22,6 +22,10 @@ type fakeGateway struct {
 	calls  []domain.ChargeRequest
 }
 
+func (g *fakeGateway) Refund(context.Context, domain.RefundRequest) (domain.RefundResult, error) {
+	return domain.RefundResult{}, errors.New("fakeGateway does not refund")
+}
+
 func (g *fakeGateway) Charge(_ context.Context, req domain.ChargeRequest) (domain.ChargeResult, error) {
 	g.calls = append(g.calls, req)
 	return g.result, g.err

@@ -10,5 +10,8 @@ import (
 // EventHandlers routes the events of the payment topic to the use cases. Any other event type
 // goes to the dead-letter topic.
 func EventHandlers(a *app.App) kafka.Handlers {
-	return kafka.Handlers{event.ItemReserved: a.OnItemReserved}
+	return kafka.Handlers{
+		event.ItemReserved: a.OnItemReserved,
+		event.OrderExpired: a.OnOrderExpired,
+	}
 }

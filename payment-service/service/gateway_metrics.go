@@ -54,3 +54,8 @@ func (m *gatewayMetrics) Charge(ctx context.Context, req domain.ChargeRequest) (
 	}
 	return res, err
 }
+
+// Refund implements app.Gateway; refunds are not counted as charge requests.
+func (m *gatewayMetrics) Refund(ctx context.Context, req domain.RefundRequest) (domain.RefundResult, error) {
+	return m.next.Refund(ctx, req)
+}
