@@ -38,8 +38,8 @@ func (s Status) rank() int {
 
 // Limits on an order request. Anything larger is a client bug or abuse, not a real order.
 const (
-	MaxItems       = 100
-	MaxQuantity    = 1000
+	MaxItems       = event.MaxItems // consumers hold events to the same limits
+	MaxQuantity    = event.MaxQuantity
 	MaxFieldLength = 128
 )
 

@@ -88,8 +88,9 @@ type Payload interface {
 	Validate() error
 }
 
-// Decode unmarshals the event's payload into p and validates it. Any failure wraps ErrInvalid:
-// a payload that does not decode today will not decode tomorrow.
+// Decode unmarshals the event's payload into p and validates it: the payload's own rules, the
+// item limits (MaxItems, MaxQuantity) and that its transactionId is the message key. Any
+// failure wraps ErrInvalid: a payload that does not decode today will not decode tomorrow.
 func Decode[P Payload](e Event) (P, error) {
 	var p P
 	dec := json.NewDecoder(bytes.NewReader(e.Data))
@@ -102,6 +103,9 @@ func Decode[P Payload](e Event) (P, error) {
 	}
 	if err := p.Validate(); err != nil {
 		return p, fmt.Errorf("%w: %s payload: %v", ErrInvalid, e.Type, err)
+	}
+	if err := checkKey(p, e.Key); err != nil {
+		return p, fmt.Errorf("%w: %s: %v", ErrInvalid, e.Type, err)
 	}
 	return p, nil
 }

@@ -2,6 +2,8 @@ package event_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/edmshop/edm-shop/platform/event"
@@ -33,10 +35,15 @@ func TestDecode(t *testing.T) {
 		{"no items", `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","items":[]}`, true},
 		{"zero quantity", `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","items":[{"sku":"S","quantity":0}]}`, true},
 		{"no payment method", `{"transactionId":"tx","customerId":"c","items":[{"sku":"S","quantity":1}]}`, true},
+		{"quantity at the limit", `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","items":[{"sku":"S","quantity":1000}]}`, false},
+		{"quantity over the limit", `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","items":[{"sku":"S","quantity":1001}]}`, true},
+		{"items at the limit", `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","items":[` + items(event.MaxItems) + `]}`, false},
+		{"items over the limit", `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","items":[` + items(event.MaxItems+1) + `]}`, true},
+		{"payload of another transaction than the key", `{"transactionId":"tx-other","customerId":"c","paymentMethod":"pm","items":[{"sku":"S","quantity":1}]}`, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := event.Decode[event.OrderCreated](event.Event{Type: event.OrderCreate, Data: []byte(c.data)})
+			_, err := event.Decode[event.OrderCreated](event.Event{Type: event.OrderCreate, Key: "tx", Data: []byte(c.data)})
 			if got := errors.Is(err, event.ErrInvalid); got != c.invalid {
 				t.Errorf("Decode error = %v, want invalid=%v", err, c.invalid)
 			}
@@ -49,6 +56,42 @@ func TestStockRejectedReasons(t *testing.T) {
 		err := event.StockRejected{TransactionID: "tx", Reason: reason}.Validate()
 		if (err == nil) != valid {
 			t.Errorf("reason %q: Validate() = %v", reason, err)
+		}
+	}
+}
+
+// items is n distinct items as JSON array elements.
+func items(n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf(`{"sku":"S-%d","quantity":1}`, i)
+	}
+	return strings.Join(out, ",")
+}
+
+// TestDecodeChecksTheKeyOfEveryPayload: every payload names its order, and the message key
+// must be that order.
+func TestDecodeChecksTheKeyOfEveryPayload(t *testing.T) {
+	decoders := map[event.Type]func(event.Event) error{
+		event.OrderCreate:     func(e event.Event) error { _, err := event.Decode[event.OrderCreated](e); return err },
+		event.ItemReserved:    func(e event.Event) error { _, err := event.Decode[event.ItemsReserved](e); return err },
+		event.OutOfStock:      func(e event.Event) error { _, err := event.Decode[event.StockRejected](e); return err },
+		event.PaymentComplete: func(e event.Event) error { _, err := event.Decode[event.PaymentCompleted](e); return err },
+		event.PaymentFailed:   func(e event.Event) error { _, err := event.Decode[event.PaymentDeclined](e); return err },
+		event.ItemReleased:    func(e event.Event) error { _, err := event.Decode[event.ItemsReleased](e); return err },
+		event.OrderExpired:    func(e event.Event) error { _, err := event.Decode[event.ExpiredOrder](e); return err },
+	}
+	const data = `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","currency":"EUR","reason":"EXPIRED",` +
+		`"items":[{"sku":"S","quantity":1}]}`
+	for typ, decode := range decoders {
+		for key, valid := range map[string]bool{"tx": true, "tx-2": false, "": false} {
+			e := event.Event{Type: typ, Key: key, Data: []byte(data)}
+			if typ == event.OutOfStock {
+				e.Data = []byte(`{"transactionId":"tx","reason":"OUT_OF_STOCK"}`)
+			}
+			if err := decode(e); (err == nil) != valid || (err != nil && !errors.Is(err, event.ErrInvalid)) {
+				t.Errorf("%s keyed %q: %v, want valid %v", typ, key, err, valid)
+			}
 		}
 	}
 }

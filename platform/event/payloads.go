@@ -75,6 +75,9 @@ func validateItems(n int, at func(int) (string, int)) error {
 	if n == 0 {
 		return errors.New("items must not be empty")
 	}
+	if err := checkItemLimits(n, at); err != nil {
+		return err
+	}
 	for i := range n {
 		sku, qty := at(i)
 		if sku == "" {
