@@ -95,6 +95,9 @@ func (r *Relay) relayOnce(ctx context.Context) (int, error) {
 		msgs[i], ids[i] = rec.Message, rec.ID
 	}
 	if err := r.publisher.Publish(ctx, msgs...); err != nil {
+		if kafka.IsPermanent(err) {
+			return r.publishEach(ctx, records) // find and park the refused one (park.go)
+		}
 		return 0, err
 	}
 	return len(records), r.store.DeleteOutbox(ctx, ids)

@@ -44,3 +44,21 @@ CREATE TABLE IF NOT EXISTS outbox (
 -- julianday() because RFC 3339 text with trimmed fractions does not sort as time does.
 CREATE INDEX IF NOT EXISTS orders_in_flight ON orders (julianday(created_at))
     WHERE status IN ('PENDING', 'RESERVED');
+
+-- Outbox records the broker refused for good (too large, not allowed), set aside by the relay
+-- with the reason so that the records after them are published; they wait for an operator.
+CREATE TABLE IF NOT EXISTS outbox_parked (
+    id         TEXT PRIMARY KEY,
+    topic      TEXT NOT NULL,
+    event_key  TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    trace_parent TEXT NOT NULL DEFAULT '',
+    trace_state  TEXT NOT NULL DEFAULT '',
+    reason     TEXT NOT NULL,
+    parked_at  TEXT NOT NULL
+);
