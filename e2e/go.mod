@@ -114,6 +114,7 @@ require (
 replace github.com/edmshop/edm-shop/platform => ../platform
 
 require (
+	github.com/edmshop/edm-shop/edmctl v0.0.0
 	github.com/edmshop/edm-shop/inventory-service v0.0.0
 	github.com/edmshop/edm-shop/notification-service v0.0.0
 	github.com/edmshop/edm-shop/order-service v0.0.0
@@ -171,6 +172,7 @@ require (
 )
 
 replace (
+	github.com/edmshop/edm-shop/edmctl => ../edmctl
 	github.com/edmshop/edm-shop/inventory-service => ../inventory-service
 	github.com/edmshop/edm-shop/order-service => ../order-service
 	github.com/edmshop/edm-shop/payment-service => ../payment-service

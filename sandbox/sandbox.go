@@ -55,6 +55,12 @@ type Config struct {
 	// Telemetry is passed to each service's telemetry.New (tests add span recorders). The
 	// services keep their own names whatever OTEL_SERVICE_NAME says: they share one process.
 	Telemetry telemetry.Options
+	// OrderDeadline is order-service's ORDER_DEADLINE; zero means its default (30s). Tests
+	// shorten it.
+	OrderDeadline time.Duration
+	// Options adds bootstrap options to a service, by name ("order-service",
+	// "inventory-service", "payment-service"); tests inject consumer failures with them.
+	Options map[string][]bootstrap.Option
 }
 
 // DefaultConfig listens on 9092, 8081-8085, and 1025 (SMTP) and 8025 (e-mails) for the sink.
@@ -146,16 +152,18 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	telOpts := cfg.Telemetry
 	telOpts.IgnoreEnvServiceName = true
 	withTelemetry := bootstrap.WithTelemetryOptions(telOpts)
+	options := cfg.Options // the closures below shadow cfg
 	sb.spawn("order-service", func() error {
-		cfg := order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2]), MaxInFlight: cfg.MaxInFlight}
-		return order.Run(runCtx, cfg, orderRepo, log, withTelemetry)
+		cfg := order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2]), MaxInFlight: cfg.MaxInFlight, Deadline: cfg.OrderDeadline}
+		return order.Run(runCtx, cfg, orderRepo, log, append([]bootstrap.Option{withTelemetry}, options["order-service"]...)...)
 	})
 	sb.spawn("inventory-service", func() error {
 		cfg := inventory.Config{Service: config.Service{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, AdminToken: cfg.AdminToken}
-		return inventory.Run(runCtx, cfg, inventoryRepo, log, withTelemetry)
+		return inventory.Run(runCtx, cfg, inventoryRepo, log, append([]bootstrap.Option{withTelemetry}, options["inventory-service"]...)...)
 	})
 	sb.spawn("payment-service", func() error {
-		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(ports[4])}, log, withTelemetry)
+		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(ports[4])}, log,
+			append([]bootstrap.Option{withTelemetry}, options["payment-service"]...)...)
 	})
 	sb.startMail(runCtx, cfg, log, dataDir, brokers, topics, ports[5], ports[6], ports[7], withTelemetry)
 	go func() {

@@ -78,6 +78,13 @@ type options struct {
 	telemetry   *telemetry.Telemetry
 	telOpts     telemetry.Options
 	lagInterval time.Duration
+	consumerMws []kafka.Middleware
+}
+
+// WithConsumerMiddleware adds mws inside the platform's consumer middleware, around every
+// handler (tests inject failures with it).
+func WithConsumerMiddleware(mws ...kafka.Middleware) Option {
+	return func(o *options) { o.consumerMws = append(o.consumerMws, mws...) }
 }
 
 // WithTelemetry uses tel instead of building the service's telemetry; Run does not shut it
@@ -179,7 +186,7 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 	consumerMetrics := telemetry.NewConsumerMetrics(tel.Registry)
 	consumer := kafka.NewConsumer(kafka.ConsumerConfig{
 		Brokers: cfg.Brokers, GroupID: cfg.GroupID, Topic: topic,
-		Middleware:   []kafka.Middleware{consumerMetrics.Middleware(), telemetry.ConsumerTracing(tel.Tracer)},
+		Middleware:   append([]kafka.Middleware{consumerMetrics.Middleware(), telemetry.ConsumerTracing(tel.Tracer)}, o.consumerMws...),
 		OnDeadLetter: consumerMetrics.DeadLettered,
 	}, built.Handlers, producer, log)
 	parts["kafka consumer"] = consumer.Run

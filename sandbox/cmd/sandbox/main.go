@@ -29,6 +29,12 @@ func main() {
 	cfg.Log = log
 	cfg.AdminToken = config.String("ADMIN_TOKEN", "sandbox-admin")
 	cfg.MaxInFlight = order.ConfigFromEnv().MaxInFlight // ORDER_MAX_IN_FLIGHT
+	deadline, err := config.Duration("ORDER_DEADLINE", 0) // 0: order-service's default
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+	cfg.OrderDeadline = deadline
 	sb, err := sandbox.Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)

@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edmshop/edm-shop/edmctl/dlt"
+	"github.com/edmshop/edm-shop/inventory-service/domain"
+	"github.com/edmshop/edm-shop/platform/bootstrap"
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/sandbox"
+)
+
+// startSandbox runs a sandbox for one test with the given order deadline and options.
+func startSandbox(t *testing.T, deadline time.Duration, options map[string][]bootstrap.Option) (*sandbox.Sandbox, *target) {
+	t.Helper()
+	var logOut io.Writer = io.Discard
+	if os.Getenv("E2E_LOG") != "" {
+		logOut = os.Stderr
+	}
+	sb, err := sandbox.Start(context.Background(), sandbox.Config{
+		Log: slog.New(slog.NewTextHandler(logOut, nil)), OrderDeadline: deadline, Options: options,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sb.Stop()
+		if err := sb.Wait(); err != nil {
+			t.Errorf("sandbox: %v", err)
+		}
+	})
+	return sb, &target{
+		orderURL: sb.OrderURL, inventoryURL: sb.InventoryURL, paymentURL: sb.PaymentURL, gatewayURL: sb.GatewayURL,
+		brokers: sb.Brokers, topics: sb.Topics,
+		addProduct: func(t *testing.T, sku string, price int64, available int) {
+			if err := sb.Inventory.UpsertProduct(context.Background(), domain.Product{SKU: sku, Name: sku, Price: price, Currency: "EUR", Available: available}); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+}
+
+// chargeStatus is where the gateway says the money of a transaction stands ("" when unknown).
+func (tg *target) chargeStatus(t testing.TB, transactionID string) string {
+	t.Helper()
+	var st struct {
+		Status string `json:"status"`
+	}
+	switch code, _ := call(t, http.MethodGet, tg.gatewayURL+"/v1/charges/"+transactionID, nil, nil, &st); code {
+	case http.StatusOK:
+		return st.Status
+	case http.StatusNotFound:
+		return ""
+	default:
+		t.Fatalf("GET /v1/charges/%s = %d", transactionID, code)
+		return ""
+	}
+}
+
+// history returns the types of the order's history entries and whether each was applied.
+func (tg *target) history(t testing.TB, id string) map[string]bool {
+	t.Helper()
+	var o struct {
+		History []struct {
+			Type    string `json:"type"`
+			Applied bool   `json:"applied"`
+		} `json:"history"`
+	}
+	if code, _ := call(t, http.MethodGet, tg.orderURL+"/orders/"+id, nil, nil, &o); code != http.StatusOK {
+		t.Fatalf("GET /orders/%s = %d", id, code)
+	}
+	out := map[string]bool{}
+	for _, h := range o.History {
+		out[h.Type] = out[h.Type] || h.Applied
+	}
+	return out
+}
+
+// TestSlowPaymentExpiresAndCompensates slows the gateway past the deadline: the order expires,
+// its stock comes back, and the charge that still went through is refunded; the late
+// PAYMENT_COMPLETE is recorded without effect.
+func TestSlowPaymentExpiresAndCompensates(t *testing.T) {
+	const deadline = time.Second
+	_, tg := startSandbox(t, deadline, nil)
+	tg.addProduct(t, "SKU-SLOW", 1500, 10)
+	if code, _ := call(t, http.MethodPut, tg.gatewayURL+"/v1/faults", map[string]any{"latencyMs": 3000}, nil, nil); code != http.StatusOK && code != http.StatusNoContent {
+		t.Fatalf("PUT /v1/faults = %d", code)
+	}
+	t.Cleanup(func() { call(t, http.MethodDelete, tg.gatewayURL+"/v1/faults", nil, nil, nil) })
+
+	id := tg.placeOrder(t, orderRequest{CustomerID: "slow", Items: []item{{SKU: "SKU-SLOW", Quantity: 2}}, PaymentMethod: "pm_card_visa"})
+	o := tg.settled(t, id)
+	if o.Status != "CANCELLED" || o.Reason != event.ReasonExpired {
+		t.Fatalf("order %s is %s %q, want CANCELLED EXPIRED", id, o.Status, o.Reason)
+	}
+	eventually(t, 60*time.Second, "the charge refunded or voided and the stock back", func() bool {
+		st := tg.chargeStatus(t, id)
+		return (st == "refunded" || st == "voided") && tg.product(t, "SKU-SLOW").Available == 10
+	})
+	tg.drained(t, id)
+	o = tg.order(t, id)
+	h := tg.history(t, id)
+	if o.Status != "CANCELLED" || o.Reason != event.ReasonExpired || !h[string(event.OrderExpired)] || h[string(event.PaymentComplete)] {
+		t.Errorf("after compensation the order is %s %q with history %v; want CANCELLED EXPIRED, ORDER_EXPIRED applied, no PAYMENT_COMPLETE applied", o.Status, o.Reason, h)
+	}
+	if n := tg.successfulCharges(t, id); n > 1 {
+		t.Errorf("%d charges", n)
+	}
+	if st := tg.chargeStatus(t, id); st == "succeeded" {
+		t.Errorf("the charge of an expired order stands")
+	}
+	if p := tg.product(t, "SKU-SLOW"); p.Available != 10 {
+		t.Errorf("available %d, want 10", p.Available)
+	}
+}
+
+// TestDeadLetterReplayCompletesBeforeTheDeadline dead-letters ITEM_RESERVED in payment-service
+// on purpose (a switch makes it reject the event as invalid), for two orders: both are stuck
+// RESERVED. The switch is flipped and one letter replayed with edmctl's package: that order
+// completes before its deadline. The other, never replayed, expires and is compensated: its
+// stock comes back and its key is voided at the gateway.
+func TestDeadLetterReplayCompletesBeforeTheDeadline(t *testing.T) {
+	const deadline = 12 * time.Second
+	var poison atomic.Bool
+	poison.Store(true)
+	reject := func(next kafka.Handler) kafka.Handler {
+		return func(ctx context.Context, e event.Event) error {
+			if poison.Load() && e.Type == event.ItemReserved {
+				return fmt.Errorf("%w: the test's switch rejects ITEM_RESERVED", event.ErrInvalid)
+			}
+			return next(ctx, e)
+		}
+	}
+	_, tg := startSandbox(t, deadline, map[string][]bootstrap.Option{"payment-service": {bootstrap.WithConsumerMiddleware(reject)}})
+	tg.addProduct(t, "SKU-DLT", 2000, 10)
+
+	replayed := tg.placeOrder(t, orderRequest{CustomerID: "replayed", Items: []item{{SKU: "SKU-DLT", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
+	forgotten := tg.placeOrder(t, orderRequest{CustomerID: "forgotten", Items: []item{{SKU: "SKU-DLT", Quantity: 3}}, PaymentMethod: "pm_card_visa"})
+	ctx := context.Background()
+	var letters []dlt.Letter
+	eventually(t, 30*time.Second, "both ITEM_RESERVED in payment.dlt", func() bool {
+		all, err := dlt.List(ctx, tg.brokers, dlt.Topic(tg.topics.Payment))
+		if err != nil {
+			t.Fatal(err)
+		}
+		letters = slices.DeleteFunc(all, func(l dlt.Letter) bool { return l.Type != string(event.ItemReserved) })
+		return len(letters) == 2
+	})
+	for _, id := range []string{replayed, forgotten} {
+		if o := tg.order(t, id); o.Status != "RESERVED" {
+			t.Fatalf("order %s is %s with its ITEM_RESERVED dead-lettered, want RESERVED", id, o.Status)
+		}
+	}
+	if p := tg.product(t, "SKU-DLT"); p.Available != 6 {
+		t.Fatalf("available %d while both orders hold stock, want 6", p.Available)
+	}
+
+	poison.Store(false) // the fix is deployed
+	letter, err := dlt.Select(letters, event.IDFor(replayed, event.ItemReserved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dlt.Replay(ctx, tg.brokers, []dlt.Letter{letter}); err != nil {
+		t.Fatal(err)
+	}
+	o := tg.settled(t, replayed)
+	created, _ := time.Parse(time.RFC3339Nano, o.CreatedAt)
+	updated, _ := time.Parse(time.RFC3339Nano, o.UpdatedAt)
+	if o.Status != "COMPLETED" || !updated.Before(created.Add(deadline)) {
+		t.Fatalf("replayed order is %s at %s, want COMPLETED before its deadline %s", o.Status, o.UpdatedAt, created.Add(deadline))
+	}
+	if st := tg.chargeStatus(t, replayed); st != "succeeded" {
+		t.Errorf("replayed order's charge is %q, want succeeded", st)
+	}
+
+	o = tg.settled(t, forgotten)
+	if o.Status != "CANCELLED" || o.Reason != event.ReasonExpired {
+		t.Fatalf("forgotten order is %s %q, want CANCELLED EXPIRED", o.Status, o.Reason)
+	}
+	eventually(t, 30*time.Second, "the forgotten order's stock back and its key voided", func() bool {
+		return tg.product(t, "SKU-DLT").Available == 9 && tg.chargeStatus(t, forgotten) == "voided"
+	})
+	// A late replay of the forgotten order's letter charges nothing: the key is voided, and
+	// the PAYMENT_FAILED that follows releases nothing twice.
+	late, err := dlt.Select(letters, event.IDFor(forgotten, event.ItemReserved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dlt.Replay(ctx, tg.brokers, []dlt.Letter{late}); err != nil {
+		t.Fatal(err)
+	}
+	tg.drained(t, forgotten)
+	if st, p := tg.chargeStatus(t, forgotten), tg.product(t, "SKU-DLT"); st != "voided" || p.Available != 9 {
+		t.Errorf("after a late replay: charge %q, available %d; want voided and 9", st, p.Available)
+	}
+	if o := tg.order(t, forgotten); o.Status != "CANCELLED" || o.Reason != event.ReasonExpired {
+		t.Errorf("after a late replay the order is %s %q", o.Status, o.Reason)
+	}
+}
