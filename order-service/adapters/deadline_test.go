@@ -1,17 +1,24 @@
 package adapters_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
+	"github.com/edmshop/edm-shop/order-service/adapters"
 	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
@@ -166,3 +173,46 @@ func testDeadlines(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 }
 
 func errorsIsConflict(err error) bool { return err != nil && errors.Is(err, app.ErrConflict) }
+
+// TestDynamoDBDueOrdersOnATableWithoutTheIndex opens an orders table made before the deadline
+// existed: DynamoDB Local cannot add the index to it, so due orders are found by a scan.
+func TestDynamoDBDueOrdersOnATableWithoutTheIndex(t *testing.T) {
+	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
+		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
+	}
+	cfg := adapters.DynamoDBConfigFromEnv()
+	suffix := "-old-" + randomSuffix(t)
+	cfg.OrdersTable += suffix
+	cfg.IdempotencyTable += suffix
+	cfg.OutboxTable += suffix
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(cfg.Endpoint) })
+	if _, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(cfg.OrdersTable),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("transactionId"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("transactionId"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.DeleteTables(context.Background()); err != nil {
+			t.Errorf("delete tables: %v", err)
+		}
+	})
+	due := createAt(t, r, time.Now().Add(-2*time.Minute))
+	createAt(t, r, time.Now())
+	dueOrders(t, r, time.Now().Add(-time.Minute), []string{due.TransactionID})
+	n, err := app.New(r, "inventory", nil).Expirer(time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)), "inventory").ExpireDue(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("ExpireDue = %d, %v; want 1 expired", n, err)
+	}
+	dueOrders(t, r, time.Now().Add(-time.Minute), []string{})
+}
