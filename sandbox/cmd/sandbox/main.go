@@ -28,7 +28,7 @@ func main() {
 	cfg.DataDir = config.String("SANDBOX_DATA_DIR", "")
 	cfg.Log = log
 	cfg.AdminToken = config.String("ADMIN_TOKEN", "sandbox-admin")
-	cfg.MaxInFlight = order.ConfigFromEnv().MaxInFlight // ORDER_MAX_IN_FLIGHT
+	cfg.MaxInFlight = order.ConfigFromEnv().MaxInFlight   // ORDER_MAX_IN_FLIGHT
 	deadline, err := config.Duration("ORDER_DEADLINE", 0) // 0: order-service's default
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
