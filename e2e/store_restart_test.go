@@ -29,6 +29,7 @@ import (
 type server struct {
 	name string
 	args []string
+	dir  string // working directory; "" for the test's
 	log  *os.File
 	cmd  *exec.Cmd
 }
@@ -36,7 +37,7 @@ type server struct {
 func (s *server) start(t *testing.T) {
 	t.Helper()
 	s.cmd = exec.Command(s.args[0], s.args[1:]...)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.Stdout, s.cmd.Stderr, s.cmd.Dir = s.log, s.log, s.dir
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", s.name, err)
 	}
@@ -111,8 +112,9 @@ func privateMariaDB(t *testing.T, logs *os.File) (*server, string) {
 func privateDynamoDB(t *testing.T, logs *os.File, dir string) (*server, string) {
 	addr := freeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
-	s := &server{name: "dynamodb", log: logs, args: []string{"java", "-Xmx512m", "-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"),
-		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"), "-sharedDb", "-dbPath", t.TempDir(), "-port", port}}
+	data := t.TempDir() // also its working directory, where it writes a metadata file
+	s := &server{name: "dynamodb", log: logs, dir: data, args: []string{"java", "-Xmx512m", "-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"),
+		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"), "-sharedDb", "-dbPath", data, "-port", port}}
 	s.start(t)
 	t.Cleanup(s.kill)
 	waitTCP(t, addr, 60*time.Second)
