@@ -129,7 +129,15 @@ func testDeadlines(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 			t.Fatal(err)
 		}
 		var topics []string
+		announced := 0
 		for _, rec := range recs {
+			if rec.Message.Event.Type == event.OrderCancelled && rec.Message.Event.Key == o.TransactionID {
+				p, err := event.Decode[event.OrderOutcome](rec.Message.Event)
+				if err != nil || p.Reason != event.ReasonExpired || rec.Message.Topic != "order-status" {
+					t.Errorf("ORDER_CANCELLED record %+v (%+v, %v), want reason EXPIRED on order-status", rec.Message, p, err)
+				}
+				announced++
+			}
 			if rec.Message.Event.Type == event.OrderExpired {
 				p, err := event.Decode[event.ExpiredOrder](rec.Message.Event)
 				if err != nil || p.TransactionID != o.TransactionID || rec.Message.Event.Key != o.TransactionID ||
@@ -138,6 +146,9 @@ func testDeadlines(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 				}
 				topics = append(topics, rec.Message.Topic)
 			}
+		}
+		if announced != 1 {
+			t.Errorf("%d ORDER_CANCELLED announcements, want 1", announced)
 		}
 		slices.Sort(topics)
 		if !slices.Equal(topics, []string{"inventory", "payment"}) {
