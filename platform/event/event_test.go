@@ -80,14 +80,18 @@ func TestDecodeChecksTheKeyOfEveryPayload(t *testing.T) {
 		event.PaymentFailed:   func(e event.Event) error { _, err := event.Decode[event.PaymentDeclined](e); return err },
 		event.ItemReleased:    func(e event.Event) error { _, err := event.Decode[event.ItemsReleased](e); return err },
 		event.OrderExpired:    func(e event.Event) error { _, err := event.Decode[event.ExpiredOrder](e); return err },
+		event.OrderCompleted:  func(e event.Event) error { _, err := event.Decode[event.OrderOutcome](e); return err },
 	}
 	const data = `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","currency":"EUR","reason":"EXPIRED",` +
 		`"items":[{"sku":"S","quantity":1}]}`
 	for typ, decode := range decoders {
 		for key, valid := range map[string]bool{"tx": true, "tx-2": false, "": false} {
 			e := event.Event{Type: typ, Key: key, Data: []byte(data)}
-			if typ == event.OutOfStock {
+			switch typ {
+			case event.OutOfStock:
 				e.Data = []byte(`{"transactionId":"tx","reason":"OUT_OF_STOCK"}`)
+			case event.OrderCompleted:
+				e.Data = []byte(`{"transactionId":"tx","customerId":"c","status":"COMPLETED","items":[{"sku":"S","quantity":1}]}`)
 			}
 			if err := decode(e); (err == nil) != valid || (err != nil && !errors.Is(err, event.ErrInvalid)) {
 				t.Errorf("%s keyed %q: %v, want valid %v", typ, key, err, valid)

@@ -42,3 +42,5 @@ func checkItemLimits(n int, at func(int) (string, int)) error {
 	}
 	return nil
 }
+
+func (p OrderOutcome) transaction() string { return p.TransactionID }

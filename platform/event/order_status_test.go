@@ -28,7 +28,7 @@ func TestOrderOutcomeValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := event.Decode[event.OrderOutcome](event.Event{Type: event.OrderCompleted, Data: []byte(c.data)})
+			_, err := event.Decode[event.OrderOutcome](event.Event{Type: event.OrderCompleted, Key: "tx", Data: []byte(c.data)})
 			if got := errors.Is(err, event.ErrInvalid); got != c.invalid {
 				t.Errorf("Decode error = %v, want invalid=%v", err, c.invalid)
 			}
