@@ -80,7 +80,7 @@ require (
 	github.com/edmshop/edm-shop/inventory-service v0.0.0 // indirect
 	github.com/edmshop/edm-shop/notification-service v0.0.0 // indirect
 	github.com/edmshop/edm-shop/order-service v0.0.0 // indirect
-	github.com/edmshop/edm-shop/payment-service v0.0.0 // indirect
+	github.com/edmshop/edm-shop/payment-service v0.0.0
 	github.com/gabriel-vasile/mimetype v1.4.13 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
 	github.com/gin-gonic/gin v1.12.0 // indirect

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/edmshop/edm-shop/loadgen"
+	"github.com/edmshop/edm-shop/payment-service/gateway"
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
 	"github.com/edmshop/edm-shop/sandbox"
@@ -47,8 +48,12 @@ func TestAgainstSandbox(t *testing.T) {
 		}
 	})
 	t.Run("an invariant that breaks fails the run", func(t *testing.T) {
-		// No time to settle: the orders placed last cannot be terminal after one poll, and
-		// the generator must say so instead of reporting a clean run.
+		// The gateway refuses every charge, so no order can end while the run waits, however
+		// fast the saga is, and the generator must say so instead of reporting a clean run.
+		if err := sb.Gateway.SetFaults(gateway.Faults{ErrorRate: 1}); err != nil {
+			t.Fatal(err)
+		}
+		defer sb.Gateway.SetFaults(gateway.Faults{})
 		r, err := c.RunClosedLoop(ctx, loadgen.ClosedLoop{Orders: 50, Clients: 1, SKUs: 1, SettleTimeout: time.Nanosecond})
 		if err != nil {
 			t.Fatal(err)

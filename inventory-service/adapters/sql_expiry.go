@@ -2,18 +2,18 @@ package adapters
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/edmshop/edm-shop/inventory-service/app"
 	"github.com/edmshop/edm-shop/inventory-service/domain"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/sqldb"
 )
 
 // Expire implements app.Repository: in one transaction it records the transaction's tombstone
 // (so a later Reserve reserves nothing), reads its reservation, asks decide, and puts back the
 // lines still active.
 func (r *SQLRepository) Expire(ctx context.Context, eventID, transactionID string, decide app.ReleaseFunc) (bool, error) {
-	return r.apply(ctx, eventID, func(tx *sql.Tx) ([]kafka.Message, error) {
+	return r.apply(ctx, eventID, transactionID, func(ctx context.Context, tx sqldb.Querier) ([]kafka.Message, error) {
 		if _, err := tx.ExecContext(ctx, r.dialect.insertIgnore+` INTO expired_transactions (transaction_id) VALUES (?)`, transactionID); err != nil {
 			return nil, err
 		}
@@ -26,7 +26,7 @@ func (r *SQLRepository) Expire(ctx context.Context, eventID, transactionID strin
 			return out, err
 		}
 		for _, l := range lines {
-			if _, err := tx.ExecContext(ctx, `UPDATE products SET available = available + ? WHERE sku = ?`, l.Quantity, l.SKU); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE products SET available = available + ?, reserved = reserved - ? WHERE sku = ?`, l.Quantity, l.Quantity, l.SKU); err != nil {
 				return nil, err
 			}
 		}
@@ -36,7 +36,7 @@ func (r *SQLRepository) Expire(ctx context.Context, eventID, transactionID strin
 }
 
 // expired reports whether the transaction's order expired (it has a tombstone).
-func (r *SQLRepository) expired(ctx context.Context, tx *sql.Tx, transactionID string) (bool, error) {
+func (r *SQLRepository) expired(ctx context.Context, tx sqldb.Querier, transactionID string) (bool, error) {
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM expired_transactions WHERE transaction_id = ?`, transactionID).Scan(&n)
 	return n > 0, err
@@ -44,7 +44,7 @@ func (r *SQLRepository) expired(ctx context.Context, tx *sql.Tx, transactionID s
 
 // lockReservation reads (and locks) the transaction's reservation lines in SKU order, and
 // whether they still hold stock (StatusReleased when there are none).
-func (r *SQLRepository) lockReservation(ctx context.Context, tx *sql.Tx, transactionID string) ([]domain.Line, domain.Status, error) {
+func (r *SQLRepository) lockReservation(ctx context.Context, tx sqldb.Querier, transactionID string) ([]domain.Line, domain.Status, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT sku, quantity, unit_price, status FROM reservations WHERE transaction_id = ? ORDER BY sku`+r.dialect.forUpdate, transactionID)
 	if err != nil {
 		return nil, "", err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/edmshop/edm-shop/inventory-service/domain"
+	"github.com/edmshop/edm-shop/platform/sqldb"
 )
 
 // SetProduct implements app.ProductAdmin: in one transaction it locks the product row (as a
@@ -15,7 +16,7 @@ import (
 // is available plus reserved changes by exactly the change of available stock. created
 // reports whether the SKU was new.
 func (r *SQLRepository) SetProduct(ctx context.Context, p domain.Product) (out domain.Product, created bool, err error) {
-	err = r.inTx(ctx, func(tx *sql.Tx) error {
+	err = r.writeKey(ctx, p.SKU, func(ctx context.Context, tx sqldb.Querier) error {
 		var one int
 		switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE sku = ?`+r.dialect.forUpdate, p.SKU).Scan(&one); {
 		case errors.Is(err, sql.ErrNoRows):
@@ -44,7 +45,7 @@ func (r *SQLRepository) SetProduct(ctx context.Context, p domain.Product) (out d
 // unknown SKU returns an error wrapping domain.ErrProductNotFound; stock that would pass
 // domain.MaxStock returns a *domain.ValidationError and changes nothing.
 func (r *SQLRepository) Restock(ctx context.Context, sku string, quantity int) (out domain.Product, err error) {
-	err = r.inTx(ctx, func(tx *sql.Tx) error {
+	err = r.writeKey(ctx, sku, func(ctx context.Context, tx sqldb.Querier) error {
 		var available int
 		switch err := tx.QueryRowContext(ctx, `SELECT available FROM products WHERE sku = ?`+r.dialect.forUpdate, sku).Scan(&available); {
 		case errors.Is(err, sql.ErrNoRows):
@@ -63,17 +64,4 @@ func (r *SQLRepository) Restock(ctx context.Context, sku string, quantity int) (
 		return err
 	})
 	return out, err
-}
-
-// inTx runs work in one write transaction of the dialect and commits it unless work fails.
-func (r *SQLRepository) inTx(ctx context.Context, work func(tx *sql.Tx) error) error {
-	tx, err := r.db.BeginTx(ctx, r.dialect.txOptions)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() // a no-op once committed
-	if err := work(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
+	"github.com/edmshop/edm-shop/platform/sqldb"
 	"github.com/edmshop/edm-shop/platform/telemetry"
 )
 
@@ -33,6 +34,16 @@ type dialect struct {
 	// txOptions start a write transaction. MySQL runs them READ COMMITTED, so InnoDB takes no
 	// gap locks: only the rows named are locked, always products in SKU order, so no deadlock.
 	txOptions *sql.TxOptions
+	// upsertProduct ends an INSERT INTO products that replaces the name, price, currency and
+	// available stock of a product that exists (and leaves its reserved units).
+	upsertProduct string
+	// hasColumn and hasIndex count a table's column or index by name (arguments: table, name);
+	// hasIndex is empty where the schema file creates indexes IF NOT EXISTS.
+	hasColumn, hasIndex string
+	// purgeProcessed deletes up to a number of processed_events older than an age (arguments:
+	// age as purgeAge returns it, limit).
+	purgeProcessed string
+	purgeAge       func(time.Duration) any
 }
 
 // ErrStockChanged means a reservation found less stock than decided on: the products were not
@@ -44,6 +55,12 @@ var ErrStockChanged = errors.New("stock changed between decision and update")
 type SQLRepository struct {
 	db      *sql.DB
 	dialect dialect
+	// read serves queries outside transactions: db for MySQL, a pool of readers for SQLite.
+	read sqldb.Querier
+	// closers release what the SQLite repository opens beside db (writer, readers).
+	closers []func()
+	// writers group concurrent write transactions into one commit per writer.
+	writers *sqldb.Pool
 }
 
 var _ app.Repository = (*SQLRepository)(nil)
@@ -66,17 +83,49 @@ func open(ctx context.Context, db *sql.DB, d dialect) (*SQLRepository, error) {
 			return nil, fmt.Errorf("add outbox column: %w", err)
 		}
 	}
-	return &SQLRepository{db: db, dialect: d}, nil
+	r := &SQLRepository{db: db, dialect: d, read: db}
+	if err := r.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Close closes the database.
-func (r *SQLRepository) Close() error { return r.db.Close() }
+func (r *SQLRepository) Close() error {
+	for _, c := range r.closers {
+		c()
+	}
+	return r.db.Close()
+}
+
+// write runs fn in a write transaction and commits it unless fn fails.
+func (r *SQLRepository) write(ctx context.Context, fn func(ctx context.Context, tx sqldb.Querier) error) error {
+	return r.writeKey(ctx, "", fn)
+}
+
+// writeKey runs fn as write does; transactions with the same key go to the same writer (the
+// rows a transaction locks decide its key).
+func (r *SQLRepository) writeKey(ctx context.Context, key string, fn func(ctx context.Context, tx sqldb.Querier) error) error {
+	if r.writers != nil {
+		return r.writers.Do(ctx, key, fn)
+	}
+	tx, err := r.db.BeginTx(ctx, r.dialect.txOptions)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // a no-op once committed
+	if err := fn(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
 // Ping checks that the database answers.
 func (r *SQLRepository) Ping(ctx context.Context) error { return r.db.PingContext(ctx) }
 
-const productColumns = `p.sku, p.name, p.price, p.currency, p.available,
-	COALESCE((SELECT SUM(r.quantity) FROM reservations r WHERE r.sku = p.sku AND r.status = 'ACTIVE'), 0)`
+// productColumns read a product with its reserved units, which reservations and releases keep
+// up to date: a read costs the same however many orders were placed.
+const productColumns = `p.sku, p.name, p.price, p.currency, p.available, p.reserved`
 
 func scanProduct(row interface{ Scan(...any) error }) (domain.Product, error) {
 	var p domain.Product
@@ -86,7 +135,7 @@ func scanProduct(row interface{ Scan(...any) error }) (domain.Product, error) {
 
 // Products returns the catalogue sorted by SKU, with the units active reservations hold.
 func (r *SQLRepository) Products(ctx context.Context) ([]domain.Product, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+productColumns+` FROM products p ORDER BY p.sku`)
+	rows, err := r.read.QueryContext(ctx, `SELECT `+productColumns+` FROM products p ORDER BY p.sku`)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +153,7 @@ func (r *SQLRepository) Products(ctx context.Context) ([]domain.Product, error) 
 
 // Product returns one product, or an error wrapping domain.ErrProductNotFound.
 func (r *SQLRepository) Product(ctx context.Context, sku string) (domain.Product, error) {
-	p, err := scanProduct(r.db.QueryRowContext(ctx, `SELECT `+productColumns+` FROM products p WHERE p.sku = ?`, sku))
+	p, err := scanProduct(r.read.QueryRowContext(ctx, `SELECT `+productColumns+` FROM products p WHERE p.sku = ?`, sku))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("%w: %s", domain.ErrProductNotFound, sku)
 	}
@@ -112,18 +161,25 @@ func (r *SQLRepository) Product(ctx context.Context, sku string) (domain.Product
 }
 
 // UpsertProduct creates the product or replaces its name, price, currency and available stock.
-// It is for tests and operators: it does not touch reservations.
+// It is for tests and operators: it does not touch reservations nor the units they hold.
 func (r *SQLRepository) UpsertProduct(ctx context.Context, p domain.Product) error {
-	_, err := r.db.ExecContext(ctx, `REPLACE INTO products (sku, name, price, currency, available) VALUES (?, ?, ?, ?, ?)`,
-		p.SKU, p.Name, p.Price, p.Currency, p.Available)
-	return err
+	return r.write(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO products (sku, name, price, currency, available) VALUES (?, ?, ?, ?, ?) `+r.dialect.upsertProduct,
+			p.SKU, p.Name, p.Price, p.Currency, p.Available)
+		return err
+	})
 }
 
 // Reserve implements app.Repository: when the transaction has no reservation yet, it locks the
 // products of skus in SKU order, asks decide, takes the lines from the available stock and
 // records them as the transaction's reservation.
 func (r *SQLRepository) Reserve(ctx context.Context, eventID, transactionID string, skus []string, decide app.ReserveFunc) (bool, error) {
-	return r.apply(ctx, eventID, func(tx *sql.Tx) ([]kafka.Message, error) {
+	// Orders of the same SKU lock the same row: their writer is the first SKU's.
+	key := ""
+	if len(skus) > 0 {
+		key = slices.Min(skus)
+	}
+	return r.apply(ctx, eventID, key, func(ctx context.Context, tx sqldb.Querier) ([]kafka.Message, error) {
 		// Second guard after processed_events: an order that reserved under another event id.
 		var held int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM reservations WHERE transaction_id = ?`, transactionID).Scan(&held); err != nil {
@@ -147,7 +203,7 @@ func (r *SQLRepository) Reserve(ctx context.Context, eventID, transactionID stri
 		slices.SortFunc(lines, func(a, b domain.Line) int { return strings.Compare(a.SKU, b.SKU) })
 		for _, l := range lines {
 			// The guard makes an impossible decision fail instead of overselling.
-			res, err := tx.ExecContext(ctx, `UPDATE products SET available = available - ? WHERE sku = ? AND available >= ?`, l.Quantity, l.SKU, l.Quantity)
+			res, err := tx.ExecContext(ctx, `UPDATE products SET available = available - ?, reserved = reserved + ? WHERE sku = ? AND available >= ?`, l.Quantity, l.Quantity, l.SKU, l.Quantity)
 			if err != nil {
 				return nil, err
 			}
@@ -165,7 +221,7 @@ func (r *SQLRepository) Reserve(ctx context.Context, eventID, transactionID stri
 
 // lockProducts reads and locks the products of skus, one at a time in SKU order so that two
 // transactions never wait for each other in a circle. Unknown SKUs are absent from the map.
-func (r *SQLRepository) lockProducts(ctx context.Context, tx *sql.Tx, skus []string) (map[string]domain.Product, error) {
+func (r *SQLRepository) lockProducts(ctx context.Context, tx sqldb.Querier, skus []string) (map[string]domain.Product, error) {
 	sorted := slices.Clone(skus)
 	slices.Sort(sorted)
 	products := map[string]domain.Product{}
@@ -187,7 +243,7 @@ func (r *SQLRepository) lockProducts(ctx context.Context, tx *sql.Tx, skus []str
 // Release implements app.Repository: it reads the transaction's reservation, asks decide, and
 // if the reservation is active puts its lines back, in SKU order, and marks it released.
 func (r *SQLRepository) Release(ctx context.Context, eventID, transactionID string, decide app.ReleaseFunc) (bool, error) {
-	return r.apply(ctx, eventID, func(tx *sql.Tx) ([]kafka.Message, error) {
+	return r.apply(ctx, eventID, transactionID, func(ctx context.Context, tx sqldb.Querier) ([]kafka.Message, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT sku, quantity, unit_price, status FROM reservations WHERE transaction_id = ? ORDER BY sku`+r.dialect.forUpdate, transactionID)
 		if err != nil {
 			return nil, err
@@ -215,7 +271,7 @@ func (r *SQLRepository) Release(ctx context.Context, eventID, transactionID stri
 			return out, err
 		}
 		for _, l := range lines {
-			if _, err := tx.ExecContext(ctx, `UPDATE products SET available = available + ? WHERE sku = ?`, l.Quantity, l.SKU); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE products SET available = available + ?, reserved = reserved - ? WHERE sku = ?`, l.Quantity, l.Quantity, l.SKU); err != nil {
 				return nil, err
 			}
 		}
@@ -227,44 +283,40 @@ func (r *SQLRepository) Release(ctx context.Context, eventID, transactionID stri
 // apply runs work in one transaction that first records eventID as processed and last stores
 // the messages work returns in the outbox. It reports false, changing nothing, when eventID
 // was processed before. An error rolls everything back, the processed record included.
-func (r *SQLRepository) apply(ctx context.Context, eventID string, work func(tx *sql.Tx) ([]kafka.Message, error)) (applied bool, err error) {
+func (r *SQLRepository) apply(ctx context.Context, eventID, key string, work func(ctx context.Context, tx sqldb.Querier) ([]kafka.Message, error)) (applied bool, err error) {
 	caller := ctx // the events stored continue the caller's trace, not this store span's
 	ctx, span := telemetry.StartStoreSpan(ctx, r.dialect.schema, "apply event")
 	defer func() { telemetry.EndSpan(span, err) }()
-	tx, err := r.db.BeginTx(ctx, r.dialect.txOptions)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback() // a no-op once committed
-	// Recorded first: a concurrent duplicate waits on this row and then finds it.
-	res, err := tx.ExecContext(ctx, r.dialect.insertIgnore+` INTO processed_events (event_id) VALUES (?)`, eventID)
-	if err != nil {
-		return false, err
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
-	}
-	out, err := work(tx)
-	if err != nil {
-		return false, err
-	}
-	for _, m := range out {
-		m = kafka.StampTrace(caller, m)
-		e := m.Event
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(time.RFC3339Nano), string(e.Data), m.TraceParent, m.TraceState); err != nil {
-			return false, err
+	err = r.writeKey(ctx, key, func(ctx context.Context, tx sqldb.Querier) error {
+		// Recorded first: a concurrent duplicate waits on this row and then finds it.
+		res, err := tx.ExecContext(ctx, r.dialect.insertIgnore+` INTO processed_events (event_id) VALUES (?)`, eventID)
+		if err != nil {
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return false, err
-	}
-	return true, nil
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		out, err := work(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, m := range out {
+			m = kafka.StampTrace(caller, m)
+			e := m.Event
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(time.RFC3339Nano), string(e.Data), m.TraceParent, m.TraceState); err != nil {
+				return err
+			}
+		}
+		applied = true
+		return nil
+	})
+	return applied && err == nil, err
 }
 
 // PendingOutbox implements outbox.Store: up to limit stored messages, oldest first.
 func (r *SQLRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT id, topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state FROM outbox ORDER BY id LIMIT ?`, limit)
+	rows, err := r.read.QueryContext(ctx, `SELECT id, topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state FROM outbox ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -295,16 +347,45 @@ func (r *SQLRepository) DeleteOutbox(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	args := make([]any, len(ids))
+	nums := make([]int64, len(ids))
 	for i, id := range ids {
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil {
 			return fmt.Errorf("outbox id %q: %w", id, err)
 		}
-		args[i] = n
+		nums[i] = n
 	}
-	_, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
-	return err
+	in, args := sqldb.InList(nums)
+	return r.write(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id IN `+in, args...)
+		return err
+	})
+}
+
+// PurgeBatch is how many rows one purge transaction deletes at most, so a purge never holds
+// the store for long.
+const PurgeBatch = 1000
+
+// PurgeProcessed deletes the records of events processed longer than age ago, PurgeBatch rows
+// per transaction, and returns how many it deleted. A redelivery of such an event is no longer
+// recognised, so age must exceed the topics' retention.
+func (r *SQLRepository) PurgeProcessed(ctx context.Context, age time.Duration) (int, error) {
+	total := 0
+	for {
+		var n int64
+		err := r.write(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+			res, err := tx.ExecContext(ctx, r.dialect.purgeProcessed, r.dialect.purgeAge(age), PurgeBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += int(n)
+		if err != nil || n < PurgeBatch {
+			return total, err
+		}
+	}
 }
 
 // OutboxStats implements outbox.StatsStore. A row's age is its event's time: the event is made
@@ -312,7 +393,7 @@ func (r *SQLRepository) DeleteOutbox(ctx context.Context, ids []string) error {
 func (r *SQLRepository) OutboxStats(ctx context.Context) (outbox.Stats, error) {
 	var stats outbox.Stats
 	var oldest sql.NullString
-	err := r.db.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT event_time FROM outbox ORDER BY id LIMIT 1) FROM outbox`).Scan(&stats.Pending, &oldest)
+	err := r.read.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT event_time FROM outbox ORDER BY id LIMIT 1) FROM outbox`).Scan(&stats.Pending, &oldest)
 	if err != nil {
 		return outbox.Stats{}, err
 	}

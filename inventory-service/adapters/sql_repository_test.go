@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,10 +30,12 @@ import (
 	"github.com/edmshop/edm-shop/platform/outbox"
 )
 
-// store is one adapter under test: open opens (again) the same database.
+// store is one adapter under test: open opens (again) the same database, raw reaches it
+// without the repository (to set up what a test needs).
 type store struct {
 	name string
 	open func(t testing.TB) *adapters.SQLRepository
+	raw  func(t testing.TB) *sql.DB
 }
 
 // stores returns a fresh database per adapter: SQLite always, MySQL/MariaDB when the servers are
@@ -46,6 +49,13 @@ func stores(t testing.TB) []store {
 		}
 		t.Cleanup(func() { repo.Close() })
 		return repo
+	}, raw: func(t testing.TB) *sql.DB {
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
 	}}}
 	out = append(out, store{name: "mysql", open: func(t testing.TB) *adapters.SQLRepository {
 		dsn := freshMySQLDatabase(t)
@@ -55,7 +65,7 @@ func stores(t testing.TB) []store {
 		}
 		t.Cleanup(func() { repo.Close() })
 		return repo
-	}})
+	}, raw: func(t testing.TB) *sql.DB { return appDB(t, freshMySQLDatabase(t)) }})
 	return out
 }
 
@@ -640,30 +650,91 @@ func TestConcurrentOrdersNeverOversell(t *testing.T) {
 }
 
 // BenchmarkReserve measures ORDER_CREATE transactions per second (reserve one unit, store the
-// dedup record and two outbox rows) with 16 concurrent callers, against each adapter.
+// dedup record and two outbox rows) against each adapter, with as many concurrent callers as
+// the consumer applies events at once (kafka.DefaultLanes per partition, one partition per
+// key here, so the callers are spread over kafka.DefaultPartitions partitions' worth of lanes),
+// on a store that has seen no order and on one holding the records of 200,000 earlier orders:
+// a reservation costs the same either way.
 func BenchmarkReserve(b *testing.B) {
 	for _, s := range stores(b) {
-		b.Run(s.name, func(b *testing.B) {
-			repo := s.open(b)
-			a := app.New(repo, config.DefaultTopics, func() {})
-			if err := repo.UpsertProduct(context.Background(), domain.Product{SKU: "B-1", Name: "Bench", Price: 100, Currency: "EUR", Available: 1 << 30}); err != nil {
-				b.Fatal(err)
-			}
-			run := randomHex(4)
-			var n atomic.Int64
-			b.SetParallelism(8) // 8 x GOMAXPROCS callers
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					tx := fmt.Sprintf("bench-%s-%d", run, n.Add(1))
-					e := orderEvent(b, tx, event.Item{SKU: "B-1", Quantity: 1})
-					if err := a.OnOrderCreated(context.Background(), e); err != nil {
-						b.Error(err)
-						return
+		for _, history := range []int{0, 200_000} {
+			b.Run(fmt.Sprintf("%s/history=%d", s.name, history), func(b *testing.B) {
+				repo := s.open(b)
+				a := app.New(repo, config.DefaultTopics, func() {})
+				if err := repo.UpsertProduct(context.Background(), domain.Product{SKU: "B-1", Name: "Bench", Price: 100, Currency: "EUR", Available: 1 << 30}); err != nil {
+					b.Fatal(err)
+				}
+				addHistory(b, s.raw(b), "B-1", history)
+				run := randomHex(4)
+				var n atomic.Int64
+				callers := kafka.DefaultLanes * kafka.DefaultPartitions
+				b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						tx := fmt.Sprintf("bench-%s-%d", run, n.Add(1))
+						e := orderEvent(b, tx, event.Item{SKU: "B-1", Quantity: 1})
+						if err := a.OnOrderCreated(context.Background(), e); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
+			})
+		}
+	}
+}
+
+// BenchmarkProducts measures GET /products's query on a store that has seen no order and on
+// one holding the records of 200,000 sold orders: a read costs the same either way.
+func BenchmarkProducts(b *testing.B) {
+	for _, s := range stores(b) {
+		for _, history := range []int{0, 200_000} {
+			b.Run(fmt.Sprintf("%s/history=%d", s.name, history), func(b *testing.B) {
+				repo := s.open(b)
+				addHistory(b, s.raw(b), "SKU-1001", history)
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := repo.Products(context.Background()); err != nil {
+						b.Fatal(err)
 					}
 				}
 			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
-		})
+		}
+	}
+}
+
+// addHistory stores what n sold orders of one unit of sku leave behind: their reservations
+// (ACTIVE: a sale is never released), their dedup records and the units they hold.
+func addHistory(b *testing.B, db *sql.DB, sku string, n int) {
+	ctx := context.Background()
+	var have int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM reservations WHERE transaction_id LIKE 'history-%'`).Scan(&have); err != nil {
+		b.Fatal(err)
+	}
+	if have >= n {
+		return // added by an earlier round of this benchmark
+	}
+	const rows = 500
+	for start := 0; start < n; start += rows {
+		k := min(rows, n-start)
+		res := make([]any, 0, 5*k)
+		done := make([]any, 0, k)
+		for i := start; i < start+k; i++ {
+			tx := fmt.Sprintf("history-%d", i)
+			res = append(res, tx, sku, 1, 100, "ACTIVE")
+			done = append(done, "history-event-"+tx)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO reservations (transaction_id, sku, quantity, unit_price, status) VALUES (?, ?, ?, ?, ?)`+
+			strings.Repeat(", (?, ?, ?, ?, ?)", k-1), res...); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO processed_events (event_id) VALUES (?)`+strings.Repeat(", (?)", k-1), done...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE products SET reserved = reserved + ? WHERE sku = ?`, n, sku); err != nil {
+		b.Fatal(err)
 	}
 }

@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/edmshop/edm-shop/inventory-service/domain"
 	"github.com/edmshop/edm-shop/platform/config"
@@ -45,6 +46,8 @@ type Repository interface {
 	Product(ctx context.Context, sku string) (domain.Product, error)
 	Ping(ctx context.Context) error
 	ProductAdmin
+	// PurgeProcessed forgets the events processed longer than age ago and returns how many.
+	PurgeProcessed(ctx context.Context, age time.Duration) (int, error)
 	outbox.Store
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/edmshop/edm-shop/platform/bootstrap"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
+	"github.com/edmshop/edm-shop/platform/lifecycle"
+	"github.com/edmshop/edm-shop/platform/purge"
 )
 
 // Name is the service's name and its consumer group.
@@ -51,6 +53,9 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 					ports.RegisterAdminHTTP(r, application, cfg.AdminToken)
 				},
 				Checks: map[string]httpx.Check{"store": repo.Ping},
+				Extra: map[string]lifecycle.Part{"dedup purge": func(ctx context.Context) error {
+					return purge.Loop(ctx, p.Log, "processed events", p.Config.Retention(), repo.PurgeProcessed)
+				}},
 			}, nil
 		},
 	}, opts...)

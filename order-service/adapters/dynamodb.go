@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -34,10 +38,15 @@ type DynamoDBConfig struct {
 	OrdersTable      string // hash key transactionId (S)
 	IdempotencyTable string // hash key idempotencyKey (S)
 	OutboxTable      string // hash key id (S)
+	// KeyRetention is how long an idempotency key is kept: its item carries expiresAt (Unix
+	// seconds), the table's TTL attribute, and an expired key no longer counts.
+	// config.DefaultDedupRetention when zero.
+	KeyRetention time.Duration
 }
 
 // DynamoDBConfigFromEnv reads DYNAMODB_ENDPOINT, AWS_REGION (default us-east-1), ORDERS_TABLE
-// (orders), IDEMPOTENCY_TABLE (order-idempotency) and OUTBOX_TABLE (order-outbox).
+// (orders), IDEMPOTENCY_TABLE (order-idempotency), OUTBOX_TABLE (order-outbox) and
+// DEDUP_RETENTION (config.DedupRetention).
 func DynamoDBConfigFromEnv() DynamoDBConfig {
 	return DynamoDBConfig{
 		Endpoint:         config.String("DYNAMODB_ENDPOINT", ""),
@@ -45,6 +54,7 @@ func DynamoDBConfigFromEnv() DynamoDBConfig {
 		OrdersTable:      config.String("ORDERS_TABLE", "orders"),
 		IdempotencyTable: config.String("IDEMPOTENCY_TABLE", "order-idempotency"),
 		OutboxTable:      config.String("OUTBOX_TABLE", "order-outbox"),
+		KeyRetention:     config.DedupRetention(),
 	}
 }
 
@@ -59,10 +69,18 @@ type DynamoDBRepository struct {
 
 var _ app.Repository = (*DynamoDBRepository)(nil)
 
+// idleConns is how many idle connections to DynamoDB the client keeps.
+const idleConns = 128
+
 // NewDynamoDBRepository connects to DynamoDB and creates any of the three tables that is
 // missing (on-demand billing), waiting until they are ACTIVE.
 func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRepository, error) {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
+	// The consumer applies many events at once (kafka.DefaultLanes per partition); with the
+	// SDK's default of 10 idle connections, most calls opened a connection of their own.
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = idleConns, idleConns
+	})
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region), awsconfig.WithHTTPClient(httpClient))
 	if err != nil {
 		return nil, fmt.Errorf("load aws config: %w", err)
 	}
@@ -81,6 +99,9 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 			o.DisableValidateResponseChecksum = true
 		}
 	})
+	if cfg.KeyRetention <= 0 {
+		cfg.KeyRetention = config.DefaultDedupRetention
+	}
 	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}}
 	if err := r.createOrdersTable(ctx); err != nil {
 		return nil, err
@@ -90,7 +111,36 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 			return nil, err
 		}
 	}
+	if err := r.ensureTTL(ctx, cfg.IdempotencyTable, "expiresAt"); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// ensureTTL makes DynamoDB delete the items of table once the Unix time in attribute passed.
+func (r *DynamoDBRepository) ensureTTL(ctx context.Context, table, attribute string) error {
+	out, err := r.client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("describe time to live of %s: %w", table, err)
+	}
+	if d := out.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == attribute &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = r.client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attribute), Enabled: aws.Bool(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("enable time to live on %s: %w", table, err)
+	}
+	return nil
+}
+
+// PurgeIdempotencyKeys implements app.Repository: DynamoDB deletes expired keys itself (TTL),
+// and an expired key that is still there no longer counts.
+func (r *DynamoDBRepository) PurgeIdempotencyKeys(context.Context, time.Duration) (int, error) {
+	return 0, nil
 }
 
 // ensureTable creates table with a string hash key unless it exists, and waits until ACTIVE.
@@ -169,6 +219,8 @@ type idempotencyItem struct {
 	RequestHash   string    `dynamodbav:"requestHash"`
 	TransactionID string    `dynamodbav:"transactionId"`
 	CreatedAt     time.Time `dynamodbav:"createdAt"`
+	// ExpiresAt (Unix seconds) is the table's TTL attribute.
+	ExpiresAt int64 `dynamodbav:"expiresAt"`
 }
 
 // outboxItem is an outbox record as a DynamoDB item. CreatedAt (Unix nanoseconds) orders the
@@ -194,14 +246,17 @@ func (r *DynamoDBRepository) CreateOrder(ctx context.Context, o domain.Order, ms
 	now := time.Now().UTC()
 	var writes []types.TransactWriteItem
 	if key.Key != "" {
-		item, err := attributevalue.MarshalMap(idempotencyItem{Key: key.Key, RequestHash: key.RequestHash, TransactionID: key.TransactionID, CreatedAt: now})
+		item, err := attributevalue.MarshalMap(idempotencyItem{Key: key.Key, RequestHash: key.RequestHash, TransactionID: key.TransactionID,
+			CreatedAt: now, ExpiresAt: now.Add(r.cfg.KeyRetention).Unix()})
 		if err != nil {
 			return app.IdempotencyKey{}, err
 		}
 		writes = append(writes, types.TransactWriteItem{Put: &types.Put{
-			TableName:                           aws.String(r.cfg.IdempotencyTable),
-			Item:                                item,
-			ConditionExpression:                 aws.String("attribute_not_exists(idempotencyKey)"),
+			TableName: aws.String(r.cfg.IdempotencyTable),
+			Item:      item,
+			// TTL deletes an expired key within days; until then it must not count.
+			ConditionExpression:                 aws.String("attribute_not_exists(idempotencyKey) OR expiresAt < :now"),
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
@@ -351,34 +406,57 @@ func (r *DynamoDBRepository) PendingOutbox(ctx context.Context, limit int) ([]ou
 	return records, nil
 }
 
-// DeleteOutbox implements outbox.Store, 25 records (BatchWriteItem's limit) at a time,
-// re-sending whatever DynamoDB left unprocessed.
+// DeleteOutbox implements outbox.Store, 25 records (BatchWriteItem's limit) per request and up
+// to deleteRequests requests at once, re-sending whatever DynamoDB left unprocessed. One
+// request after another, deleting a relay batch of a thousand took longer than publishing it.
 func (r *DynamoDBRepository) DeleteOutbox(ctx context.Context, ids []string) error {
+	sem := make(chan struct{}, deleteRequests)
+	errs := make(chan error, (len(ids)+24)/25)
+	var wg sync.WaitGroup
 	for chunk := range slices.Chunk(ids, 25) {
-		deletes := make([]types.WriteRequest, len(chunk))
-		for i, id := range chunk {
-			deletes[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{
-				Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
-			}}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs <- r.deleteOutbox(ctx, chunk)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+// deleteRequests bounds the BatchWriteItem requests DeleteOutbox runs at once.
+const deleteRequests = 8
+
+// deleteOutbox deletes up to 25 records with one BatchWriteItem, and again what it left.
+func (r *DynamoDBRepository) deleteOutbox(ctx context.Context, chunk []string) error {
+	deletes := make([]types.WriteRequest, len(chunk))
+	for i, id := range chunk {
+		deletes[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{
+			Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
+		}}
+	}
+	pending := map[string][]types.WriteRequest{r.cfg.OutboxTable: deletes}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt == 8 {
+			return fmt.Errorf("delete outbox records: %d left unprocessed", len(pending[r.cfg.OutboxTable]))
 		}
-		pending := map[string][]types.WriteRequest{r.cfg.OutboxTable: deletes}
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt == 8 {
-				return fmt.Errorf("delete outbox records: %d left unprocessed", len(pending[r.cfg.OutboxTable]))
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(1<<attempt) * 25 * time.Millisecond):
 			}
-			if attempt > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(time.Duration(1<<attempt) * 25 * time.Millisecond):
-				}
-			}
-			out, err := r.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return fmt.Errorf("delete outbox records: %w", err)
-			}
-			pending = out.UnprocessedItems
 		}
+		out, err := r.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		if err != nil {
+			return fmt.Errorf("delete outbox records: %w", err)
+		}
+		pending = out.UnprocessedItems
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/outbox"
+	"github.com/edmshop/edm-shop/platform/sqldb"
 	"github.com/edmshop/edm-shop/platform/sqlite"
 	"github.com/edmshop/edm-shop/platform/telemetry"
 )
@@ -22,9 +23,13 @@ import (
 //go:embed schema/sqlite.sql
 var sqliteSchema string
 
-// SQLiteRepository is an app.Repository in one SQLite file, for the in-process sandbox.
+// SQLiteRepository is an app.Repository in one SQLite file, for the in-process sandbox. Writes
+// go through one writer connection that commits concurrent writes together; reads use a pool.
 type SQLiteRepository struct {
-	db *sql.DB
+	db     *sql.DB
+	read   *sql.DB
+	reads  *sqldb.Stmts
+	writer *sqldb.Writer
 }
 
 var _ app.Repository = (*SQLiteRepository)(nil)
@@ -46,14 +51,30 @@ func NewSQLiteRepository(path string) (*SQLiteRepository, error) {
 			return nil, fmt.Errorf("add outbox column %s in %s: %w", col, path, err)
 		}
 	}
-	return &SQLiteRepository{db: db}, nil
+	read, err := sqlite.OpenReader(path)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	writer, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
+	if err != nil {
+		read.Close()
+		db.Close()
+		return nil, err
+	}
+	return &SQLiteRepository{db: db, read: read, reads: sqldb.NewStmts(read), writer: writer}, nil
 }
 
 // Close closes the database.
-func (r *SQLiteRepository) Close() error { return r.db.Close() }
+func (r *SQLiteRepository) Close() error {
+	r.writer.Close()
+	r.reads.Close()
+	r.read.Close()
+	return r.db.Close()
+}
 
 // Ping reports whether the database can be reached.
-func (r *SQLiteRepository) Ping(ctx context.Context) error { return r.db.PingContext(ctx) }
+func (r *SQLiteRepository) Ping(ctx context.Context) error { return r.read.PingContext(ctx) }
 
 // CreateOrder implements app.Repository.
 func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key app.IdempotencyKey) (_ app.IdempotencyKey, err error) {
@@ -61,41 +82,40 @@ func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg 
 	msg = kafka.StampTrace(ctx, msg)
 	ctx, span := telemetry.StartStoreSpan(ctx, "sqlite", "CreateOrder")
 	defer func() { telemetry.EndSpan(span, err) }()
-	tx, err := r.db.BeginTx(ctx, nil)
-	if err != nil {
-		return app.IdempotencyKey{}, err
-	}
-	defer tx.Rollback()
-	now := time.Now().UTC().Format(timeFormat)
-	if key.Key != "" {
-		stored := app.IdempotencyKey{Key: key.Key}
-		err := tx.QueryRowContext(ctx, `SELECT request_hash, transaction_id FROM idempotency_keys WHERE idempotency_key = ?`, key.Key).
-			Scan(&stored.RequestHash, &stored.TransactionID)
-		if err == nil {
-			return stored, app.ErrIdempotencyKeyExists
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return app.IdempotencyKey{}, err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (idempotency_key, request_hash, transaction_id, created_at) VALUES (?, ?, ?, ?)`,
-			key.Key, key.RequestHash, key.TransactionID, now); err != nil {
-			return app.IdempotencyKey{}, err
-		}
-	}
 	cols, args, err := orderColumns(o, o.Version)
 	if err != nil {
 		return app.IdempotencyKey{}, err
 	}
 	query := `INSERT INTO orders (` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(cols)-1) + `)`
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-		return app.IdempotencyKey{}, err
+	now := time.Now().UTC().Format(timeFormat)
+	stored := app.IdempotencyKey{Key: key.Key}
+	err = r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		if key.Key != "" {
+			err := tx.QueryRowContext(ctx, `SELECT request_hash, transaction_id FROM idempotency_keys WHERE idempotency_key = ?`, key.Key).
+				Scan(&stored.RequestHash, &stored.TransactionID)
+			if err == nil {
+				return app.ErrIdempotencyKeyExists
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (idempotency_key, request_hash, transaction_id, created_at) VALUES (?, ?, ?, ?)`,
+				key.Key, key.RequestHash, key.TransactionID, now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+		e := msg.Event
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, msg.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(timeFormat), string(e.Data), now, msg.TraceParent, msg.TraceState)
+		return err
+	})
+	if errors.Is(err, app.ErrIdempotencyKeyExists) {
+		return stored, err
 	}
-	e := msg.Event
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, msg.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(timeFormat), string(e.Data), now, msg.TraceParent, msg.TraceState); err != nil {
-		return app.IdempotencyKey{}, err
-	}
-	return app.IdempotencyKey{}, tx.Commit()
+	return app.IdempotencyKey{}, err
 }
 
 // orderColumns lists the orders columns and their values for o stored at version.
@@ -128,7 +148,7 @@ func (r *SQLiteRepository) GetOrder(ctx context.Context, transactionID string) (
 		amount                 sql.NullInt64
 		currency               sql.NullString
 	)
-	err = r.db.QueryRowContext(ctx, `SELECT transaction_id, customer_id, payment_method, items, status, reason, amount, currency, created_at, updated_at, history, version
+	err = r.reads.QueryRowContext(ctx, `SELECT transaction_id, customer_id, payment_method, items, status, reason, amount, currency, created_at, updated_at, history, version
 		FROM orders WHERE transaction_id = ?`, transactionID).
 		Scan(&o.TransactionID, &o.CustomerID, &o.PaymentMethod, &items, &status, &o.Reason, &amount, &currency, &createdAt, &updatedAt, &history, &o.Version)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -172,38 +192,25 @@ func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order, msgs
 		set = append(set, c+" = ?")
 	}
 	args = append(args[1:], o.TransactionID, o.Version)
-	var exec sqlExecer = r.db
-	var tx *sql.Tx
-	if len(msgs) > 0 { // the order and its events in one transaction
-		if tx, err = r.db.BeginTx(ctx, nil); err != nil {
+	return r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
+		if err != nil {
 			return err
 		}
-		defer tx.Rollback()
-		exec = tx
-	}
-	res, err := exec.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return app.ErrConflict
-	}
-	if tx == nil {
-		return nil
-	}
-	if err := insertOutbox(ctx, tx, msgs); err != nil {
-		return err
-	}
-	return tx.Commit()
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return app.ErrConflict
+		}
+		return insertOutbox(ctx, tx, msgs) // the order and its events in one transaction
+	})
 }
 
 // PendingOutbox implements outbox.Store.
 func (r *SQLiteRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT id, topic, event_key, event_id, event_type, source, event_time, data, trace_parent, trace_state FROM outbox ORDER BY seq LIMIT ?`, limit)
+	rows, err := r.reads.QueryContext(ctx, `SELECT id, topic, event_key, event_id, event_type, source, event_time, data, trace_parent, trace_state FROM outbox ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -231,19 +238,18 @@ func (r *SQLiteRepository) DeleteOutbox(ctx context.Context, ids []string) error
 	if len(ids) == 0 {
 		return nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	_, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
-	return err
+	in, args := sqldb.InList(ids)
+	return r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id IN `+in, args...)
+		return err
+	})
 }
 
 // OutboxStats implements outbox.StatsStore.
 func (r *SQLiteRepository) OutboxStats(ctx context.Context) (outbox.Stats, error) {
 	var stats outbox.Stats
 	var oldest sql.NullString
-	err := r.db.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT created_at FROM outbox ORDER BY seq LIMIT 1) FROM outbox`).Scan(&stats.Pending, &oldest)
+	err := r.reads.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT created_at FROM outbox ORDER BY seq LIMIT 1) FROM outbox`).Scan(&stats.Pending, &oldest)
 	if err != nil {
 		return outbox.Stats{}, err
 	}
@@ -253,4 +259,31 @@ func (r *SQLiteRepository) OutboxStats(ctx context.Context) (outbox.Stats, error
 		}
 	}
 	return stats, nil
+}
+
+// purgeBatch bounds the keys one purge transaction deletes, so a purge never holds the writer
+// for long.
+const purgeBatch = 1000
+
+// PurgeIdempotencyKeys implements app.Repository.
+func (r *SQLiteRepository) PurgeIdempotencyKeys(ctx context.Context, age time.Duration) (int, error) {
+	// RFC 3339 UTC text orders as time does (to the second, which is plenty here).
+	cutoff := time.Now().Add(-age).UTC().Format(timeFormat)
+	total := 0
+	for {
+		var n int64
+		err := r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE idempotency_key IN
+				(SELECT idempotency_key FROM idempotency_keys WHERE created_at < ? LIMIT ?)`, cutoff, purgeBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += int(n)
+		if err != nil || n < purgeBatch {
+			return total, err
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/domain"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/sqldb"
 	"github.com/edmshop/edm-shop/platform/telemetry"
 )
 
@@ -16,7 +17,7 @@ import (
 func (r *SQLiteRepository) DueOrders(ctx context.Context, createdBefore time.Time, limit int) (_ []string, err error) {
 	ctx, span := telemetry.StartStoreSpan(ctx, "sqlite", "DueOrders")
 	defer func() { telemetry.EndSpan(span, err) }()
-	rows, err := r.db.QueryContext(ctx, `SELECT transaction_id FROM orders
+	rows, err := r.reads.QueryContext(ctx, `SELECT transaction_id FROM orders
 		WHERE status IN ('PENDING', 'RESERVED') AND julianday(created_at) <= julianday(?)
 		ORDER BY julianday(created_at) LIMIT ?`, createdBefore.UTC().Format(timeFormat), limit)
 	if err != nil {
@@ -51,30 +52,27 @@ func (r *SQLiteRepository) UpdateOrderWithEvents(ctx context.Context, o domain.O
 		set = append(set, c+" = ?")
 	}
 	args = append(args[1:], o.TransactionID, o.Version)
-	tx, err := r.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err == nil {
-			err = app.ErrConflict
-		}
-		return err
-	}
 	now := time.Now().UTC().Format(timeFormat)
-	for _, m := range msgs {
-		e := m.Event
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			outboxID(m), m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(timeFormat), string(e.Data), now, m.TraceParent, m.TraceState); err != nil {
+	return r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
+		if err != nil {
 			return err
 		}
-	}
-	return tx.Commit()
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = app.ErrConflict
+			}
+			return err
+		}
+		for _, m := range msgs {
+			e := m.Event
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				outboxID(m), m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(timeFormat), string(e.Data), now, m.TraceParent, m.TraceState); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // outboxID keys an outbox record: one event may go to several topics (ORDER_EXPIRED goes to

@@ -28,7 +28,7 @@ func stampTraces(ctx context.Context, msgs []kafka.Message) []kafka.Message {
 
 // insertOutbox stores msgs in the outbox inside tx. A message whose event is already there (the
 // same ce_id) is not stored twice.
-func insertOutbox(ctx context.Context, tx *sql.Tx, msgs []kafka.Message) error {
+func insertOutbox(ctx context.Context, tx sqlExecer, msgs []kafka.Message) error {
 	now := time.Now().UTC().Format(timeFormat)
 	for _, msg := range msgs {
 		e := msg.Event

@@ -5,26 +5,22 @@ import (
 	"time"
 
 	"github.com/edmshop/edm-shop/platform/outbox"
+	"github.com/edmshop/edm-shop/platform/sqldb"
 )
 
 var _ outbox.Parker = (*SQLiteRepository)(nil)
 
 // ParkOutbox implements outbox.Parker: it moves the record to outbox_parked with the reason.
 func (r *SQLiteRepository) ParkOutbox(ctx context.Context, id, reason string) error {
-	tx, err := r.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO outbox_parked (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state, reason, parked_at)
+	return r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO outbox_parked (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state, reason, parked_at)
 		SELECT id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state, ?, ? FROM outbox WHERE id = ?`,
-		reason, time.Now().UTC().Format(timeFormat), id); err != nil {
+			reason, time.Now().UTC().Format(timeFormat), id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
 		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id); err != nil {
-		return err
-	}
-	return tx.Commit()
+	})
 }
 
 // ParkedOutbox returns the parked records' ids and reasons, for operators and tests.

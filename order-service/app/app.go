@@ -48,6 +48,9 @@ type Repository interface {
 	// nothing and returns ErrConflict.
 	UpdateOrder(ctx context.Context, o domain.Order, msgs ...kafka.Message) error
 	Deadlines
+	// PurgeIdempotencyKeys forgets the idempotency keys recorded longer than age ago and
+	// returns how many; a store whose keys expire by themselves returns 0.
+	PurgeIdempotencyKeys(ctx context.Context, age time.Duration) (int, error)
 	outbox.Store
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
@@ -63,6 +66,8 @@ type App struct {
 	observer       Observer
 	// inFlight counts orders accepted and not yet terminal (LimitInFlight).
 	inFlight *inflight.Gate
+	// recent holds the orders this process stored last, so apply skips the read.
+	recent *recentOrders
 }
 
 // New returns the use cases over repo. ORDER_CREATE goes to inventoryTopic; notify is called
@@ -71,5 +76,5 @@ func New(repo Repository, inventoryTopic string, notify func()) *App {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &App{repo: repo, inventoryTopic: inventoryTopic, statusTopic: config.DefaultTopics.OrderStatus, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}}
+	return &App{repo: repo, inventoryTopic: inventoryTopic, statusTopic: config.DefaultTopics.OrderStatus, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}, recent: newRecentOrders(recentSize)}
 }

@@ -14,8 +14,9 @@ import (
 // error is transient and the consumer retries the event later.
 const maxConflicts = 20
 
-// apply records a saga event on its order: read, domain.Apply, write over the version read,
-// again on a conflict. An event for an order that does not exist can never apply.
+// apply records a saga event on its order: read (from what this process stored last, when it
+// has it), domain.Apply, write over the version read, again from the store on a conflict. An
+// event for an order that does not exist can never apply.
 func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fill func(*domain.Event)) error {
 	if transactionID != e.Key {
 		return fmt.Errorf("%w: %s payload is for transaction %q but the message key is %q", event.ErrInvalid, e.Type, transactionID, e.Key)
@@ -25,12 +26,16 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 		fill(&de)
 	}
 	for range maxConflicts {
-		o, err := a.repo.GetOrder(ctx, transactionID)
-		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("%w: %s for unknown order %s", event.ErrInvalid, e.Type, transactionID)
-		}
-		if err != nil {
-			return err
+		o, ok := a.recent.get(transactionID)
+		if !ok {
+			var err error
+			o, err = a.repo.GetOrder(ctx, transactionID)
+			if errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("%w: %s for unknown order %s", event.ErrInvalid, e.Type, transactionID)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		wasTerminal := terminal(o.Status)
 		changed, err := o.Apply(de)
@@ -49,11 +54,17 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 			}
 		}
 		err = a.repo.UpdateOrder(ctx, o, msgs...)
-		if err == nil && settled {
-			a.inFlight.Release() // the saga is done with this order
-			a.notify()
-			a.observer.OrderSettled(o)
+		if err == nil {
+			if settled {
+				a.inFlight.Release() // the saga is done with this order
+				a.notify()
+				a.observer.OrderSettled(o)
+			}
+			o.Version++ // what UpdateOrder stored
+			a.recent.put(o)
+			return nil
 		}
+		a.recent.drop(transactionID) // stale, or its write's outcome is unknown
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}

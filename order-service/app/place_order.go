@@ -81,6 +81,7 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("create order: %w", err)
 	}
+	a.recent.put(o)
 	a.notify()
 	a.observer.OrderAccepted(o)
 	return id, nil

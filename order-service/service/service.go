@@ -19,6 +19,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
 	"github.com/edmshop/edm-shop/platform/lifecycle"
+	"github.com/edmshop/edm-shop/platform/purge"
 )
 
 // Name is the service's name and its consumer group.
@@ -107,9 +108,14 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 					ports.RegisterStorefront(r, cfg.InventoryURL)
 				},
 				Checks: map[string]httpx.Check{"store": repo.Ping},
-				// ORDER_EXPIRED goes to the services that compensate: inventory releases the
-				// stock, payment refunds or voids the charge.
-				Extra: map[string]lifecycle.Part{"order expiry": orders.Expirer(cfg.Deadline, p.Log, p.Config.Topics.Inventory, p.Config.Topics.Payment).Run},
+				Extra: map[string]lifecycle.Part{
+					// ORDER_EXPIRED goes to the services that compensate: inventory releases the
+					// stock, payment refunds or voids the charge.
+					"order expiry": orders.Expirer(cfg.Deadline, p.Log, p.Config.Topics.Inventory, p.Config.Topics.Payment).Run,
+					"idempotency key purge": func(ctx context.Context) error {
+						return purge.Loop(ctx, p.Log, "idempotency keys", p.Config.Retention(), repo.PurgeIdempotencyKeys)
+					},
+				},
 			}, nil
 		},
 	}, opts...)

@@ -42,13 +42,20 @@ type GatewayClient struct {
 	backoff Backoff
 }
 
+// idleConns is how many idle connections to the gateway the client keeps. The consumer charges
+// many orders at once (kafka.DefaultLanes per partition); with net/http's default of two, most
+// charges opened and closed a connection of their own.
+const idleConns = 128
+
 // NewGatewayClient returns a client of the gateway at baseURL (e.g. http://127.0.0.1:8084).
 func NewGatewayClient(baseURL string, backoff Backoff) *GatewayClient {
 	backoff.Attempts = max(backoff.Attempts, 1)
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = idleConns, idleConns
 	return &GatewayClient{
 		baseURL: strings.TrimRight(baseURL, "/"),
 		// A charge is a client span of the event being handled, and carries its traceparent.
-		http: &http.Client{Timeout: RequestTimeout, Transport: otelhttp.NewTransport(http.DefaultTransport,
+		http: &http.Client{Timeout: RequestTimeout, Transport: otelhttp.NewTransport(transport,
 			otelhttp.WithTracerProvider(telemetry.ParentTracerProvider),
 			otelhttp.WithPropagators(telemetry.Propagator))},
 		backoff: backoff,

@@ -2,7 +2,11 @@
 // make the services work together on one machine.
 package config
 
-import "os"
+import (
+	"fmt"
+	"os"
+	"time"
+)
 
 // String returns the environment variable name, or def when it is unset or empty.
 func String(name, def string) string {
@@ -42,6 +46,11 @@ func (t Topics) All() []string { return []string{t.Inventory, t.Payment, t.Order
 // Brokers reads KAFKA_BROKERS, a comma-separated host:port list.
 func Brokers() string { return String("KAFKA_BROKERS", "127.0.0.1:9092") }
 
+// DefaultDedupRetention is how long a service remembers what it has seen, unless
+// DEDUP_RETENTION says otherwise: twice Kafka's default topic retention (7 days), so an event
+// is forgotten only once no broker can deliver it again.
+const DefaultDedupRetention = 14 * 24 * time.Hour
+
 // Service is what every service needs to reach Kafka and serve HTTP.
 type Service struct {
 	HTTPAddr string
@@ -49,15 +58,45 @@ type Service struct {
 	Topics   Topics
 	// GroupID is the Kafka consumer group: the service's name.
 	GroupID string
+	// DedupRetention is how long processed-event records (inventory-service) and idempotency
+	// keys (order-service) are kept; DefaultDedupRetention when zero. It must exceed the
+	// topics' retention, or a redelivered event would be applied again.
+	DedupRetention time.Duration
 }
 
-// ServiceFromEnv reads HTTP_ADDR (defaultAddr when unset), KAFKA_BROKERS and the KAFKA_TOPIC_*
-// names; the consumer group is name.
+// ServiceFromEnv reads HTTP_ADDR (defaultAddr when unset), KAFKA_BROKERS, the KAFKA_TOPIC_*
+// names and DEDUP_RETENTION (a Go duration such as 336h); the consumer group is name. It
+// panics on a DEDUP_RETENTION that is not a positive duration, so a typo stops the service at
+// start instead of forgetting events early.
 func ServiceFromEnv(name, defaultAddr string) Service {
 	return Service{
-		HTTPAddr: String("HTTP_ADDR", defaultAddr),
-		Brokers:  Brokers(),
-		Topics:   TopicsFromEnv(),
-		GroupID:  name,
+		HTTPAddr:       String("HTTP_ADDR", defaultAddr),
+		Brokers:        Brokers(),
+		Topics:         TopicsFromEnv(),
+		GroupID:        name,
+		DedupRetention: DedupRetention(),
 	}
+}
+
+// DedupRetention reads DEDUP_RETENTION (DefaultDedupRetention when unset); see Service.
+func DedupRetention() time.Duration { return mustDuration("DEDUP_RETENTION", DefaultDedupRetention) }
+
+// Retention returns DedupRetention, or DefaultDedupRetention when it is zero.
+func (s Service) Retention() time.Duration {
+	if s.DedupRetention <= 0 {
+		return DefaultDedupRetention
+	}
+	return s.DedupRetention
+}
+
+func mustDuration(name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		panic(fmt.Sprintf("%s=%q: want a positive duration such as 336h", name, v))
+	}
+	return d
 }

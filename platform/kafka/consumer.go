@@ -33,11 +33,16 @@ type ConsumerConfig struct {
 	// OnDeadLetter, when set, hears of every message the dead-letter topic acknowledged; ctx
 	// carries the message's Delivery.
 	OnDeadLetter func(ctx context.Context)
+	// Lanes is how many events of one partition are applied at once, each lane taking the
+	// events of its share of the keys in order. Default DefaultLanes; 1 applies a partition's
+	// events strictly one after another.
+	Lanes int
 }
 
-// Consumer reads one topic in a consumer group and hands each event to its handler, one at a
-// time. It stores an offset for commit only after the handler succeeded or the event reached
-// the dead-letter topic, so an event is never lost and at worst delivered again.
+// Consumer reads one topic in a consumer group and hands each event to its handler. Events of
+// different keys are applied concurrently, those of one key one at a time and in order. It
+// stores an offset for commit only after the handler succeeded or the event reached the
+// dead-letter topic, so an event is never lost and at worst delivered again.
 type Consumer struct {
 	cfg      ConsumerConfig
 	handlers Handlers
@@ -57,6 +62,9 @@ func NewConsumer(cfg ConsumerConfig, handlers Handlers, dlt *Producer, log *slog
 		}
 		handlers = wrapped
 	}
+	if cfg.Lanes <= 0 {
+		cfg.Lanes = DefaultLanes
+	}
 	return &Consumer{cfg: cfg, handlers: handlers, dlt: dlt, log: log.With("topic", cfg.Topic, "group", cfg.GroupID)}
 }
 
@@ -74,38 +82,32 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// consume runs one consumer-group membership. It returns nil when ctx is cancelled, or early
-// when an unfinished event could not be rewound: Run then joins again and resumes from the
-// last committed offset, so nothing behind that event is committed past it.
+// consume runs one consumer-group membership (see membership). It returns nil when ctx is
+// cancelled, or early when an unfinished event could not be rewound: Run then joins again and
+// resumes from the last committed offset, so nothing behind that event is committed past it.
 func (c *Consumer) consume(ctx context.Context) error {
 	kc, err := ckafka.NewConsumer(consumerConfig(c.cfg.Brokers, c.cfg.GroupID))
 	if err != nil {
 		return fmt.Errorf("create kafka consumer: %w", err)
 	}
 	defer kc.Close()
-	if err := kc.Subscribe(c.cfg.Topic, nil); err != nil {
+	ms := newMembership(ctx, c, kc)
+	// Stopped before Close, whose final revocation then finds no worker left.
+	defer ms.stopAll()
+	if err := kc.Subscribe(c.cfg.Topic, ms.rebalance); err != nil {
 		return fmt.Errorf("subscribe to %s: %w", c.cfg.Topic, err)
 	}
 	for ctx.Err() == nil {
+		if !ms.applyRewinds() {
+			return nil
+		}
 		switch ev := kc.Poll(100).(type) {
 		case *ckafka.Message:
 			if ev.TopicPartition.Error != nil {
 				c.log.Warn("consume", "error", ev.TopicPartition.Error)
 				continue
 			}
-			if !c.process(ctx, ev) {
-				// Not done: rewind so the event is read again on the next poll.
-				if err := kc.Seek(ev.TopicPartition, 0); err != nil {
-					c.log.Warn("rewind failed; rejoining the group", "offset", ev.TopicPartition.Offset, "error", err)
-					return nil
-				}
-				continue
-			}
-			if _, err := kc.StoreMessage(ev); err != nil {
-				// The partition may have moved to another member, which will read the
-				// event again; handlers are idempotent, so that is only extra work.
-				c.log.Warn("store offset", "offset", ev.TopicPartition.Offset, "error", err)
-			}
+			ms.dispatch(ev)
 		case ckafka.Error:
 			c.log.Warn("consumer", "error", ev)
 			if ev.IsFatal() {

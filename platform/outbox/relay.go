@@ -6,6 +6,9 @@ package outbox
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/edmshop/edm-shop/platform/kafka"
@@ -32,11 +35,17 @@ type Publisher interface {
 
 // Relay moves records from a Store to Kafka. A record is deleted only after the broker
 // acknowledged it; a crash in between re-sends it with the same ce_id, which consumers ignore.
+// Deleting a batch overlaps with publishing the next: the records being deleted are left out
+// of what the relay reads meanwhile, so none is published twice while it runs.
 type Relay struct {
 	store     Store
 	publisher Publisher
 	log       *slog.Logger
 	wake      chan struct{}
+	deletes   chan []string
+
+	mu       sync.Mutex
+	deleting map[string]bool // published, their delete not yet committed
 
 	// Interval is how often the relay looks for records when nobody called Notify.
 	Interval time.Duration
@@ -46,7 +55,8 @@ type Relay struct {
 
 // NewRelay returns a relay polling every 200 ms, and at once after Notify.
 func NewRelay(store Store, publisher Publisher, log *slog.Logger) *Relay {
-	return &Relay{store: store, publisher: publisher, log: log, wake: make(chan struct{}, 1), Interval: 200 * time.Millisecond, BatchSize: 100}
+	return &Relay{store: store, publisher: publisher, log: log, wake: make(chan struct{}, 1), deletes: make(chan []string, 1),
+		deleting: map[string]bool{}, Interval: 200 * time.Millisecond, BatchSize: 1000}
 }
 
 // Notify tells the relay new records were committed, so it publishes them without waiting for
@@ -60,6 +70,16 @@ func (r *Relay) Notify() {
 
 // Run relays until ctx is cancelled.
 func (r *Relay) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	deleted := make(chan struct{})
+	go func() {
+		defer close(deleted)
+		r.deleteLoop(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-deleted
+	}()
 	backoff := r.Interval
 	for {
 		n, err := r.relayOnce(ctx)
@@ -83,11 +103,21 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// relayOnce publishes one batch and reports how many records it moved.
+// relayOnce publishes one batch and hands it to the delete loop; it reports how many records
+// it published.
 func (r *Relay) relayOnce(ctx context.Context) (int, error) {
-	records, err := r.store.PendingOutbox(ctx, r.BatchSize)
-	if err != nil || len(records) == 0 {
+	// Taken before reading: a record whose delete commits after this is still left out, and
+	// one deleted before it is not read.
+	r.mu.Lock()
+	skip := maps.Clone(r.deleting)
+	r.mu.Unlock()
+	records, err := r.store.PendingOutbox(ctx, r.BatchSize+len(skip))
+	if err != nil {
 		return 0, err
+	}
+	records = slices.DeleteFunc(records, func(rec Record) bool { return skip[rec.ID] })
+	if len(records) == 0 {
+		return 0, nil
 	}
 	msgs := make([]kafka.Message, len(records))
 	ids := make([]string, len(records))
@@ -100,5 +130,43 @@ func (r *Relay) relayOnce(ctx context.Context) (int, error) {
 		}
 		return 0, err
 	}
-	return len(records), r.store.DeleteOutbox(ctx, ids)
+	r.mu.Lock()
+	for _, id := range ids {
+		r.deleting[id] = true
+	}
+	r.mu.Unlock()
+	select {
+	case r.deletes <- ids: // waits while the delete loop is a batch behind
+	case <-ctx.Done():
+	}
+	return len(records), nil
+}
+
+// deleteLoop deletes published batches in order, retrying a failed delete until it passes.
+func (r *Relay) deleteLoop(ctx context.Context) {
+	for {
+		var ids []string
+		select {
+		case <-ctx.Done():
+			return
+		case ids = <-r.deletes:
+		}
+		for backoff := r.Interval; ; backoff = min(2*backoff, 5*time.Second) {
+			err := r.store.DeleteOutbox(ctx, ids)
+			if err == nil {
+				break
+			}
+			r.log.Warn("outbox relay: delete published records", "error", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+		}
+		r.mu.Lock()
+		for _, id := range ids {
+			delete(r.deleting, id)
+		}
+		r.mu.Unlock()
+	}
 }

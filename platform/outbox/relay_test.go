@@ -88,3 +88,73 @@ func TestRelayPublishesInOrderAndDeletesOnlyAfterPublishing(t *testing.T) {
 		t.Errorf("published %v, want %v", pub.published, want)
 	}
 }
+
+// slowDeleteStore holds its deletes until released, so the relay publishes the next records
+// while the first batch's delete is still running.
+type slowDeleteStore struct {
+	memoryStore
+	release chan struct{}
+}
+
+func (s *slowDeleteStore) DeleteOutbox(ctx context.Context, ids []string) error {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.memoryStore.DeleteOutbox(ctx, ids)
+}
+
+func TestRelayPublishesOnWhileABatchIsDeletedAndNeverTwice(t *testing.T) {
+	store := &slowDeleteStore{release: make(chan struct{})}
+	add := func(ids ...string) {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		for _, id := range ids {
+			store.records = append(store.records, outbox.Record{ID: id, Message: kafka.Message{Topic: "t", Event: event.Event{ID: id}}})
+		}
+	}
+	add("a", "b")
+	pub := &flakyPublisher{}
+	relay := outbox.NewRelay(store, pub, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	relay.Interval, relay.BatchSize = time.Millisecond, 2
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- relay.Run(ctx) }()
+	published := func() []string {
+		pub.mu.Lock()
+		defer pub.mu.Unlock()
+		return slices.Clone(pub.published)
+	}
+	waitFor := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(published()) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("published %v, want %d records", published(), n)
+			}
+			relay.Notify()
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor(2)    // a and b published, their delete held
+	add("c", "d") // the next batch goes out before a and b are deleted
+	waitFor(4)
+	for range 20 { // more rounds while both deletes are held: nothing is sent again
+		relay.Notify()
+		time.Sleep(time.Millisecond)
+	}
+	close(store.release)
+	deadline := time.Now().Add(10 * time.Second)
+	for store.len() > 0 && time.Now().Before(deadline) {
+		relay.Notify()
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a", "b", "c", "d"}; !slices.Equal(published(), want) || store.len() != 0 {
+		t.Errorf("published %v with %d records left, want %v and none", published(), store.len(), want)
+	}
+}

@@ -48,3 +48,25 @@ func TestConcurrentWritersNeverSeeBusy(t *testing.T) {
 		t.Errorf("counter = %d (%v), want 200", n, err)
 	}
 }
+
+func TestOpenUsesWALWithNormalSync(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	var sync int
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || sync != 1 {
+		t.Errorf("journal_mode %s, synchronous %d; want wal and 1 (NORMAL)", mode, sync)
+	}
+	if _, err := sqlite.Open(":memory:"); err == nil {
+		t.Error("Open(:memory:) succeeded; readers could not share it")
+	}
+}

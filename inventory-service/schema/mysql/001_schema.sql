@@ -10,6 +10,10 @@ CREATE TABLE IF NOT EXISTS products (
   price     BIGINT       NOT NULL CHECK (price >= 0),
   currency  CHAR(3)      NOT NULL,
   available INT          NOT NULL CHECK (available >= 0),
+  -- Units held by reservations that were not released (reserved or sold), kept by each
+  -- reservation and release so a read never sums reservations. Added by the service to a
+  -- database created before it (adapters/migrate.go).
+  reserved  INT          NOT NULL DEFAULT 0 CHECK (reserved >= 0),
   PRIMARY KEY (sku)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -26,10 +30,13 @@ CREATE TABLE IF NOT EXISTS reservations (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- The ce_id of every event applied, committed with the event's effect: a redelivery is skipped.
+-- Rows older than the dedup retention (DEDUP_RETENTION) are deleted: by then the event cannot
+-- be delivered again.
 CREATE TABLE IF NOT EXISTS processed_events (
   event_id     VARCHAR(255) NOT NULL,
   processed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-  PRIMARY KEY (event_id)
+  PRIMARY KEY (event_id),
+  KEY processed_events_by_time (processed_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Events to publish, written in the transaction that caused them. The relay publishes them in

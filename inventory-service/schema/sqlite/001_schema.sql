@@ -7,7 +7,11 @@ CREATE TABLE IF NOT EXISTS products (
   name      TEXT    NOT NULL,
   price     INTEGER NOT NULL CHECK (price >= 0),
   currency  TEXT    NOT NULL,
-  available INTEGER NOT NULL CHECK (available >= 0)
+  available INTEGER NOT NULL CHECK (available >= 0),
+  -- Units held by reservations that were not released (reserved or sold), kept by each
+  -- reservation and release so a read never sums reservations. Added by the service to a
+  -- database created before it (adapters/migrate.go).
+  reserved  INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0)
 );
 
 CREATE TABLE IF NOT EXISTS reservations (
@@ -21,10 +25,14 @@ CREATE TABLE IF NOT EXISTS reservations (
 
 CREATE INDEX IF NOT EXISTS reservations_by_sku ON reservations (sku, status);
 
+-- Rows older than the dedup retention (DEDUP_RETENTION) are deleted: by then the event cannot
+-- be delivered again.
 CREATE TABLE IF NOT EXISTS processed_events (
   event_id     TEXT NOT NULL PRIMARY KEY,
   processed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
+
+CREATE INDEX IF NOT EXISTS processed_events_by_time ON processed_events (processed_at);
 
 CREATE TABLE IF NOT EXISTS outbox (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,

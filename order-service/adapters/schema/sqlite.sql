@@ -15,12 +15,15 @@ CREATE TABLE IF NOT EXISTS orders (
     version        INTEGER NOT NULL
 );
 
+-- Keys older than DEDUP_RETENTION are deleted (by created_at, RFC 3339 UTC text).
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     idempotency_key TEXT PRIMARY KEY,
     request_hash    TEXT NOT NULL,
     transaction_id  TEXT NOT NULL,
     created_at      TEXT NOT NULL
 );
+
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_time ON idempotency_keys (created_at);
 
 -- Rows are published oldest first (by seq) and deleted once the broker acknowledged them.
 CREATE TABLE IF NOT EXISTS outbox (

@@ -1,0 +1,56 @@
+package app_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/edmshop/edm-shop/order-service/adapters"
+	"github.com/edmshop/edm-shop/order-service/app"
+	"github.com/edmshop/edm-shop/order-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
+)
+
+// TestApplyRereadsAnOrderChangedBehindItsBack: apply starts from the order as this process
+// stored it last; when another instance has changed the order since, the conditional write
+// fails, and apply reads the order again instead of overwriting that change.
+func TestApplyRereadsAnOrderChangedBehindItsBack(t *testing.T) {
+	ctx := context.Background()
+	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	a := app.New(repo, "inventory", nil)
+	other := app.New(repo, "inventory", nil) // another instance over the same store
+	id, err := a.PlaceOrder(ctx, app.PlaceOrder{CustomerID: "c", Items: []domain.Item{{SKU: "S-1", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserved, err := event.New(event.ItemReserved, "/inventory-service", id, event.ItemsReserved{TransactionID: id, CustomerID: "c",
+		Items: []event.PricedItem{{SKU: "S-1", Quantity: 1, UnitPrice: 500}}, Amount: 500, Currency: "EUR", PaymentMethod: "pm_card_visa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.OnItemReserved(ctx, reserved); err != nil {
+		t.Fatal(err)
+	}
+	paid, err := event.New(event.PaymentComplete, "/payment-service", id, event.PaymentCompleted{TransactionID: id, Amount: 500, Currency: "EUR", ChargeID: "ch_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.OnPaymentComplete(ctx, paid); err != nil { // a still holds the PENDING order
+		t.Fatal(err)
+	}
+	o, err := repo.GetOrder(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []event.Type
+	for _, h := range o.History {
+		types = append(types, h.Type)
+	}
+	if o.Status != domain.StatusCompleted || len(o.History) != 3 {
+		t.Fatalf("order %s with history %v, want COMPLETED after ORDER_CREATE, ITEM_RESERVED, PAYMENT_COMPLETE", o.Status, types)
+	}
+}

@@ -1,0 +1,222 @@
+package kafka
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// Defaults of how much a consumer does at once.
+const (
+	// DefaultLanes is how many events of one partition a consumer applies at once, each lane
+	// taking the events of its share of the keys in offset order.
+	DefaultLanes = 8
+	// laneDepth bounds how many read events wait in one lane. When it is full the poll loop
+	// waits, so a slow lane holds back reading, not memory.
+	laneDepth = 64
+)
+
+// membership is one consumer-group membership. The poll loop reads messages and hands each to
+// a lane of its partition chosen by its key, so events of different keys are applied
+// concurrently while the events of one key are applied one after another, in offset order.
+//
+// A partition's offset is stored for commit only up to the first event that is not yet
+// durable, so the committed offset never passes an event that was not applied. When an event
+// cannot be finished, the poll loop stops the partition, waits for the events in progress, and
+// seeks back to the first event not done; what was queued behind it is dropped and read again.
+type membership struct {
+	c    *Consumer
+	kc   *ckafka.Consumer
+	ctx  context.Context
+	seed maphash.Seed
+
+	// Owned by the poll loop (the rebalance callback runs inside Poll).
+	parts map[int32]*partition
+
+	mu     sync.Mutex
+	failed map[int32]bool // partitions with an event that could not be finished
+}
+
+// partition is the work of one assigned partition.
+type partition struct {
+	id     int32
+	lanes  []chan *queued
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the lane goroutines
+
+	// running is held shared while a lane applies an event, and exclusively by the poll loop
+	// while it rewinds or revokes the partition, which so waits for the events in progress.
+	running sync.RWMutex
+	// stale: events of a generation up to this one are dropped. Read under running.
+	stale uint64
+	// gen is the generation the poll loop gives newly read events. Owned by the poll loop.
+	gen uint64
+
+	mu      sync.Mutex
+	pending []*queued // read and not yet stored, in offset order
+}
+
+// queued is a read message and the generation of its partition when it was read.
+type queued struct {
+	m   *ckafka.Message
+	gen uint64
+	// done says the event's effect is durable. Guarded by its partition's mu.
+	done bool
+}
+
+func newMembership(ctx context.Context, c *Consumer, kc *ckafka.Consumer) *membership {
+	return &membership{c: c, kc: kc, ctx: ctx, seed: maphash.MakeSeed(), parts: map[int32]*partition{}, failed: map[int32]bool{}}
+}
+
+// dispatch queues m in its lane, starting the partition's lanes if needed. It waits while the
+// lane is full and returns false if ctx ends first.
+func (ms *membership) dispatch(m *ckafka.Message) bool {
+	p, ok := ms.parts[m.TopicPartition.Partition]
+	if !ok {
+		p = ms.start(m.TopicPartition.Partition)
+	}
+	q := &queued{m: m, gen: p.gen}
+	p.mu.Lock()
+	p.pending = append(p.pending, q)
+	p.mu.Unlock()
+	lane := p.lanes[maphash.Bytes(ms.seed, m.Key)%uint64(len(p.lanes))]
+	select {
+	case lane <- q:
+		return true
+	case <-ms.ctx.Done():
+		return false
+	}
+}
+
+func (ms *membership) start(id int32) *partition {
+	ctx, cancel := context.WithCancel(ms.ctx)
+	p := &partition{id: id, cancel: cancel, gen: 1}
+	for range ms.c.cfg.Lanes {
+		lane := make(chan *queued, laneDepth)
+		p.lanes = append(p.lanes, lane)
+		p.wg.Go(func() { ms.work(ctx, p, lane) })
+	}
+	ms.parts[id] = p
+	return p
+}
+
+// work applies the events of one lane in order. After an event that could not be finished it
+// drops the rest of that generation, so no later event of the same key is applied before it.
+func (ms *membership) work(ctx context.Context, p *partition, lane chan *queued) {
+	var failedGen uint64
+	for q := range lane {
+		p.running.RLock()
+		if q.gen <= p.stale || q.gen <= failedGen || ctx.Err() != nil {
+			p.running.RUnlock()
+			continue
+		}
+		if !ms.c.process(ctx, q.m) {
+			failedGen = q.gen
+			p.running.RUnlock()
+			ms.mu.Lock()
+			ms.failed[p.id] = true
+			ms.mu.Unlock()
+			continue
+		}
+		ms.markDone(p, q)
+		p.running.RUnlock()
+	}
+}
+
+// markDone records that q's effect is durable and stores the partition's offset past every
+// event done from the front.
+func (ms *membership) markDone(p *partition, q *queued) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	q.done = true
+	n := 0
+	for n < len(p.pending) && p.pending[n].done {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	last := p.pending[n-1].m.TopicPartition
+	p.pending = p.pending[n:]
+	last.Offset++
+	if _, err := ms.kc.StoreOffsets([]ckafka.TopicPartition{last}); err != nil {
+		// The partition may have moved to another member, which will read the events
+		// again; handlers are idempotent, so that is only extra work.
+		ms.c.log.Warn("store offset", "partition", last.Partition, "offset", last.Offset, "error", err)
+	}
+}
+
+// applyRewinds seeks back every partition with an event that could not be finished, to its
+// first event not done. It returns false when a seek failed: the caller then leaves the group
+// and joins again, resuming from the committed offsets, so nothing behind the unfinished event
+// is committed past it.
+func (ms *membership) applyRewinds() bool {
+	ms.mu.Lock()
+	failed := ms.failed
+	ms.failed = map[int32]bool{}
+	ms.mu.Unlock()
+	for id := range failed {
+		p, ok := ms.parts[id]
+		if !ok {
+			continue // revoked meanwhile
+		}
+		p.running.Lock() // waits for the events in progress
+		p.stale = p.gen
+		p.gen++
+		p.mu.Lock()
+		var first *queued
+		for _, e := range p.pending {
+			if !e.done {
+				first = e
+				break
+			}
+		}
+		p.pending = nil
+		p.mu.Unlock()
+		p.running.Unlock()
+		if first == nil {
+			continue
+		}
+		if err := ms.kc.Seek(first.m.TopicPartition, 0); err != nil {
+			ms.c.log.Warn("rewind failed; rejoining the group", "partition", id, "offset", first.m.TopicPartition.Offset, "error", err)
+			return false
+		}
+	}
+	return true
+}
+
+// rebalance stops the lanes of revoked partitions before librdkafka hands them to another
+// member: queued events are dropped (the next owner reads them from the committed offset) and
+// the events in progress are cancelled, so no two members apply a partition's events at once
+// and every offset stored is committed with the revocation.
+func (ms *membership) rebalance(_ *ckafka.Consumer, ev ckafka.Event) error {
+	if revoked, ok := ev.(ckafka.RevokedPartitions); ok {
+		for _, tp := range revoked.Partitions {
+			ms.stop(tp.Partition)
+		}
+	}
+	return nil
+}
+
+// stop ends a partition's lanes and waits for them.
+func (ms *membership) stop(id int32) {
+	p, ok := ms.parts[id]
+	if !ok {
+		return
+	}
+	delete(ms.parts, id)
+	p.cancel()
+	for _, lane := range p.lanes {
+		close(lane)
+	}
+	p.wg.Wait()
+}
+
+// stopAll ends every partition's lanes, as the membership ends.
+func (ms *membership) stopAll() {
+	for id := range ms.parts {
+		ms.stop(id)
+	}
+}

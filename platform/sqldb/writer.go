@@ -1,0 +1,249 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"hash/fnv"
+)
+
+// maxGroup bounds how many transactions one commit carries.
+const maxGroup = 256
+
+// Dialect is how a database starts a writer's connection and its transactions.
+type Dialect struct {
+	// Setup runs once on each new writer connection (session settings).
+	Setup []string
+	// Begin starts a write transaction ("BEGIN IMMEDIATE", "START TRANSACTION").
+	Begin string
+	// PrepareControl prepares the transaction-control statements too (SQLite); MySQL cannot
+	// prepare every one of them.
+	PrepareControl bool
+}
+
+// SQLite begins transactions IMMEDIATE: the write lock is taken up front.
+var SQLite = Dialect{Begin: "BEGIN IMMEDIATE", PrepareControl: true}
+
+// MySQL runs a writer's transactions READ COMMITTED, as InnoDB then takes no gap locks.
+var MySQL = Dialect{Setup: []string{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"}, Begin: "START TRANSACTION"}
+
+// Writer runs write transactions on one connection of its own, grouping the ones that arrive
+// together into one database transaction (group commit): each caller's work runs in a savepoint
+// of its own, so it applies entirely or not at all and its error is its own, and one commit
+// makes the whole group durable. With SQLite's single writer, a commit per event made the
+// commits, not the work, the limit of the sandbox; with MySQL, every order of a SKU waited for
+// the previous one's commit (its flush to disk) on the SKU's row lock. Statements are prepared
+// once on the writer's connection.
+type Writer struct {
+	db      *sql.DB
+	dialect Dialect
+	conn    *sql.Conn // nil after a failure, until the next group reconnects
+	stmts   *Stmts
+	jobs    chan *job
+	done    chan struct{}
+}
+
+type job struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, q Querier) error
+	err  error
+	done chan struct{}
+}
+
+// NewWriter starts a writer over db; Close stops it.
+func NewWriter(ctx context.Context, db *sql.DB, d Dialect) (*Writer, error) {
+	w := &Writer{db: db, dialect: d, jobs: make(chan *job, maxGroup), done: make(chan struct{})}
+	if err := w.connect(ctx); err != nil {
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+func (w *Writer) connect(ctx context.Context) error {
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range w.dialect.Setup {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			conn.Close()
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	w.conn, w.stmts = conn, NewStmts(conn)
+	return nil
+}
+
+// disconnect drops a connection whose state is unknown after a failure.
+func (w *Writer) disconnect() {
+	if w.conn != nil {
+		w.stmts.Close()
+		w.conn.Raw(func(any) error { return driver.ErrBadConn }) // so the pool does not reuse it
+		w.conn.Close()
+		w.conn = nil
+	}
+}
+
+// Close stops the writer once the transactions already handed to it have run, and gives its
+// connection back.
+func (w *Writer) Close() {
+	close(w.jobs)
+	<-w.done
+	if w.conn != nil {
+		w.stmts.Close()
+		w.conn.Close()
+	}
+}
+
+// Do runs fn in a transaction and returns once it is committed (nil) or rolled back (the
+// error). fn sees what transactions committed before it, and those grouped before it. fn must
+// not keep q, and must run its statements with the context it is given: that is ctx without
+// its cancellation, because a statement interrupted by a cancelled context would roll back the
+// whole group's transaction. q prepares each query once: build queries from a small set of
+// strings (InList for IN lists).
+func (w *Writer) Do(ctx context.Context, fn func(ctx context.Context, q Querier) error) error {
+	j := &job{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan struct{})}
+	select {
+	case w.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-j.done // not abandoned on cancellation: the caller must learn whether it committed
+	return j.err
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	for first := range w.jobs {
+		group := []*job{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case j, ok := <-w.jobs:
+				if !ok {
+					break more
+				}
+				group = append(group, j)
+			default:
+				break more
+			}
+		}
+		w.commit(group)
+		for _, j := range group {
+			close(j.done)
+		}
+	}
+}
+
+func (w *Writer) exec(query string) error {
+	var err error
+	if w.dialect.PrepareControl {
+		_, err = w.stmts.ExecContext(context.Background(), query)
+	} else {
+		_, err = w.conn.ExecContext(context.Background(), query)
+	}
+	return err
+}
+
+// commit runs a group in one transaction.
+func (w *Writer) commit(group []*job) {
+	fail := func(err error) {
+		for _, j := range group {
+			if j.err == nil {
+				j.err = err
+			}
+		}
+	}
+	if w.conn == nil {
+		if err := w.connect(context.Background()); err != nil {
+			fail(fmt.Errorf("writer connection: %w", err))
+			return
+		}
+	}
+	if err := w.exec(w.dialect.Begin); err != nil {
+		// The server may have closed an idle connection: try once more on a new one.
+		w.disconnect()
+		if err = w.connect(context.Background()); err == nil {
+			err = w.exec(w.dialect.Begin)
+		}
+		if err != nil {
+			w.disconnect()
+			fail(err)
+			return
+		}
+	}
+	for _, j := range group {
+		if err := w.step(j); err != nil {
+			if w.exec("ROLLBACK") != nil {
+				w.disconnect()
+			}
+			fail(fmt.Errorf("group transaction: %w", err))
+			return
+		}
+	}
+	if err := w.exec("COMMIT"); err != nil {
+		if w.exec("ROLLBACK") != nil {
+			w.disconnect()
+		}
+		fail(err)
+	}
+}
+
+// step runs one job in a savepoint. It sets the job's own error, and returns an error only when
+// the transaction itself can no longer be used.
+func (w *Writer) step(j *job) error {
+	if err := w.exec("SAVEPOINT job"); err != nil {
+		return err
+	}
+	j.err = j.fn(j.ctx, w.stmts)
+	if j.err == nil {
+		return w.exec("RELEASE SAVEPOINT job")
+	}
+	err := w.exec("ROLLBACK TO SAVEPOINT job")
+	if err == nil {
+		err = w.exec("RELEASE SAVEPOINT job")
+	}
+	if err != nil {
+		return errors.Join(j.err, err)
+	}
+	return nil
+}
+
+// Pool is several Writers, each with its connection. Do sends the transactions of one key to
+// the same writer, so transactions that lock the same rows are grouped instead of waiting for
+// each other's commit, while those of other keys commit beside them. SQLite has one writer:
+// give it a pool of one.
+type Pool struct {
+	writers []*Writer
+}
+
+// NewPool starts n writers over db; Close stops them.
+func NewPool(ctx context.Context, db *sql.DB, d Dialect, n int) (*Pool, error) {
+	p := &Pool{}
+	for range max(n, 1) {
+		w, err := NewWriter(ctx, db, d)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.writers = append(p.writers, w)
+	}
+	return p, nil
+}
+
+// Do runs fn as Writer.Do does, on the writer of key.
+func (p *Pool) Do(ctx context.Context, key string, fn func(ctx context.Context, q Querier) error) error {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return p.writers[h.Sum32()%uint32(len(p.writers))].Do(ctx, fn)
+}
+
+// Close stops every writer.
+func (p *Pool) Close() {
+	for _, w := range p.writers {
+		w.Close()
+	}
+}

@@ -1,0 +1,102 @@
+package sqldb_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/edmshop/edm-shop/platform/sqldb"
+	"github.com/edmshop/edm-shop/platform/sqlite"
+)
+
+// TestWriterGroupsTransactionsAndKeepsEachAllOrNothing runs many transactions at once through
+// one Writer: each inserts two rows, and every third fails after its first insert. The ones that
+// succeeded must be there in full, the failed ones not at all, and each caller must get its own
+// outcome.
+func TestWriterGroupsTransactionsAndKeepsEachAllOrNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE rows (tx INTEGER NOT NULL, n INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	errBoom := errors.New("boom")
+	const txs = 300
+	results := make([]error, txs)
+	var wg sync.WaitGroup
+	for i := range txs {
+		wg.Go(func() {
+			results[i] = w.Do(context.Background(), func(ctx context.Context, q sqldb.Querier) error {
+				if _, err := q.ExecContext(ctx, `INSERT INTO rows (tx, n) VALUES (?, 1)`, i); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return fmt.Errorf("tx %d: %w", i, errBoom)
+				}
+				_, err := q.ExecContext(ctx, `INSERT INTO rows (tx, n) VALUES (?, 2)`, i)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	read, err := sqlite.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer read.Close()
+	for i, err := range results {
+		var n int
+		if err := read.QueryRow(`SELECT COUNT(*) FROM rows WHERE tx = ?`, i).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case i%3 == 0 && (!errors.Is(err, errBoom) || n != 0):
+			t.Errorf("tx %d: error %v and %d rows, want its own error and none", i, err, n)
+		case i%3 != 0 && (err != nil || n != 2):
+			t.Errorf("tx %d: error %v and %d rows, want success and 2", i, err, n)
+		}
+	}
+}
+
+// TestWriterCommitsWorkWhoseCallerGaveUp: a caller whose context is cancelled still learns
+// the outcome, and a cancelled context does not interrupt the group's statements.
+func TestWriterCommitsWorkWhoseCallerGaveUp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE rows (n INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	err = w.Do(ctx, func(ctx context.Context, q sqldb.Querier) error {
+		cancel()
+		_, err := q.ExecContext(ctx, `INSERT INTO rows (n) VALUES (1)`)
+		return err
+	})
+	var n int
+	if qerr := db.QueryRow(`SELECT COUNT(*) FROM rows`).Scan(&n); qerr != nil {
+		t.Fatal(qerr)
+	}
+	if err != nil || n != 1 {
+		t.Errorf("Do = %v with %d rows, want nil and 1", err, n)
+	}
+}
