@@ -154,6 +154,9 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 		}()
 	}
 
+	if err := kafka.SecurityFromEnv().Validate(); err != nil {
+		return err
+	}
 	ensureCtx, cancel := context.WithTimeout(ctx, TopicTimeout)
 	err := kafka.EnsureTopics(ensureCtx, cfg.Brokers, kafka.DefaultPartitions, cfg.Topics.All()...)
 	cancel()
