@@ -24,12 +24,12 @@ type Security struct {
 // come only from the environment (compose's .env, a Kubernetes Secret), never from code.
 func SecurityFromEnv() Security {
 	s := Security{
-		Protocol:  strings.ToUpper(os.Getenv("KAFKA_SECURITY_PROTOCOL")),
-		Mechanism: strings.ToUpper(os.Getenv("KAFKA_SASL_MECHANISM")),
+		Protocol:  os.Getenv("KAFKA_SECURITY_PROTOCOL"),
+		Mechanism: os.Getenv("KAFKA_SASL_MECHANISM"),
 		Username:  os.Getenv("KAFKA_SASL_USERNAME"),
 		Password:  os.Getenv("KAFKA_SASL_PASSWORD"),
 	}
-	if s.Mechanism == "" && strings.HasPrefix(s.Protocol, "SASL_") {
+	if s.Mechanism == "" && s.sasl() {
 		s.Mechanism = "SCRAM-SHA-512"
 	}
 	return s
@@ -38,11 +38,14 @@ func SecurityFromEnv() Security {
 // Validate reports a SASL protocol without a username or password, so a service with half its
 // credentials fails at start-up with a clear message instead of retrying authentication forever.
 func (s Security) Validate() error {
-	if strings.HasPrefix(s.Protocol, "SASL_") && (s.Username == "" || s.Password == "") {
+	if s.sasl() && (s.Username == "" || s.Password == "") {
 		return fmt.Errorf("KAFKA_SECURITY_PROTOCOL=%s needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD", s.Protocol)
 	}
 	return nil
 }
+
+// sasl reports a SASL protocol (librdkafka takes the names in any case).
+func (s Security) sasl() bool { return strings.HasPrefix(strings.ToUpper(s.Protocol), "SASL_") }
 
 // Apply sets the security properties on a librdkafka configuration; the zero Security sets none.
 func (s Security) Apply(cm *ckafka.ConfigMap) {
@@ -50,7 +53,7 @@ func (s Security) Apply(cm *ckafka.ConfigMap) {
 		return
 	}
 	_ = cm.SetKey("security.protocol", s.Protocol)
-	if strings.HasPrefix(s.Protocol, "SASL_") {
+	if s.sasl() {
 		_ = cm.SetKey("sasl.mechanism", s.Mechanism)
 		_ = cm.SetKey("sasl.username", s.Username)
 		_ = cm.SetKey("sasl.password", s.Password)

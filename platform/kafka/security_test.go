@@ -16,7 +16,7 @@ func TestSecurityFromEnv(t *testing.T) {
 		{name: "unset is anonymous plaintext", env: map[string]string{}, want: map[string]string{}},
 		{name: "sasl scram with credentials",
 			env:  map[string]string{"KAFKA_SECURITY_PROTOCOL": "sasl_plaintext", "KAFKA_SASL_USERNAME": "order-service", "KAFKA_SASL_PASSWORD": "pw"},
-			want: map[string]string{"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "order-service", "sasl.password": "pw"}},
+			want: map[string]string{"security.protocol": "sasl_plaintext", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "order-service", "sasl.password": "pw"}},
 		{name: "explicit mechanism",
 			env:  map[string]string{"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-256", "KAFKA_SASL_USERNAME": "u", "KAFKA_SASL_PASSWORD": "p"},
 			want: map[string]string{"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-256", "sasl.username": "u", "sasl.password": "p"}},
