@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 
 	inventoryadapters "github.com/edmshop/edm-shop/inventory-service/adapters"
 	"github.com/edmshop/edm-shop/inventory-service/domain"
+	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/stack"
 )
@@ -48,8 +50,8 @@ func TestKafkaAuth(t *testing.T) {
 		t.Skip("java is not installed")
 	}
 
-	env := []string{"KAFKA_LIBS=" + libs, "KAFKA_ADMIN_PASSWORD=" + secret(t)}
-	passwords := map[string]string{}
+	passwords := map[string]string{"admin": secret(t)}
+	env := []string{"KAFKA_LIBS=" + libs, "KAFKA_ADMIN_PASSWORD=" + passwords["admin"]}
 	for _, p := range kafkaPrincipals {
 		passwords[p] = secret(t)
 		env = append(env, kafkaPasswordVar(p)+"="+passwords[p])
@@ -137,6 +139,24 @@ func TestKafkaAuth(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a principal may read only its own topic in its own group", func(t *testing.T) {
+		cases := []struct {
+			user, topic, group string
+			want               ckafka.ErrorCode
+		}{
+			{"payment-service", "order", "payment-service", ckafka.ErrTopicAuthorizationFailed},
+			{"notification-service", "inventory", "notification-service", ckafka.ErrTopicAuthorizationFailed},
+			{"order-service", "order", "payment-service", ckafka.ErrGroupAuthorizationFailed},
+		}
+		for _, c := range cases {
+			if err := consumeRefusal(brokers, login(c.user), c.topic, c.group); err == nil || err.Code() != c.want {
+				t.Errorf("%s reading %s in group %s: %v, want %v", c.user, c.topic, c.group, err, c.want)
+			}
+		}
+	})
+	t.Run("an event from the wrong producer goes to the dead-letter topic", func(t *testing.T) {
+		forgedSourceDeadLettered(t, brokers, login("inventory-service"), login("admin"))
+	})
 	t.Run("the saga works with every service logged in as itself", func(t *testing.T) {
 		sagaWithAuth(t, root, brokers, env)
 	})
@@ -200,6 +220,113 @@ func sagaWithAuth(t *testing.T, root, brokers string, env []string) {
 		t.Errorf("declined order %s: %s %s, want CANCELLED PAYMENT_DECLINED", declined, o.Status, o.Reason)
 	}
 	eventually(t, time.Minute, "stock back to 8 after the release", func() bool { return tg.product(t, sku).Available == 8 })
+}
+
+// consumeRefusal subscribes to topic in group as the given client and returns the first error
+// the broker answers with, or nil when none came within 15 s.
+func consumeRefusal(brokers string, s kafka.Security, topic, group string) *ckafka.Error {
+	cm := &ckafka.ConfigMap{"bootstrap.servers": brokers, "group.id": group, "auto.offset.reset": "earliest", "log_level": 0}
+	s.Apply(cm)
+	c, err := ckafka.NewConsumer(cm)
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	if err := c.Subscribe(topic, nil); err != nil {
+		return nil
+	}
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+		if e, ok := c.Poll(200).(ckafka.Error); ok {
+			return &e
+		}
+	}
+	return nil
+}
+
+// forgedSourceDeadLettered runs order-service's consumer loop (the bootstrap's middleware, the
+// real broker) against events inventory-service may write to order: a PAYMENT_COMPLETE that
+// says it comes from inventory-service must land in order.dlt with the reason, as admin reads.
+func forgedSourceDeadLettered(t *testing.T, brokers string, writer, admin kafka.Security) {
+	forged, err := event.New(event.PaymentComplete, "/inventory-service", "forged-"+uuid.NewString(), map[string]string{"transactionId": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := &ckafka.ConfigMap{"bootstrap.servers": brokers, "enable.idempotence": true, "acks": "all", "log_level": 0}
+	writer.Apply(cm)
+	p, err := ckafka.NewProducer(cm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := "order"
+	reports := make(chan ckafka.Event, 1)
+	if err := p.Produce(&ckafka.Message{TopicPartition: ckafka.TopicPartition{Topic: &topic, Partition: ckafka.PartitionAny},
+		Key: []byte(forged.Key), Value: forged.Data, Headers: []ckafka.Header{
+			{Key: "ce_specversion", Value: []byte("1.0")}, {Key: "ce_id", Value: []byte(forged.ID)},
+			{Key: "ce_type", Value: []byte(forged.Type)}, {Key: "ce_source", Value: []byte(forged.Source)},
+			{Key: "content-type", Value: []byte("application/json")}}}, reports); err != nil {
+		t.Fatal(err)
+	}
+	if m := (<-reports).(*ckafka.Message); m.TopicPartition.Error != nil {
+		t.Fatalf("inventory-service writing to order: %v", m.TopicPartition.Error)
+	}
+	p.Close()
+
+	// The services of the saga subtest are not running yet: run order-service's consumer loop
+	// as order-service would, with SourceCheck, on this broker.
+	t.Setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+	t.Setenv("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+	t.Setenv("KAFKA_SASL_USERNAME", admin.Username)
+	t.Setenv("KAFKA_SASL_PASSWORD", admin.Password)
+	dlt, err := kafka.NewProducer(brokers, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlt.Close()
+	handled := make(chan string, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "forgery-check", Topic: "order",
+			Middleware: []kafka.Middleware{kafka.SourceCheck()}},
+			kafka.Handlers{event.PaymentComplete: func(_ context.Context, e event.Event) error { handled <- e.ID; return nil }},
+			dlt, slog.New(slog.DiscardHandler)).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+
+	reader := &ckafka.ConfigMap{"bootstrap.servers": brokers, "group.id": "forgery-reader", "auto.offset.reset": "earliest", "log_level": 0}
+	admin.Apply(reader)
+	c, err := ckafka.NewConsumer(reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Subscribe("order.dlt", nil); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		select {
+		case id := <-handled:
+			if id == forged.ID {
+				t.Fatal("the forged PAYMENT_COMPLETE reached the handler")
+			}
+		default:
+		}
+		m, ok := c.Poll(200).(*ckafka.Message)
+		if !ok {
+			continue
+		}
+		h := map[string]string{}
+		for _, hd := range m.Headers {
+			h[hd.Key] = string(hd.Value)
+		}
+		if h["ce_id"] == forged.ID {
+			if !strings.Contains(h[kafka.HeaderDLTReason], "/inventory-service") {
+				t.Errorf("dead letter reason %q does not name the source", h[kafka.HeaderDLTReason])
+			}
+			return
+		}
+	}
+	t.Fatal("the forged PAYMENT_COMPLETE never reached order.dlt")
 }
 
 // produceOnce writes one message to topic as the given client, with the settings the services
