@@ -119,12 +119,14 @@ func TestKafkaAuth(t *testing.T) {
 		}{
 			{"order-service", "inventory", true},
 			{"order-service", "order.dlt", true},
-			{"order-service", "payment", false},
+			{"order-service", "payment", true}, // ORDER_EXPIRED
+			{"order-service", "order-status", true},
 			{"order-service", "order", false},
 			{"inventory-service", "payment", true},
 			{"inventory-service", "inventory", false},
 			{"payment-service", "order", true},
 			{"payment-service", "payment", false},
+			{"payment-service", "order-status", false},
 			{"notification-service", "order-status.dlt", true},
 			{"notification-service", "order", false},
 		}

@@ -13,7 +13,8 @@
 #   KAFKA_PASSWORD_PAYMENT_SERVICE, KAFKA_PASSWORD_NOTIFICATION_SERVICE.
 #
 # Who may do what (the principal is the service's name, and so is its consumer group):
-#   order-service         reads order;        writes inventory, order-status, order.dlt
+#   order-service         reads order;        writes inventory, payment, order-status, order.dlt
+#                         (ORDER_CREATE to inventory, ORDER_EXPIRED to inventory and payment)
 #   inventory-service     reads inventory;    writes payment, order, inventory.dlt
 #   payment-service       reads payment;      writes order, inventory, payment.dlt
 #   notification-service  reads order-status; writes order-status.dlt
@@ -57,7 +58,7 @@ if [ -n "${KAFKA_ADMIN_PASSWORD:-}" ]; then
     --add-config "SCRAM-SHA-512=[iterations=8192,password=$KAFKA_ADMIN_PASSWORD]" >/dev/null
   echo "principal admin: SCRAM-SHA-512 credential"
 fi
-service order-service "${KAFKA_PASSWORD_ORDER_SERVICE:-}" "$ORDER" "$INVENTORY" "$ORDER_STATUS"
+service order-service "${KAFKA_PASSWORD_ORDER_SERVICE:-}" "$ORDER" "$INVENTORY" "$PAYMENT" "$ORDER_STATUS"
 service inventory-service "${KAFKA_PASSWORD_INVENTORY_SERVICE:-}" "$INVENTORY" "$PAYMENT" "$ORDER"
 service payment-service "${KAFKA_PASSWORD_PAYMENT_SERVICE:-}" "$PAYMENT" "$ORDER" "$INVENTORY"
 service notification-service "${KAFKA_PASSWORD_NOTIFICATION_SERVICE:-}" "$ORDER_STATUS"

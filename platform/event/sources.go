@@ -9,6 +9,7 @@ import "fmt"
 // beside its constant.
 var Producers = map[Type][]string{
 	OrderCreate:     {"/order-service"},
+	OrderExpired:    {"/order-service"},
 	ItemReserved:    {"/inventory-service"},
 	OutOfStock:      {"/inventory-service"},
 	ItemReleased:    {"/inventory-service"},

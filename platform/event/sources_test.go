@@ -13,6 +13,8 @@ func TestCheckSource(t *testing.T) {
 	}{
 		{OrderCreate, "/order-service", true},
 		{OrderCreate, "/payment-service", false},
+		{OrderExpired, "/order-service", true},
+		{OrderExpired, "/inventory-service", false},
 		{ItemReserved, "/inventory-service", true},
 		{ItemReserved, "", false},
 		{OutOfStock, "/inventory-service", true},
