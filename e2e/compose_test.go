@@ -352,6 +352,17 @@ func TestComposeKafkaListeners(t *testing.T) {
 	if id := env(kafka, "CLUSTER_ID"); len(id) != 22 {
 		t.Errorf("CLUSTER_ID %q is not a 22-character KRaft cluster id", id)
 	}
+	// The image's configure script exits when an advertised listener's name contains SASL_ and
+	// KAFKA_OPTS is unset (it expects a JAAS file there); ours are INTERNAL and HOST, with the
+	// JAAS settings as listener properties.
+	if strings.Contains(env(kafka, "KAFKA_ADVERTISED_LISTENERS"), "SASL_") && env(kafka, "KAFKA_OPTS") == "" {
+		t.Error("a SASL_ listener name without KAFKA_OPTS: the apache/kafka image will not start")
+	}
+	if strings.Contains(env(kafka, "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"), "SASL_") {
+		if env(kafka, "KAFKA_AUTHORIZER_CLASS_NAME") != "org.apache.kafka.metadata.authorizer.StandardAuthorizer" || env(kafka, "KAFKA_SUPER_USERS") != "User:admin" {
+			t.Error("Kafka with SASL but without the StandardAuthorizer and admin as the only super user")
+		}
+	}
 	if got := env(kafka, "KAFKA_AUTO_CREATE_TOPICS_ENABLE"); got != "false" {
 		t.Errorf("KAFKA_AUTO_CREATE_TOPICS_ENABLE=%q, want false (topics come from kafka-init)", got)
 	}
