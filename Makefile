@@ -57,7 +57,8 @@ build:
 
 ## stack: real Kafka, MariaDB and DynamoDB Local, and each service as its own process (Ctrl-C stops);
 ## the gateway journals its ledger to .data/gateway/ledger.jsonl, so a restart charges no key twice;
-## the operator API takes ADMIN_TOKEN, else stack-admin
+## the operator API takes ADMIN_TOKEN, else stack-admin; with KAFKA_AUTH=1 Kafka requires SASL/SCRAM and
+## ACLs and each service logs in as itself (docs/kafka-auth.md)
 stack: infra-up build
 	eval "$$(scripts/infra.sh env)" && export ADMIN_TOKEN="$${ADMIN_TOKEN:-stack-admin}" && \
 		echo "operator API token: $$ADMIN_TOKEN" && \

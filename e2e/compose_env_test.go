@@ -9,6 +9,7 @@ import (
 	orderservice "github.com/edmshop/edm-shop/order-service/service"
 	payment "github.com/edmshop/edm-shop/payment-service/service"
 	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/kafka"
 )
 
 // TestComposeEnvironmentIsWhatTheServicesRead sets every variable compose gives a service to a
@@ -34,11 +35,21 @@ func TestComposeEnvironmentIsWhatTheServicesRead(t *testing.T) {
 // its main does and reports the value it took for each environment variable.
 func serviceEnvReaders() map[string]func() map[string]string {
 	common := func(addr, brokers string, topics config.Topics) map[string]string {
-		return map[string]string{
+		m := map[string]string{
 			"HTTP_ADDR": addr, "KAFKA_BROKERS": brokers,
 			"KAFKA_TOPIC_INVENTORY": topics.Inventory, "KAFKA_TOPIC_PAYMENT": topics.Payment, "KAFKA_TOPIC_ORDER": topics.Order,
 			"KAFKA_TOPIC_ORDER_STATUS": topics.OrderStatus,
 		}
+		// Every service logs in to Kafka through platform/kafka's one reader. Logging in is
+		// optional (an open broker needs none), so only what is set counts as read.
+		sec := kafka.SecurityFromEnv()
+		for k, v := range map[string]string{"KAFKA_SECURITY_PROTOCOL": sec.Protocol, "KAFKA_SASL_MECHANISM": sec.Mechanism,
+			"KAFKA_SASL_USERNAME": sec.Username, "KAFKA_SASL_PASSWORD": sec.Password} {
+			if v != "" {
+				m[k] = v
+			}
+		}
+		return m
 	}
 	return map[string]func() map[string]string{
 		"order-service": func() map[string]string {
@@ -72,7 +83,7 @@ func serviceEnvReaders() map[string]func() map[string]string {
 
 // envReadElsewhere are variables read outside the services' configuration readers: by the AWS
 // SDK's default chain, inventory-service's main, and the OpenTelemetry SDK.
-var envReadElsewhere = map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "MYSQL_DSN": true,
+var envReadElsewhere = map[string]bool{"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "MYSQL_DSN": true, "MYSQL_PASSWORD": true,
 	"OTEL_EXPORTER_OTLP_ENDPOINT": true, "OTEL_SERVICE_NAME": true}
 
 // checkEnvRead sets each variable of env to a marked value and checks that read picks every one

@@ -3,6 +3,7 @@ package e2e
 import (
 	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -76,7 +77,7 @@ func TestComposeNotifications(t *testing.T) {
 	if env(service(t, p, "kafka-init"), "KAFKA_TOPIC_ORDER_STATUS") != "order-status" {
 		t.Error("kafka-init is not told to create order-status")
 	}
-	script, err := os.ReadFile(hostPath(t, p, "kafka-init", "/opt/edm/create-topics.sh"))
+	script, err := os.ReadFile(filepath.Join(hostPath(t, p, "kafka-init", "/opt/edm"), "create-topics.sh"))
 	if err != nil || !strings.Contains(string(script), "${KAFKA_TOPIC_ORDER_STATUS:-order-status}") {
 		t.Errorf("create-topics.sh does not create the order-status topic (%v)", err)
 	}

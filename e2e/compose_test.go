@@ -34,20 +34,64 @@ var appServices = map[string]int{
 	"payment-gateway":   8084,
 }
 
-// loadCompose parses ../docker-compose.yml the way `docker compose` does, but with an empty
-// environment so variables take their defaults whatever the caller's shell holds.
+// loadCompose parses ../docker-compose.yml the way `docker compose` does, with the variables of
+// ../.env.example as the only environment (a user copies it to .env), so variables take those
+// values whatever the caller's shell holds.
 func loadCompose(t *testing.T) *types.Project {
 	t.Helper()
-	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
-		cli.WithWorkingDirectory(".."), cli.WithName("edmshop"), cli.WithEnv(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	project, err := opts.LoadProject(context.Background())
+	p, err := loadComposeWith(envExample(t))
 	if err != nil {
 		t.Fatalf("load docker-compose.yml: %v", err)
 	}
-	return project
+	return p
+}
+
+// envExample reads ../.env.example as KEY=VALUE lines.
+func envExample(t *testing.T) []string {
+	t.Helper()
+	body, err := os.ReadFile("../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, line := range strings.Split(string(body), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			env = append(env, line)
+		}
+	}
+	return env
+}
+
+func loadComposeWith(env []string) (*types.Project, error) {
+	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
+		cli.WithWorkingDirectory(".."), cli.WithName("edmshop"), cli.WithEnv(env))
+	if err != nil {
+		return nil, err
+	}
+	return opts.LoadProject(context.Background())
+}
+
+// No secret has a default in docker-compose.yml: without .env compose refuses to start, naming
+// each missing variable, and every one of them is in .env.example.
+func TestComposeSecretsComeFromEnv(t *testing.T) {
+	_, err := loadComposeWith(nil)
+	if err == nil {
+		t.Fatal("docker-compose.yml loads without any variable: a secret has a default")
+	}
+	example := strings.Join(envExample(t), "\n")
+	for _, name := range []string{"MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "KAFKA_ADMIN_PASSWORD", "KAFKA_PASSWORD_ORDER_SERVICE",
+		"KAFKA_PASSWORD_INVENTORY_SERVICE", "KAFKA_PASSWORD_PAYMENT_SERVICE", "KAFKA_PASSWORD_NOTIFICATION_SERVICE"} {
+		if !strings.Contains(err.Error(), "required variable "+name+" ") {
+			t.Errorf("compose does not require %s: %v", name, err)
+		}
+		if !strings.Contains(example, "\n"+name+"=") && !strings.HasPrefix(example, name+"=") {
+			t.Errorf(".env.example does not document %s", name)
+		}
+	}
+	// The DSN carries no password; inventory-service adds MYSQL_PASSWORD.
+	if dsn := env(service(t, loadCompose(t), "inventory-service"), "MYSQL_DSN"); strings.Contains(strings.SplitN(dsn, "@", 2)[0], ":") {
+		t.Errorf("MYSQL_DSN %q holds a password", dsn)
+	}
 }
 
 func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
@@ -206,7 +250,8 @@ func TestComposeEnvironment(t *testing.T) {
 		"KAFKA_TOPIC_ORDER_STATUS": "order-status",
 	}
 	kafkaApp := func(addr string, extra map[string]string) map[string]string {
-		m := map[string]string{"KAFKA_BROKERS": "kafka:19092", "HTTP_ADDR": addr}
+		m := map[string]string{"KAFKA_BROKERS": "kafka:19092", "HTTP_ADDR": addr,
+			"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}
 		for k, v := range topics {
 			m[k] = v
 		}
@@ -222,13 +267,18 @@ func TestComposeEnvironment(t *testing.T) {
 			"ORDERS_TABLE": "orders", "IDEMPOTENCY_TABLE": "order-idempotency", "OUTBOX_TABLE": "order-outbox",
 		}),
 		"inventory-service": kafkaApp(":8082", map[string]string{
-			"MYSQL_DSN": "inventory:inventory@tcp(mysql:3306)/inventory?parseTime=true",
+			"MYSQL_DSN": "inventory@tcp(mysql:3306)/inventory?parseTime=true", "MYSQL_PASSWORD": "change-me-inventory",
 		}),
 		"payment-service": kafkaApp(":8083", map[string]string{"PAYMENT_GATEWAY_URL": "http://payment-gateway:8084"}),
 		"payment-gateway": {"HTTP_ADDR": ":8084"},
 		"localstack": {"SERVICES": "dynamodb",
 			"ORDERS_TABLE": "orders", "IDEMPOTENCY_TABLE": "order-idempotency", "OUTBOX_TABLE": "order-outbox"},
-		"mysql": {"MYSQL_DATABASE": "inventory", "MYSQL_USER": "inventory", "MYSQL_PASSWORD": "inventory"},
+		"mysql": {"MYSQL_DATABASE": "inventory", "MYSQL_USER": "inventory", "MYSQL_PASSWORD": "change-me-inventory"},
+	}
+	// Each service logs in to Kafka as itself, with its own password from .env.
+	for name, password := range map[string]string{"order-service": "change-me-order", "inventory-service": "change-me-inventory-kafka",
+		"payment-service": "change-me-payment"} {
+		tests[name]["KAFKA_SASL_USERNAME"], tests[name]["KAFKA_SASL_PASSWORD"] = name, password
 	}
 	// Every Go service exports its spans to Jaeger's OTLP/HTTP receiver under its own name.
 	for name := range appServices {
@@ -301,6 +351,17 @@ func TestComposeKafkaListeners(t *testing.T) {
 	}
 	if id := env(kafka, "CLUSTER_ID"); len(id) != 22 {
 		t.Errorf("CLUSTER_ID %q is not a 22-character KRaft cluster id", id)
+	}
+	// The image's configure script exits when an advertised listener's name contains SASL_ and
+	// KAFKA_OPTS is unset (it expects a JAAS file there); ours are INTERNAL and HOST, with the
+	// JAAS settings as listener properties.
+	if strings.Contains(env(kafka, "KAFKA_ADVERTISED_LISTENERS"), "SASL_") && env(kafka, "KAFKA_OPTS") == "" {
+		t.Error("a SASL_ listener name without KAFKA_OPTS: the apache/kafka image will not start")
+	}
+	if strings.Contains(env(kafka, "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"), "SASL_") {
+		if env(kafka, "KAFKA_AUTHORIZER_CLASS_NAME") != "org.apache.kafka.metadata.authorizer.StandardAuthorizer" || env(kafka, "KAFKA_SUPER_USERS") != "User:admin" {
+			t.Error("Kafka with SASL but without the StandardAuthorizer and admin as the only super user")
+		}
 	}
 	if got := env(kafka, "KAFKA_AUTO_CREATE_TOPICS_ENABLE"); got != "false" {
 		t.Errorf("KAFKA_AUTO_CREATE_TOPICS_ENABLE=%q, want false (topics come from kafka-init)", got)
@@ -380,17 +441,26 @@ func TestComposeMysqlInitdb(t *testing.T) {
 func TestComposeKafkaInit(t *testing.T) {
 	p := loadCompose(t)
 	s := service(t, p, "kafka-init")
-	script := hostPath(t, p, "kafka-init", "/opt/edm/create-topics.sh")
-	if filepath.Base(script) != "create-topics.sh" || filepath.Base(filepath.Dir(script)) != "kafka" {
-		t.Errorf("mounted script %s, want kafka/create-topics.sh", script)
+	dir := hostPath(t, p, "kafka-init", "/opt/edm")
+	if filepath.Base(dir) != "kafka" {
+		t.Errorf("mounted folder %s, want kafka/", dir)
 	}
 	run := strings.Join(append(slices.Clone(s.Entrypoint), s.Command...), " ")
-	if run != "sh /opt/edm/create-topics.sh" {
-		t.Errorf("kafka-init runs %q, want the mounted create-topics.sh under sh", run)
+	if run != "sh /opt/edm/init.sh" {
+		t.Errorf("kafka-init runs %q, want the mounted init.sh under sh", run)
 	}
-	// A CRLF would reach the container as part of every command (.gitattributes keeps LF).
-	if body, err := os.ReadFile(script); err != nil || strings.Contains(string(body), "\r") {
-		t.Errorf("%s is unreadable or has CRLF line endings (%v)", script, err)
+	// init.sh runs these as admin; a CRLF would reach the container as part of every command
+	// (.gitattributes keeps LF).
+	for _, name := range []string{"init.sh", "admin-properties.sh", "create-topics.sh", "create-acls.sh"} {
+		if body, err := os.ReadFile(filepath.Join(dir, name)); err != nil || strings.Contains(string(body), "\r") {
+			t.Errorf("%s is unreadable or has CRLF line endings (%v)", name, err)
+		}
+	}
+	for _, name := range []string{"KAFKA_ADMIN_PASSWORD", "KAFKA_PASSWORD_ORDER_SERVICE", "KAFKA_PASSWORD_INVENTORY_SERVICE",
+		"KAFKA_PASSWORD_PAYMENT_SERVICE", "KAFKA_PASSWORD_NOTIFICATION_SERVICE"} {
+		if env(s, name) == "" {
+			t.Errorf("kafka-init has no %s: create-acls.sh needs it", name)
+		}
 	}
 }
 

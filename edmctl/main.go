@@ -9,7 +9,9 @@
 // original key, value and headers to the original topic and partition with an
 // edm_replayed_from header; -all replays the latest letter of each ce_id. -brokers defaults to
 // $KAFKA_BROKERS, else 127.0.0.1:9092. A -topic without the .dlt suffix means its dead-letter
-// twin.
+// twin. On an authenticated Kafka it logs in as the services do, from KAFKA_SECURITY_PROTOCOL,
+// KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD; replaying needs a principal
+// that may write the original topic, e.g. admin (docs/kafka-auth.md).
 package main
 
 import (

@@ -14,10 +14,12 @@ set -f
 KAFKA_TOPICS_CMD="${KAFKA_TOPICS_CMD:-/opt/kafka/bin/kafka-topics.sh}"
 KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-kafka:19092}"
 PARTITIONS="${KAFKA_PARTITIONS:-12}"
+# On a broker with ACLs: the admin client properties (docs/kafka-auth.md); unset, none.
+COMMAND_CONFIG="${KAFKA_COMMAND_CONFIG:+--command-config $KAFKA_COMMAND_CONFIG}"
 TOPICS="${KAFKA_TOPIC_INVENTORY:-inventory} ${KAFKA_TOPIC_PAYMENT:-payment} ${KAFKA_TOPIC_ORDER:-order} ${KAFKA_TOPIC_ORDER_STATUS:-order-status}"
 
 # Each kafka-topics call starts a JVM (1-2 s), so list once and create only what is missing.
-existing=$($KAFKA_TOPICS_CMD --bootstrap-server "$KAFKA_BOOTSTRAP" --list)
+existing=$($KAFKA_TOPICS_CMD --bootstrap-server "$KAFKA_BOOTSTRAP" $COMMAND_CONFIG --list)
 
 for base in $TOPICS; do
   for topic in "$base" "$base.dlt"; do
@@ -26,7 +28,7 @@ for base in $TOPICS; do
       continue
     fi
     # Single broker, so replication factor 1. --if-not-exists covers a concurrent creator.
-    $KAFKA_TOPICS_CMD --bootstrap-server "$KAFKA_BOOTSTRAP" --create --if-not-exists \
+    $KAFKA_TOPICS_CMD --bootstrap-server "$KAFKA_BOOTSTRAP" $COMMAND_CONFIG --create --if-not-exists \
       --topic "$topic" --partitions "$PARTITIONS" --replication-factor 1
   done
 done

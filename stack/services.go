@@ -1,7 +1,9 @@
 package stack
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Addrs are the listen addresses of the programs.
@@ -21,6 +23,7 @@ var DefaultAddrs = Addrs{Order: "127.0.0.1:8081", Inventory: "127.0.0.1:8082", P
 // come from the environment, plus env.
 func Services(binDir string, addrs Addrs, env ...string) []Process {
 	proc := func(name, addr string, extra ...string) Process {
+		extra = append(extra, KafkaLogin(name, env)...)
 		return Process{
 			Name: name,
 			Path: filepath.Join(binDir, name),
@@ -42,7 +45,7 @@ func Services(binDir string, addrs Addrs, env ...string) []Process {
 			Process{Name: "notification-service", Path: filepath.Join(binDir, "notification-service"), Env: append([]string{
 				"HTTP_ADDR=" + addrs.Notification, "SMTP_ADDR=" + addrs.SMTP, "MAILBOX_URL=http://" + addrs.Mail,
 				"NOTIFICATION_DB_PATH=" + filepath.Join(".data", "notification", "notifications.db"),
-			}, env...)},
+			}, append(env, KafkaLogin("notification-service", env)...)...)},
 		)
 	}
 	return procs
@@ -56,4 +59,23 @@ var Binaries = map[string]string{
 	"payment-gateway":      "./payment-service/cmd/payment-gateway",
 	"notification-service": "./notification-service/cmd/notification-service",
 	"smtp-sink":            "./notification-service/cmd/smtp-sink",
+}
+
+// KafkaLogin is service name's KAFKA_SASL_USERNAME (its name) and KAFKA_SASL_PASSWORD, taken
+// from KAFKA_PASSWORD_<NAME> (KAFKA_PASSWORD_ORDER_SERVICE, ...) in env or else the
+// supervisor's environment, so that on an authenticated Kafka each service logs in as itself
+// (docs/kafka-auth.md). Without such a password it is empty, and the program inherits
+// whatever KAFKA_SASL_* the environment holds. A program that does not use Kafka gets nothing.
+func KafkaLogin(name string, env []string) []string {
+	key := "KAFKA_PASSWORD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	password := os.Getenv(key)
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			password = v
+		}
+	}
+	if password == "" {
+		return nil
+	}
+	return []string{"KAFKA_SASL_USERNAME=" + name, "KAFKA_SASL_PASSWORD=" + password}
 }

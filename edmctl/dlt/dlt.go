@@ -66,7 +66,7 @@ func Topic(name string) string {
 
 // Topics lists the dead-letter topics on the brokers, sorted.
 func Topics(brokers string) ([]string, error) {
-	admin, err := ckafka.NewAdminClient(&ckafka.ConfigMap{"bootstrap.servers": brokers, "log_level": 3})
+	admin, err := ckafka.NewAdminClient(kafka.ClientConfig(brokers))
 	if err != nil {
 		return nil, err
 	}
@@ -88,15 +88,14 @@ func Topics(brokers string) ([]string, error) {
 // List reads every letter in the dead-letter topic dlt, from the start to the end it has when
 // List begins, oldest dead-lettering first. It commits nothing and joins no consumer group.
 func List(ctx context.Context, brokers, dlt string) ([]Letter, error) {
-	kc, err := ckafka.NewConsumer(&ckafka.ConfigMap{
-		"bootstrap.servers": brokers,
+	// kafka.ClientConfig: the credentials of the environment (KAFKA_SECURITY_PROTOCOL, ...).
+	kc, err := ckafka.NewConsumer(withProps(kafka.ClientConfig(brokers), ckafka.ConfigMap{
 		// Needed by librdkafka, but never used: Assign joins no group and nothing is committed.
 		"group.id":           "edmctl",
 		"enable.auto.commit": false,
 		// Also ends a partition whose last offsets hold no record (transaction markers).
 		"enable.partition.eof": true,
-		"log_level":            3,
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -252,16 +251,14 @@ func Replay(ctx context.Context, brokers string, letters []Letter) error {
 			return fmt.Errorf("letter %s has no %s header: cannot tell where to replay it", l.Position(), kafka.HeaderDLTTopic)
 		}
 	}
-	p, err := ckafka.NewProducer(&ckafka.ConfigMap{
-		"bootstrap.servers":  brokers,
+	p, err := ckafka.NewProducer(withProps(kafka.ClientConfig(brokers), ckafka.ConfigMap{
 		"enable.idempotence": true,
 		"acks":               "all",
 		// As the services' producers: a letter without a recorded partition lands where its key
 		// belongs (murmur2, as Java clients hash), next to the other events of its order.
 		"partitioner":        "murmur2_random",
 		"message.timeout.ms": 30000,
-		"log_level":          3,
-	})
+	}))
 	if err != nil {
 		return err
 	}
@@ -299,4 +296,12 @@ func Replay(ctx context.Context, brokers string, letters []Letter) error {
 		}
 	}
 	return errors.Join(failed...)
+}
+
+// withProps returns cm with props added.
+func withProps(cm *ckafka.ConfigMap, props ckafka.ConfigMap) *ckafka.ConfigMap {
+	for k, v := range props {
+		(*cm)[k] = v
+	}
+	return cm
 }

@@ -17,8 +17,14 @@ import (
 // writer left the database idle between them.
 const mysqlWriters = 4
 
+// MaxOpenConns bounds the MySQL pool: one connection per partition of the consumed topic (12,
+// kafka.DefaultPartitions, each handled at most once at a time) plus the group-commit writers
+// (mysqlWriters), the HTTP API and the outbox relay. A replica past it waits for a connection instead of exhausting the server's
+// max_connections as replicas are added.
+const MaxOpenConns = 12 + 8
+
 // NewMySQLRepository connects to MySQL 8.4 or MariaDB 10.11 with dsn (go-sql-driver format, e.g.
-// inventory:inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true), creates the tables if
+// inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true), creates the tables if
 // they are missing and seeds the catalogue where products are missing.
 func NewMySQLRepository(ctx context.Context, dsn string) (*SQLRepository, error) {
 	db, err := sql.Open("mysql", dsn)
@@ -26,7 +32,8 @@ func NewMySQLRepository(ctx context.Context, dsn string) (*SQLRepository, error)
 		return nil, err
 	}
 	db.SetConnMaxLifetime(5 * time.Minute)
-	db.SetMaxIdleConns(16)
+	db.SetMaxOpenConns(MaxOpenConns)
+	db.SetMaxIdleConns(MaxOpenConns)
 	repo, err := open(ctx, db, dialect{
 		schema:         "mysql",
 		insertIgnore:   "INSERT IGNORE",

@@ -242,7 +242,7 @@ func TestService(t *testing.T) {
 	h.send(dup)
 	h.send(dup)
 	kafkatest.Produce(t, h.brokers, "inventory", "tx-3", []byte(`{"transactionId":`), map[string]string{
-		"ce_specversion": "1.0", "ce_id": "bad-json", "ce_type": string(event.OrderCreate), "ce_source": "/test", "content-type": "application/json",
+		"ce_specversion": "1.0", "ce_id": "bad-json", "ce_type": string(event.OrderCreate), "ce_source": "/order-service", "content-type": "application/json",
 	})
 	kafkatest.Produce(t, h.brokers, "inventory", "tx-3", []byte(`{}`), map[string]string{"ce_type": string(event.OrderCreate)})
 	kafkatest.Produce(t, h.brokers, "inventory", "tx-3", []byte(`{}`), map[string]string{

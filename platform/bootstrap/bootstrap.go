@@ -154,6 +154,9 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 		}()
 	}
 
+	if err := kafka.SecurityFromEnv().Validate(); err != nil {
+		return err
+	}
 	ensureCtx, cancel := context.WithTimeout(ctx, TopicTimeout)
 	err := kafka.EnsureTopics(ensureCtx, cfg.Brokers, kafka.DefaultPartitions, cfg.Topics.All()...)
 	cancel()
@@ -186,7 +189,10 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 	consumerMetrics := telemetry.NewConsumerMetrics(tel.Registry)
 	consumer := kafka.NewConsumer(kafka.ConsumerConfig{
 		Brokers: cfg.Brokers, GroupID: cfg.GroupID, Topic: topic,
-		Middleware:   append([]kafka.Middleware{consumerMetrics.Middleware(), telemetry.ConsumerTracing(tel.Tracer)}, o.consumerMws...),
+		// SourceCheck after metrics and tracing: a forged event is counted and traced as
+		// dead-lettered.
+		Middleware: append([]kafka.Middleware{consumerMetrics.Middleware(), telemetry.ConsumerTracing(tel.Tracer), kafka.SourceCheck()},
+			o.consumerMws...),
 		OnDeadLetter: consumerMetrics.DeadLettered,
 	}, built.Handlers, producer, log)
 	parts["kafka consumer"] = consumer.Run

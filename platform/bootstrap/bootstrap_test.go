@@ -96,7 +96,7 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 		}
 	}
 
-	e, err := event.New(event.ItemReserved, "/test", "tx-1", map[string]string{"transactionId": "tx-1"})
+	e, err := event.New(event.ItemReserved, "/inventory-service", "tx-1", map[string]string{"transactionId": "tx-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

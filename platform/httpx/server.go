@@ -16,7 +16,7 @@ const MaxBodyBytes = 1 << 20
 type Check func(ctx context.Context) error
 
 // NewEngine returns a gin engine with the shared conventions: panics recovered, bodies limited
-// to MaxBodyBytes, JSON 404 and 405 answers, and GET /healthz and GET /readyz. /readyz answers 200
+// to MaxBodyBytes, a WriteTimeout per request (not on text/event-stream: WriteDeadline), JSON 404 and 405 answers, and GET /healthz and GET /readyz. /readyz answers 200
 // only while every check passes. Middleware mws (metrics, tracing, request ids) run around every
 // route, these included, after panic recovery.
 func NewEngine(checks map[string]Check, mws ...gin.HandlerFunc) *gin.Engine {
@@ -24,6 +24,7 @@ func NewEngine(checks map[string]Check, mws ...gin.HandlerFunc) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(gin.Recovery())
+	r.Use(WriteDeadline(WriteTimeout))
 	r.Use(mws...)
 	r.Use(func(c *gin.Context) {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
@@ -51,9 +52,19 @@ func NewEngine(checks map[string]Check, mws ...gin.HandlerFunc) *gin.Engine {
 	return r
 }
 
+// Server timeouts. ReadTimeout bounds reading a whole request (a MaxBodyBytes body included),
+// so a slow client cannot hold a connection; IdleTimeout closes kept-alive connections nobody
+// uses. There is deliberately no server WriteTimeout: NewEngine bounds each response with
+// WriteDeadline, which leaves Server-Sent-Events streams open.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 15 * time.Second
+	IdleTimeout       = 120 * time.Second
+)
+
 // Serve serves h on addr until ctx is cancelled, then shuts down gracefully.
 func Serve(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout, IdleTimeout: IdleTimeout}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {

@@ -14,8 +14,7 @@ const DefaultPartitions = 12
 func DeadLetterTopic(topic string) string { return topic + ".dlt" }
 
 func producerConfig(brokers string) *ckafka.ConfigMap {
-	return &ckafka.ConfigMap{
-		"bootstrap.servers":  brokers,
+	return with(ClientConfig(brokers), ckafka.ConfigMap{
 		"enable.idempotence": true,
 		"acks":               "all",
 		// Java clients hash keys with murmur2; librdkafka's default (crc32) would put the same
@@ -25,14 +24,12 @@ func producerConfig(brokers string) *ckafka.ConfigMap {
 		// Long enough to ride out a broker restart, short enough that a caller hears of a
 		// broker that is really gone.
 		"message.timeout.ms": 60000,
-		"log_level":          3,
-	}
+	})
 }
 
 func consumerConfig(brokers, groupID string) *ckafka.ConfigMap {
-	return &ckafka.ConfigMap{
-		"bootstrap.servers": brokers,
-		"group.id":          groupID,
+	return with(ClientConfig(brokers), ckafka.ConfigMap{
+		"group.id": groupID,
 		// An offset is stored only after the event's effect is durable (StoreMessage), and
 		// librdkafka commits stored offsets in the background: a commit never blocks the
 		// loop while the group coordinator is away, and a crash redelivers at most a second
@@ -46,6 +43,5 @@ func consumerConfig(brokers, groupID string) *ckafka.ConfigMap {
 		// default 45 s.
 		"session.timeout.ms":    6000,
 		"heartbeat.interval.ms": 2000,
-		"log_level":             3,
-	}
+	})
 }

@@ -18,7 +18,7 @@ type LagReader struct {
 
 // NewLagReader connects a LagReader for group on topic; Close releases it.
 func NewLagReader(brokers, group, topic string) (*LagReader, error) {
-	admin, err := ckafka.NewAdminClient(&ckafka.ConfigMap{"bootstrap.servers": brokers, "log_level": 3})
+	admin, err := ckafka.NewAdminClient(ClientConfig(brokers))
 	if err != nil {
 		return nil, fmt.Errorf("create kafka admin client: %w", err)
 	}

@@ -3,18 +3,23 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/edmshop/edm-shop/inventory-service/adapters"
 	"github.com/edmshop/edm-shop/inventory-service/service"
 	"github.com/edmshop/edm-shop/platform/config"
 )
 
-const defaultDSN = "inventory:inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true"
+// defaultDSN holds no password: MYSQL_PASSWORD supplies it (compose's .env, a Kubernetes
+// Secret); `scripts/infra.sh env` sets a whole MYSQL_DSN for the local sandbox servers.
+const defaultDSN = "inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true"
 
 func main() {
 	base := slog.New(slog.NewJSONHandler(os.Stdout, nil))
@@ -28,7 +33,10 @@ func main() {
 }
 
 func run(ctx context.Context, base, log *slog.Logger) error {
-	dsn := config.String("MYSQL_DSN", defaultDSN)
+	dsn, err := mysqlDSN(config.String("MYSQL_DSN", defaultDSN), os.Getenv("MYSQL_PASSWORD"))
+	if err != nil {
+		return err
+	}
 	// MySQL may still be starting: keep trying for a minute before giving up.
 	deadline := time.Now().Add(time.Minute)
 	repo, err := adapters.NewMySQLRepository(ctx, dsn)
@@ -46,4 +54,17 @@ func run(ctx context.Context, base, log *slog.Logger) error {
 	}
 	defer repo.Close()
 	return service.Run(ctx, service.ConfigFromEnv(), repo, base)
+}
+
+// mysqlDSN is dsn with password filled in when dsn carries none, so the DSN (a ConfigMap, compose
+// settings) and the password (a Secret, .env) can come from different places.
+func mysqlDSN(dsn, password string) (string, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("MYSQL_DSN: %w", err)
+	}
+	if cfg.Passwd == "" {
+		cfg.Passwd = password
+	}
+	return cfg.FormatDSN(), nil
 }
