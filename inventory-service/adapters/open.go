@@ -17,10 +17,9 @@ import (
 // writer left the database idle between them.
 const mysqlWriters = 4
 
-// MaxOpenConns bounds the MySQL pool: one connection per partition of the consumed topic (12,
-// kafka.DefaultPartitions, each handled at most once at a time) plus the group-commit writers
-// (mysqlWriters), the HTTP API and the outbox relay. A replica past it waits for a connection instead of exhausting the server's
-// max_connections as replicas are added.
+// MaxOpenConns bounds the MySQL pool, so that replicas added later wait for a connection
+// instead of exhausting the server's max_connections: enough for the group-commit writers
+// (mysqlWriters), the consumer's concurrent reads, the HTTP API and the outbox relay.
 const MaxOpenConns = 12 + 8
 
 // NewMySQLRepository connects to MySQL 8.4 or MariaDB 10.11 with dsn (go-sql-driver format, e.g.
