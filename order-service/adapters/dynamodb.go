@@ -114,6 +114,9 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 	if err := r.ensureTTL(ctx, cfg.IdempotencyTable, "expiresAt"); err != nil {
 		return nil, err
 	}
+	if err := r.ensureCustomerIndex(ctx); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -145,12 +148,16 @@ func (r *DynamoDBRepository) PurgeIdempotencyKeys(context.Context, time.Duration
 
 // ensureTable creates table with a string hash key unless it exists, and waits until ACTIVE.
 func (r *DynamoDBRepository) ensureTable(ctx context.Context, table, hashKey string) error {
-	_, err := r.client.CreateTable(ctx, &dynamodb.CreateTableInput{
+	in := &dynamodb.CreateTableInput{
 		TableName:            aws.String(table),
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(hashKey), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(hashKey), KeyType: types.KeyTypeHash}},
 		BillingMode:          types.BillingModePayPerRequest,
-	})
+	}
+	if table == r.cfg.OrdersTable {
+		addCustomerIndex(in)
+	}
+	_, err := r.client.CreateTable(ctx, in)
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", table, err)
@@ -195,6 +202,9 @@ type orderItem struct {
 	UpdatedAt     time.Time       `dynamodbav:"updatedAt"`
 	History       []historyRecord `dynamodbav:"history"`
 	Version       int64           `dynamodbav:"version"`
+	// CreatedAtNanos is the sort key of the customer index (dynamodb_list.go): createdAt
+	// itself is RFC 3339 text, which does not sort by time.
+	CreatedAtNanos int64 `dynamodbav:"createdAtNanos"`
 }
 
 func toOrderItem(o domain.Order, version int64) (map[string]types.AttributeValue, error) {
@@ -202,6 +212,7 @@ func toOrderItem(o domain.Order, version int64) (map[string]types.AttributeValue
 		TransactionID: o.TransactionID, CustomerID: o.CustomerID, PaymentMethod: o.PaymentMethod,
 		Items: toItemRecords(o.Items), Status: string(o.Status), Reason: o.Reason,
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), History: toHistoryRecords(o.History), Version: version,
+		CreatedAtNanos: o.CreatedAt.UnixNano(),
 	}
 	if o.AmountKnown() {
 		it.Amount, it.Currency = aws.Int64(o.Amount), o.Currency

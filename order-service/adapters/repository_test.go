@@ -168,6 +168,7 @@ func assertSameOrder(t *testing.T, got, want domain.Order) {
 func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 	testDeadlines(t, newRepo)
 	testParking(t, newRepo)
+	testListOrders(t, newRepo)
 	t.Run("create and get", func(t *testing.T) {
 		r := newRepo(t)
 		o, msg := create(t, r)

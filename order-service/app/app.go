@@ -51,6 +51,11 @@ type Repository interface {
 	// PurgeIdempotencyKeys forgets the idempotency keys recorded longer than age ago and
 	// returns how many; a store whose keys expire by themselves returns 0.
 	PurgeIdempotencyKeys(ctx context.Context, age time.Duration) (int, error)
+	// ListOrders returns up to limit orders of customerID, newest first (by CreatedAt; ties in an
+	// order of the store's choosing), starting after cursor ("" for the first page), and the
+	// cursor of the next page ("" when there is none). A cursor it did not hand out returns
+	// ErrInvalidCursor.
+	ListOrders(ctx context.Context, customerID string, limit int, cursor string) ([]domain.Order, string, error)
 	outbox.Store
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error

@@ -24,10 +24,13 @@ const (
 	CodeInternal             = "INTERNAL"
 )
 
-// RegisterHTTP adds POST /orders and GET /orders/:transactionId to r.
+// RegisterHTTP adds POST /orders, GET /orders (a customer's orders), GET
+// /orders/:transactionId and GET /orders/:transactionId/events (its history as Server-Sent
+// Events) to r.
 func RegisterHTTP(r gin.IRouter, a *app.App, log *slog.Logger) {
 	h := handlers{app: a, log: log}
 	r.POST("/orders", h.placeOrder)
+	r.GET("/orders", h.listOrders)
 	r.GET("/orders/:transactionId", h.getOrder)
 }
 

@@ -65,3 +65,9 @@ CREATE TABLE IF NOT EXISTS outbox_parked (
     reason     TEXT NOT NULL,
     parked_at  TEXT NOT NULL
 );
+
+-- ListOrders: a customer's orders newest first. The expression is created_at with its fraction
+-- padded to nine digits (sqliteCreatedKey in sqlite_list.go; keep the two identical).
+CREATE INDEX IF NOT EXISTS orders_by_customer ON orders (customer_id,
+    (substr(created_at, 1, 19) || CASE WHEN substr(created_at, 20, 1) = '.' THEN substr(rtrim(substr(created_at, 20), 'Z') || '000000000', 1, 10) ELSE '.000000000' END),
+    transaction_id);

@@ -1,0 +1,138 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/edmshop/edm-shop/order-service/domain"
+)
+
+// CustomerIndex is the global secondary index of the orders table that ListOrders queries:
+// hash key customerId (S), range key createdAtNanos (N), all attributes projected.
+const CustomerIndex = "customerId-createdAt"
+
+var (
+	customerIndexAttributes = []types.AttributeDefinition{
+		{AttributeName: aws.String("customerId"), AttributeType: types.ScalarAttributeTypeS},
+		{AttributeName: aws.String("createdAtNanos"), AttributeType: types.ScalarAttributeTypeN},
+	}
+	customerIndexKeys = []types.KeySchemaElement{
+		{AttributeName: aws.String("customerId"), KeyType: types.KeyTypeHash},
+		{AttributeName: aws.String("createdAtNanos"), KeyType: types.KeyTypeRange},
+	}
+	customerIndexProjection = &types.Projection{ProjectionType: types.ProjectionTypeAll}
+)
+
+// addCustomerIndex makes the orders table be created with CustomerIndex.
+func addCustomerIndex(in *dynamodb.CreateTableInput) {
+	in.AttributeDefinitions = append(in.AttributeDefinitions, customerIndexAttributes...)
+	in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+		IndexName: aws.String(CustomerIndex), KeySchema: customerIndexKeys, Projection: customerIndexProjection,
+	})
+}
+
+// ensureCustomerIndex adds CustomerIndex to the orders table unless it has it (tables made
+// before ListOrders existed), and waits until the index is ACTIVE. Orders written before the
+// index carry no createdAtNanos and so are not listed.
+func (r *DynamoDBRepository) ensureCustomerIndex(ctx context.Context) error {
+	table := aws.String(r.cfg.OrdersTable)
+	for attempt := 0; ; attempt++ {
+		out, err := r.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: table})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", r.cfg.OrdersTable, err)
+		}
+		status := types.IndexStatus("")
+		for _, gsi := range out.Table.GlobalSecondaryIndexes {
+			if aws.ToString(gsi.IndexName) == CustomerIndex {
+				status = gsi.IndexStatus
+			}
+		}
+		switch {
+		case status == types.IndexStatusActive:
+			return nil
+		case status == "" && attempt == 0:
+			in := &dynamodb.UpdateTableInput{TableName: table, AttributeDefinitions: customerIndexAttributes,
+				GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+					IndexName: aws.String(CustomerIndex), KeySchema: customerIndexKeys, Projection: customerIndexProjection,
+				}}},
+			}
+			_, err := r.client.UpdateTable(ctx, in)
+			// Another replica starting at the same time may have added it first.
+			var inUse *types.ResourceInUseException
+			if err != nil && !errors.As(err, &inUse) {
+				return fmt.Errorf("add index %s to %s: %w", CustomerIndex, r.cfg.OrdersTable, err)
+			}
+			continue
+		case attempt == 600:
+			return fmt.Errorf("index %s of %s is still %q", CustomerIndex, r.cfg.OrdersTable, status)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// ListOrders implements app.Repository with a Query of CustomerIndex, newest first. The index
+// is eventually consistent: an order placed a moment ago may not be listed yet.
+func (r *DynamoDBRepository) ListOrders(ctx context.Context, customerID string, limit int, cursor string) ([]domain.Order, string, error) {
+	after, err := decodeListCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(r.cfg.OrdersTable),
+		IndexName:                 aws.String(CustomerIndex),
+		KeyConditionExpression:    aws.String("customerId = :c"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: customerID}},
+		ScanIndexForward:          aws.Bool(false),
+		// One more than asked tells whether there is a next page.
+		Limit: aws.Int32(int32(limit + 1)),
+	}
+	if cursor != "" {
+		in.ExclusiveStartKey = map[string]types.AttributeValue{
+			"transactionId":  &types.AttributeValueMemberS{Value: after.TransactionID},
+			"customerId":     &types.AttributeValueMemberS{Value: customerID},
+			"createdAtNanos": &types.AttributeValueMemberN{Value: strconv.FormatInt(after.CreatedAt.UnixNano(), 10)},
+		}
+	}
+	out, err := r.client.Query(ctx, in)
+	if err != nil {
+		return nil, "", err
+	}
+	var items []orderItem
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, "", fmt.Errorf("decode orders: %w", err)
+	}
+	orders := make([]domain.Order, len(items))
+	for i, it := range items {
+		orders[i] = fromOrderItem(it)
+	}
+	if len(orders) <= limit {
+		return orders, "", nil
+	}
+	last := orders[limit-1]
+	return orders[:limit], listCursor{CreatedAt: last.CreatedAt, TransactionID: last.TransactionID}.encode(), nil
+}
+
+// fromOrderItem is the order a DynamoDB item holds.
+func fromOrderItem(it orderItem) domain.Order {
+	o := domain.Order{
+		TransactionID: it.TransactionID, CustomerID: it.CustomerID, PaymentMethod: it.PaymentMethod,
+		Items: fromItemRecords(it.Items), Status: domain.Status(it.Status), Reason: it.Reason,
+		CreatedAt: it.CreatedAt.UTC(), UpdatedAt: it.UpdatedAt.UTC(), History: fromHistoryRecords(it.History), Version: it.Version,
+	}
+	if it.Amount != nil {
+		o.Amount, o.Currency = *it.Amount, it.Currency
+	}
+	return o
+}
