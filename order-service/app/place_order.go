@@ -1,12 +1,16 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -62,7 +66,7 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	}
 	key := IdempotencyKey{}
 	if cmd.IdempotencyKey != "" {
-		key = IdempotencyKey{Key: cmd.IdempotencyKey, RequestHash: requestHash(cmd), TransactionID: id}
+		key = IdempotencyKey{Key: scopedKey(cmd.CustomerID, cmd.IdempotencyKey), RequestHash: requestHash(cmd), TransactionID: id}
 	}
 	// Admitted before the write, so the limit holds however many requests race for it.
 	if !a.inFlight.TryAcquire() {
@@ -87,14 +91,24 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	return id, nil
 }
 
+// scopedKey is the key an Idempotency-Key is recorded under: one customer's key never meets
+// another's. The length prefix keeps ("a:b", "c") and ("a", "b:c") apart.
+func scopedKey(customerID, key string) string {
+	return strconv.Itoa(len(customerID)) + ":" + customerID + ":" + key
+}
+
 // requestHash fingerprints what a request asks for, so the same JSON sent with other spacing
-// or field order still counts as the same request.
+// or field order, or with its items listed in another order, still counts as the same request.
 func requestHash(cmd PlaceOrder) string {
+	items := slices.Clone(cmd.Items)
+	slices.SortFunc(items, func(a, b domain.Item) int {
+		return cmp.Or(strings.Compare(a.SKU, b.SKU), cmp.Compare(a.Quantity, b.Quantity))
+	})
 	b, _ := json.Marshal(struct {
 		CustomerID    string
 		Items         []domain.Item
 		PaymentMethod string
-	}{cmd.CustomerID, cmd.Items, cmd.PaymentMethod})
+	}{cmd.CustomerID, items, cmd.PaymentMethod})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
