@@ -73,6 +73,8 @@ type App struct {
 	inFlight *inflight.Gate
 	// recent holds the orders this process stored last, so apply skips the read.
 	recent *recentOrders
+	// watch hands stored orders to FollowOrder.
+	watch watchers
 }
 
 // New returns the use cases over repo. ORDER_CREATE goes to inventoryTopic; notify is called

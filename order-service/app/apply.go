@@ -60,6 +60,7 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 				a.notify()
 				a.observer.OrderSettled(o)
 			}
+			a.recorded(o)
 			o.Version++ // what UpdateOrder stored
 			a.recent.put(o)
 			return nil

@@ -32,6 +32,7 @@ func RegisterHTTP(r gin.IRouter, a *app.App, log *slog.Logger) {
 	r.POST("/orders", h.placeOrder)
 	r.GET("/orders", h.listOrders)
 	r.GET("/orders/:transactionId", h.getOrder)
+	r.GET("/orders/:transactionId/events", h.orderEvents)
 }
 
 type handlers struct {

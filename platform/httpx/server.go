@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"time"
 
@@ -64,7 +65,14 @@ const (
 
 // Serve serves h on addr until ctx is cancelled, then shuts down gracefully.
 func Serve(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout, IdleTimeout: IdleTimeout}
+	// Streams (StreamContext) end when shutdown begins instead of holding it up.
+	down, shuttingDown := context.WithCancel(context.Background())
+	defer shuttingDown()
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout, IdleTimeout: IdleTimeout,
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.Background(), shutdownKey{}, down)
+		}}
+	srv.RegisterOnShutdown(shuttingDown)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
