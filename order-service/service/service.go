@@ -106,6 +106,7 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 				Routes: func(r gin.IRouter) {
 					ports.RegisterHTTP(r, orders, p.Log)
 					ports.RegisterStorefront(r, cfg.InventoryURL)
+					ports.RegisterTopicViewer(r, viewedTopics(p.Config.Topics), tailTopics(p.Config.Brokers, viewedTopics(p.Config.Topics)), p.Log)
 				},
 				Checks: map[string]httpx.Check{"store": repo.Ping},
 				Extra: map[string]lifecycle.Part{
