@@ -171,6 +171,12 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
+
 replace (
 	github.com/edmshop/edm-shop/edmctl => ../edmctl
 	github.com/edmshop/edm-shop/inventory-service => ../inventory-service
