@@ -206,6 +206,18 @@ func TestStorefrontInBrowser(t *testing.T) {
 		}
 		screenshot(t, "storefront-topic-viewer")
 	})
+
+	t.Run("readable on a phone-sized window", func(t *testing.T) {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+			t.Fatal(err)
+		}
+		defer chromedp.Do(ctx, chromedp.ResetViewport())
+		// Nothing wider than the screen: wide tables scroll inside their own box.
+		if w := evaluate[[]int](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+			t.Errorf("the page is %d px wide on a %d px screen", w[0], w[1])
+		}
+		screenshot(t, "storefront-phone")
+	})
 }
 
 // css is a CSS selector (a plain string would be a DOM search, which also matches text).
