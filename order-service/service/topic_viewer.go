@@ -8,11 +8,11 @@ import (
 	"github.com/edmshop/edm-shop/platform/kafka"
 )
 
-// viewedTopics are the topics the storefront's topic viewer shows: the saga's and their
-// dead-letter twins.
+// viewedTopics are the topics the storefront's topic viewer shows: the saga's, order-status and
+// their dead-letter twins (a twin that does not exist is left out by kafka.Tail).
 func viewedTopics(t config.Topics) []string {
 	var out []string
-	for _, topic := range []string{t.Inventory, t.Payment, t.Order} {
+	for _, topic := range t.All() {
 		out = append(out, topic, kafka.DeadLetterTopic(topic))
 	}
 	return out
