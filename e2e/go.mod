@@ -114,6 +114,7 @@ require (
 replace github.com/edmshop/edm-shop/platform => ../platform
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/edmshop/edm-shop/edmctl v0.0.0
 	github.com/edmshop/edm-shop/inventory-service v0.0.0
 	github.com/edmshop/edm-shop/notification-service v0.0.0
@@ -173,7 +174,6 @@ require (
 
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/chromedp/chromedp v0.23.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 )
 
