@@ -148,16 +148,12 @@ func (r *DynamoDBRepository) PurgeIdempotencyKeys(context.Context, time.Duration
 
 // ensureTable creates table with a string hash key unless it exists, and waits until ACTIVE.
 func (r *DynamoDBRepository) ensureTable(ctx context.Context, table, hashKey string) error {
-	in := &dynamodb.CreateTableInput{
+	_, err := r.client.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(table),
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(hashKey), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(hashKey), KeyType: types.KeyTypeHash}},
 		BillingMode:          types.BillingModePayPerRequest,
-	}
-	if table == r.cfg.OrdersTable {
-		addCustomerIndex(in)
-	}
-	_, err := r.client.CreateTable(ctx, in)
+	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", table, err)

@@ -62,10 +62,11 @@ func inFlightIndexDefinition() ([]types.AttributeDefinition, []types.KeySchemaEl
 		}, &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
 }
 
-// createOrdersTable creates the orders table with its in-flight index, unless it exists.
+// createOrdersTable creates the orders table with its in-flight and customer indexes, unless
+// it exists.
 func (r *DynamoDBRepository) createOrdersTable(ctx context.Context) error {
 	attrs, keys, projection := inFlightIndexDefinition()
-	_, err := r.client.CreateTable(ctx, &dynamodb.CreateTableInput{
+	in := &dynamodb.CreateTableInput{
 		TableName:            aws.String(r.cfg.OrdersTable),
 		AttributeDefinitions: append([]types.AttributeDefinition{{AttributeName: aws.String("transactionId"), AttributeType: types.ScalarAttributeTypeS}}, attrs...),
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("transactionId"), KeyType: types.KeyTypeHash}},
@@ -73,7 +74,9 @@ func (r *DynamoDBRepository) createOrdersTable(ctx context.Context) error {
 			IndexName: aws.String(inFlightIndex), KeySchema: keys, Projection: projection,
 		}},
 		BillingMode: types.BillingModePayPerRequest,
-	})
+	}
+	addCustomerIndex(in) // ListOrders (dynamodb_list.go)
+	_, err := r.client.CreateTable(ctx, in)
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", r.cfg.OrdersTable, err)

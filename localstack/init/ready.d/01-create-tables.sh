@@ -21,10 +21,13 @@ create_table() {
   echo "table $name: created"
 }
 
-# Orders have the customer index GET /orders?customerId= queries (adapters/dynamodb_list.go).
-extra_attributes=(AttributeName=customerId,AttributeType=S AttributeName=createdAtNanos,AttributeType=N)
+# Orders have the indexes order-service creates them with (adapters/dynamodb_deadline.go,
+# createOrdersTable): the deadline sweeper's in-flight index and the customer index
+# GET /orders?customerId= queries (adapters/dynamodb_list.go).
+extra_attributes=(AttributeName=inFlightShard,AttributeType=S AttributeName=inFlightSince,AttributeType=N
+  AttributeName=customerId,AttributeType=S AttributeName=createdAtNanos,AttributeType=N)
 create_table "${ORDERS_TABLE:-orders}" transactionId \
-  --global-secondary-indexes '[{"IndexName":"customerId-createdAt","KeySchema":[{"AttributeName":"customerId","KeyType":"HASH"},{"AttributeName":"createdAtNanos","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]'
+  --global-secondary-indexes '[{"IndexName":"in-flight-by-created","KeySchema":[{"AttributeName":"inFlightShard","KeyType":"HASH"},{"AttributeName":"inFlightSince","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}},{"IndexName":"customerId-createdAt","KeySchema":[{"AttributeName":"customerId","KeyType":"HASH"},{"AttributeName":"createdAtNanos","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]'
 extra_attributes=()
 create_table "${IDEMPOTENCY_TABLE:-order-idempotency}" idempotencyKey
 create_table "${OUTBOX_TABLE:-order-outbox}" id
