@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -30,6 +31,12 @@ func (s *SSE) Start() {
 		return
 	}
 	s.started = true
+	// A stream outlives the per-request write deadline (WriteDeadline spares only requests
+	// that say they accept text/event-stream, and curl does not), and its read deadline goes
+	// too: only the client and a shutdown (StreamContext) end an open stream.
+	rc := http.NewResponseController(s.w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
 	h := s.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

@@ -23,7 +23,8 @@ type TailRecord struct {
 // TailConfig says what a Tail reads.
 type TailConfig struct {
 	Brokers string
-	// Topics are read from every partition; a topic that does not exist is left out.
+	// Topics are read from every partition; a topic that does not exist, or that the client's
+	// principal (KAFKA_SASL_USERNAME) may not describe, is left out.
 	Topics []string
 	// Back is how many records before the end of each partition to start at (0: only records
 	// produced from now on).
@@ -35,15 +36,13 @@ type TailConfig struct {
 // without taking part: it assigns itself the partitions instead of subscribing, so it joins no
 // consumer group, moves no partition away from the services, and commits no offset.
 func Tail(ctx context.Context, cfg TailConfig, fn func(TailRecord) error) error {
-	c, err := ckafka.NewConsumer(&ckafka.ConfigMap{
-		"bootstrap.servers": cfg.Brokers,
+	c, err := ckafka.NewConsumer(with(ClientConfig(cfg.Brokers), ckafka.ConfigMap{
 		// The client insists on a group.id, but a consumer that only Assigns never joins it;
 		// a fresh one keeps even its name from meeting a real group.
 		"group.id":           "tail-" + uuid.NewString(),
 		"enable.auto.commit": false,
 		"auto.offset.reset":  "latest",
-		"log_level":          3,
-	})
+	}))
 	if err != nil {
 		return fmt.Errorf("tail consumer: %w", err)
 	}
