@@ -59,10 +59,13 @@ build:
 ## the gateway journals its ledger to .data/gateway/ledger.jsonl, so a restart charges no key twice;
 ## the operator API takes ADMIN_TOKEN, else stack-admin; with KAFKA_AUTH=1 Kafka requires SASL/SCRAM and
 ## ACLs and each service logs in as itself (docs/kafka-auth.md)
+## REPLICAS=2 runs two processes of each service (replica n on the first one's port + 10·(n-1):
+## order-service on 8081 and 8091, ...; docs/replicas.md)
+REPLICAS ?= 1
 stack: infra-up build
 	eval "$$(scripts/infra.sh env)" && export ADMIN_TOKEN="$${ADMIN_TOKEN:-stack-admin}" && \
 		echo "operator API token: $$ADMIN_TOKEN" && \
-		GATEWAY_LEDGER_PATH="$${GATEWAY_LEDGER_PATH:-.data/gateway/ledger.jsonl}" exec ./bin/stack -bin bin
+		GATEWAY_LEDGER_PATH="$${GATEWAY_LEDGER_PATH:-.data/gateway/ledger.jsonl}" exec ./bin/stack -bin bin -replicas $(REPLICAS)
 
 fmt:
 	gofmt -w $(MODULES)

@@ -31,6 +31,7 @@ type Supervisor struct {
 	mu      sync.Mutex
 	running map[string]*exec.Cmd
 	starts  map[string]int
+	holds   map[string]time.Time // no restart before this time
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc
 }
@@ -39,7 +40,7 @@ type Supervisor struct {
 // Their output goes to out, each line prefixed with the process name.
 func Start(procs []Process, out io.Writer) *Supervisor {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Supervisor{out: &lockedWriter{w: out}, running: map[string]*exec.Cmd{}, starts: map[string]int{}, cancel: cancel}
+	s := &Supervisor{out: &lockedWriter{w: out}, running: map[string]*exec.Cmd{}, starts: map[string]int{}, holds: map[string]time.Time{}, cancel: cancel}
 	for _, p := range procs {
 		s.wg.Add(1)
 		go s.keepRunning(ctx, p)
@@ -87,9 +88,12 @@ func (s *Supervisor) keepRunning(ctx context.Context, p Process) {
 			}
 			fmt.Fprintf(s.out, "[%s] exited (%v); restarting\n", p.Name, err)
 		}
+		s.mu.Lock()
+		wait := max(time.Second, time.Until(s.holds[p.Name]))
+		s.mu.Unlock()
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Second):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -103,6 +107,16 @@ func (s *Supervisor) Kill(name string) error {
 		return fmt.Errorf("%s is not running", name)
 	}
 	return cmd.Process.Kill()
+}
+
+// KillFor sends SIGKILL to the named process and restarts it no sooner than hold later, so that
+// what the others do without it (a consumer-group rebalance, taking over its outbox rows) can
+// be watched.
+func (s *Supervisor) KillFor(name string, hold time.Duration) error {
+	s.mu.Lock()
+	s.holds[name] = time.Now().Add(hold)
+	s.mu.Unlock()
+	return s.Kill(name)
 }
 
 // Starts reports how many times the named process has been started.

@@ -58,3 +58,50 @@ func TestSupervisorRestartsAKilledProcessAndStopsAll(t *testing.T) {
 		t.Error("a stopped process can still be killed")
 	}
 }
+
+func TestSupervisorKillForHoldsTheRestart(t *testing.T) {
+	var out syncBuffer
+	s := Start([]Process{{Name: "sleeper", Path: "/bin/sh", Args: []string{"-c", `echo up; exec sleep 60`}}}, &out)
+	defer s.Stop()
+	waitFor(t, "first start", func() bool { return strings.Count(out.String(), "[sleeper] up") == 1 })
+	killed := time.Now()
+	if err := s.KillFor("sleeper", 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "restart", func() bool { return strings.Count(out.String(), "[sleeper] up") == 2 })
+	if held := time.Since(killed); held < 3*time.Second {
+		t.Errorf("restarted after %v, want at least 3s", held)
+	}
+}
+
+func TestReplicas(t *testing.T) {
+	procs := Replicas("bin", DefaultAddrs, 2)
+	got := map[string]string{}
+	for _, p := range procs {
+		for _, e := range p.Env {
+			if strings.HasPrefix(e, "HTTP_ADDR=") {
+				got[p.Name] = strings.TrimPrefix(e, "HTTP_ADDR=")
+			}
+		}
+	}
+	want := map[string]string{
+		"payment-gateway": "127.0.0.1:8084", "smtp-sink": "127.0.0.1:8025",
+		"order-service-1": "127.0.0.1:8081", "order-service-2": "127.0.0.1:8091",
+		"inventory-service-1": "127.0.0.1:8082", "inventory-service-2": "127.0.0.1:8092",
+		"payment-service-1": "127.0.0.1:8083", "payment-service-2": "127.0.0.1:8093",
+		"notification-service-1": "127.0.0.1:8085", "notification-service-2": "127.0.0.1:8095",
+	}
+	if len(got) != len(want) {
+		t.Errorf("processes %v, want %v", got, want)
+	}
+	for name, addr := range want {
+		if got[name] != addr {
+			t.Errorf("%s listens on %q, want %q", name, got[name], addr)
+		}
+	}
+	for _, p := range Services("bin", DefaultAddrs) {
+		if strings.HasSuffix(p.Name, "-1") {
+			t.Errorf("a single replica is named %q, want the service's name", p.Name)
+		}
+	}
+}

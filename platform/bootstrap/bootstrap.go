@@ -157,8 +157,12 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 	if err := kafka.SecurityFromEnv().Validate(); err != nil {
 		return err
 	}
+	partitions, err := config.Partitions(kafka.DefaultPartitions)
+	if err != nil {
+		return err
+	}
 	ensureCtx, cancel := context.WithTimeout(ctx, TopicTimeout)
-	err := kafka.EnsureTopics(ensureCtx, cfg.Brokers, kafka.DefaultPartitions, cfg.Topics.All()...)
+	err = kafka.EnsureTopics(ensureCtx, cfg.Brokers, partitions, cfg.Topics.All()...)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("ensure topics: %w", err)

@@ -15,6 +15,7 @@ import (
 
 func main() {
 	binDir := flag.String("bin", "bin", "directory holding the service binaries")
+	replicas := flag.Int("replicas", 1, "processes of each service; replica n listens on the first one's port + 10·(n−1)")
 	flag.Parse()
 	for name := range stack.Binaries {
 		if _, err := os.Stat(*binDir + "/" + name); err != nil {
@@ -23,9 +24,12 @@ func main() {
 		}
 	}
 	a := stack.DefaultAddrs
-	fmt.Printf("order-service      http://%s\ninventory-service  http://%s\npayment-service    http://%s\npayment-gateway    http://%s\n", a.Order, a.Inventory, a.Payment, a.Gateway)
-	fmt.Printf("notification-svc   http://%s\ne-mails            http://%s/messages (SMTP sink on %s)\n", a.Notification, a.Mail, a.SMTP)
-	s := stack.Start(stack.Services(*binDir, a), os.Stdout)
+	for n := 1; n <= max(*replicas, 1); n++ {
+		fmt.Printf("order-service      http://%s\ninventory-service  http://%s\npayment-service    http://%s\nnotification-svc   http://%s\n",
+			stack.ReplicaAddr(a.Order, n), stack.ReplicaAddr(a.Inventory, n), stack.ReplicaAddr(a.Payment, n), stack.ReplicaAddr(a.Notification, n))
+	}
+	fmt.Printf("payment-gateway    http://%s\ne-mails            http://%s/messages (SMTP sink on %s)\n", a.Gateway, a.Mail, a.SMTP)
+	s := stack.Start(stack.Replicas(*binDir, a, *replicas), os.Stdout)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
