@@ -43,6 +43,7 @@ func NewMySQLRepository(ctx context.Context, dsn string) (*SQLRepository, error)
 		hasIndex:       `SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?`,
 		purgeProcessed: `DELETE FROM processed_events WHERE processed_at < NOW(6) - INTERVAL ? MICROSECOND LIMIT ?`,
 		purgeAge:       func(d time.Duration) any { return d.Microseconds() },
+		claims:         true,
 	})
 	if err != nil {
 		db.Close()

@@ -44,6 +44,8 @@ type dialect struct {
 	// age as purgeAge returns it, limit).
 	purgeProcessed string
 	purgeAge       func(time.Duration) any
+	// claims says replicas share the outbox, so each relay claims the rows it publishes.
+	claims bool
 }
 
 // ErrStockChanged means a reservation found less stock than decided on: the products were not
@@ -61,6 +63,10 @@ type SQLRepository struct {
 	closers []func()
 	// writers group concurrent write transactions into one commit per writer.
 	writers *sqldb.Pool
+	// owner names this process's outbox claims, which last lease; empty where the dialect
+	// claims nothing.
+	owner string
+	lease time.Duration
 }
 
 var _ app.Repository = (*SQLRepository)(nil)
@@ -86,6 +92,12 @@ func open(ctx context.Context, db *sql.DB, d dialect) (*SQLRepository, error) {
 	r := &SQLRepository{db: db, dialect: d, read: db}
 	if err := r.migrate(ctx); err != nil {
 		return nil, err
+	}
+	if d.claims {
+		if err := migrateClaims(ctx, db); err != nil {
+			return nil, err
+		}
+		r.owner, r.lease = outbox.NewOwner(), outbox.Lease
 	}
 	return r, nil
 }
@@ -314,12 +326,24 @@ func (r *SQLRepository) apply(ctx context.Context, eventID, key string, work fun
 	return applied && err == nil, err
 }
 
-// PendingOutbox implements outbox.Store: up to limit stored messages, oldest first.
+// outboxColumns are what scanOutbox reads.
+const outboxColumns = `id, topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state`
+
+// PendingOutbox implements outbox.Store: up to limit stored messages, oldest first. On MySQL,
+// which replicas share, only those this relay claimed (sql_outbox_claim.go).
 func (r *SQLRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
-	rows, err := r.read.QueryContext(ctx, `SELECT id, topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state FROM outbox ORDER BY id LIMIT ?`, limit)
+	if r.owner != "" {
+		return r.claimOutbox(ctx, limit)
+	}
+	rows, err := r.read.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
+	return scanOutbox(rows)
+}
+
+// scanOutbox reads outbox rows selected as outboxColumns, and closes them.
+func scanOutbox(rows *sql.Rows) ([]outbox.Record, error) {
 	defer rows.Close()
 	var records []outbox.Record
 	for rows.Next() {
@@ -334,6 +358,7 @@ func (r *SQLRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.
 		}
 		m.Event.Type = event.Type(typ)
 		m.Event.Data = payload
+		var err error
 		if m.Event.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
 			return nil, fmt.Errorf("outbox row %d: event_time: %w", id, err)
 		}

@@ -22,7 +22,10 @@ type Record struct {
 
 // Store is a service's outbox.
 type Store interface {
-	// PendingOutbox returns up to limit unpublished records, oldest first.
+	// PendingOutbox returns up to limit unpublished records, oldest first. A store that
+	// several replicas share returns only records this process holds a Lease on, claiming
+	// unclaimed and expired ones as it reads, so that two relays never publish the same record
+	// while both live.
 	PendingOutbox(ctx context.Context, limit int) ([]Record, error)
 	// DeleteOutbox removes records once they are published.
 	DeleteOutbox(ctx context.Context, ids []string) error

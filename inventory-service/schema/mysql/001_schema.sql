@@ -53,5 +53,10 @@ CREATE TABLE IF NOT EXISTS outbox (
   -- W3C trace context of the event that stored the row ('' when none).
   trace_parent VARCHAR(64)  NOT NULL DEFAULT '',
   trace_state  VARCHAR(512) NOT NULL DEFAULT '',
-  PRIMARY KEY (id)
+  -- The relay that claimed the row ('' when none) and until when: replicas share the outbox
+  -- (adapters/sql_outbox_claim.go).
+  claim_owner  VARCHAR(64)  NOT NULL DEFAULT '',
+  claim_until  DATETIME(6)  NULL,
+  PRIMARY KEY (id),
+  KEY outbox_claim (claim_owner, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

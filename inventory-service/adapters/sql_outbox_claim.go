@@ -1,0 +1,60 @@
+package adapters
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/edmshop/edm-shop/platform/outbox"
+)
+
+// The replicas of inventory-service share one MySQL outbox. Each relay claims the rows it is
+// about to publish: claim_owner names the relay (outbox.NewOwner) and claim_until ends the
+// claim, outbox.Lease after the read. A relay reads only rows unclaimed, whose claim expired,
+// or its own (renewing the claim), so two live relays never publish the same row, and the rows
+// of a replica that died are taken over once its lease expires. SQLite serves one process
+// (the sandbox) and claims nothing.
+
+// claimColumns are added to outboxes created before replicas shared them; MySQL has no ADD
+// COLUMN IF NOT EXISTS, so the duplicate error says a column or index is there already.
+var claimColumns = []string{
+	"ADD COLUMN claim_owner VARCHAR(64) NOT NULL DEFAULT ''",
+	"ADD COLUMN claim_until DATETIME(6) NULL",
+	"ADD INDEX outbox_claim (claim_owner, id)",
+}
+
+func migrateClaims(ctx context.Context, db *sql.DB) error {
+	for _, c := range claimColumns {
+		if _, err := db.ExecContext(ctx, `ALTER TABLE outbox `+c); err != nil && !strings.Contains(strings.ToLower(err.Error()), "duplicate") {
+			return fmt.Errorf("outbox %s: %w", c, err)
+		}
+	}
+	return nil
+}
+
+// claimOutbox claims up to limit rows, oldest first, and returns those this relay holds. One
+// READ COMMITTED transaction, so the claim locks only the rows it takes: a concurrent claim by
+// another replica waits for them and then skips them, and no gap lock holds up the writers'
+// inserts.
+func (r *SQLRepository) claimOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
+	tx, err := r.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() // a no-op once committed
+	lease := r.lease.Microseconds()
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET claim_owner = ?, claim_until = NOW(6) + INTERVAL ? MICROSECOND
+		WHERE claim_owner = '' OR claim_owner = ? OR claim_until < NOW(6) ORDER BY id LIMIT ?`, r.owner, lease, r.owner, limit); err != nil {
+		return nil, fmt.Errorf("claim outbox rows: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE claim_owner = ? AND claim_until >= NOW(6) ORDER BY id LIMIT ?`, r.owner, limit)
+	if err != nil {
+		return nil, err
+	}
+	records, err := scanOutbox(rows)
+	if err != nil {
+		return nil, err
+	}
+	return records, tx.Commit()
+}
