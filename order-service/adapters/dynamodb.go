@@ -65,6 +65,9 @@ type DynamoDBRepository struct {
 	client   *dynamodb.Client
 	cfg      DynamoDBConfig
 	inFlight *inFlightState // see dynamodb_deadline.go
+	// owner names this process's outbox claims, which last lease.
+	owner string
+	lease time.Duration
 }
 
 var _ app.Repository = (*DynamoDBRepository)(nil)
@@ -102,7 +105,7 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 	if cfg.KeyRetention <= 0 {
 		cfg.KeyRetention = config.DefaultDedupRetention
 	}
-	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}}
+	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}, owner: outbox.NewOwner(), lease: outbox.Lease}
 	if err := r.createOrdersTable(ctx); err != nil {
 		return nil, err
 	}
@@ -246,6 +249,10 @@ type outboxItem struct {
 	// records written before tracing have none.
 	TraceParent string `dynamodbav:"traceparent,omitempty"`
 	TraceState  string `dynamodbav:"tracestate,omitempty"`
+	// ClaimOwner names the relay that holds the record until ClaimUntil (Unix milliseconds):
+	// replicas share the outbox (dynamodb_outbox_claim.go). Absent until a relay claims it.
+	ClaimOwner string `dynamodbav:"claimOwner,omitempty"`
+	ClaimUntil int64  `dynamodbav:"claimUntil,omitempty"`
 }
 
 // CreateOrder implements app.Repository.
@@ -386,21 +393,18 @@ func (r *DynamoDBRepository) UpdateOrder(ctx context.Context, o domain.Order, ms
 	return err
 }
 
-// PendingOutbox implements outbox.Store. It scans one page of at most limit records and sorts
-// them by createdAt; the outbox is small (records live until the relay publishes them), so
-// "oldest first within the page" is enough.
+// PendingOutbox implements outbox.Store. It scans at most limit records that no other replica
+// holds, claims them (dynamodb_outbox_claim.go) and sorts them by createdAt; the outbox is
+// small (records live until the relay publishes them), so "oldest first within the page" is
+// enough.
 func (r *DynamoDBRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
-	out, err := r.client.Scan(ctx, &dynamodb.ScanInput{
-		TableName:      aws.String(r.cfg.OutboxTable),
-		ConsistentRead: aws.Bool(true),
-		Limit:          aws.Int32(int32(limit)),
-	})
+	now := time.Now()
+	items, err := r.scanClaimable(ctx, limit, now)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read outbox: %w", err)
 	}
-	var items []outboxItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, fmt.Errorf("decode outbox: %w", err)
+	if items, err = r.claim(ctx, items, now); err != nil {
+		return nil, fmt.Errorf("claim outbox records: %w", err)
 	}
 	slices.SortFunc(items, func(a, b outboxItem) int { return cmp.Compare(a.CreatedAt, b.CreatedAt) })
 	records := make([]outbox.Record, len(items))

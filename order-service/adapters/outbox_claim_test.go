@@ -1,0 +1,81 @@
+package adapters_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/edmshop/edm-shop/order-service/adapters"
+	"github.com/edmshop/edm-shop/platform/outbox"
+)
+
+// TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas opens one DynamoDB outbox as two replicas
+// do: each relay reads only records it claimed, the two never get the same record, a relay
+// keeps its own on its next read, and the records of a replica whose lease expired go to the
+// other.
+func TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas(t *testing.T) {
+	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
+		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
+	}
+	cfg := adapters.DynamoDBConfigFromEnv()
+	suffix := "-claims-" + randomSuffix(t)
+	cfg.OrdersTable += suffix
+	cfg.IdempotencyTable += suffix
+	cfg.OutboxTable += suffix
+	open := func() *adapters.DynamoDBRepository {
+		r, err := adapters.NewDynamoDBRepository(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := open(), open()
+	t.Cleanup(func() {
+		if err := a.DeleteTables(context.Background()); err != nil {
+			t.Errorf("delete tables: %v", err)
+		}
+	})
+	for range 10 {
+		create(t, a)
+	}
+	fromA := pending(t, a, 4)
+	fromB := pending(t, b, 100)
+	if len(fromA) != 4 || len(fromB) != 6 {
+		t.Fatalf("a got %d records, b %d; want 4 and 6", len(fromA), len(fromB))
+	}
+	inA := map[string]bool{}
+	for _, id := range fromA {
+		inA[id] = true
+	}
+	for _, id := range fromB {
+		if inA[id] {
+			t.Errorf("record %s went to both replicas", id)
+		}
+	}
+	if again := pending(t, a, 100); len(again) != 4 {
+		t.Errorf("a's second read got %d records, want its 4", len(again))
+	}
+	if err := a.DeleteOutbox(ctx, append(fromA, fromB...)); err != nil {
+		t.Fatal(err)
+	}
+
+	// c claims the next records on a short lease and dies (reads no more): b takes them over.
+	c := open()
+	adapters.SetOutboxLease(c, 300*time.Millisecond)
+	create(t, a)
+	create(t, a)
+	if held := pending(t, c, 100); len(held) != 2 {
+		t.Fatalf("c got %d records, want 2", len(held))
+	}
+	if early := pending(t, b, 100); len(early) != 0 {
+		t.Fatalf("b got %d records c holds", len(early))
+	}
+	deadline := time.Now().Add(outbox.Lease)
+	for len(pending(t, b, 100)) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("b never took over the records of c's expired lease")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
