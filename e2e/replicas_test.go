@@ -154,9 +154,27 @@ func TestReplicas(t *testing.T) {
 		settleOnAny(context.Background(), tgs, 0, p.id)
 	}
 	normal := len(accepted)
-	if dup := wireDuplicates(t, brokers, topics); dup.total != 0 {
+	dup := wireDuplicates(t, brokers, topics)
+	if dup.total != 0 {
 		t.Errorf("normal run of %d orders: %d events published twice (%v)", normal, dup.total, dup.byTopic)
 	}
+	// The replicas' own count (edm_events_published_total) adds up to what is on the wire, and
+	// each replica's relay did part of the work.
+	published, counted := map[string]float64{}, 0.0
+	for i, tg := range tgs {
+		for _, url := range []string{tg.orderURL, tg.inventoryURL, tg.paymentURL} {
+			n := scrapeMetrics(t, url).value("edm_events_published_total", nil)
+			published[fmt.Sprintf("%s#%d", strings.TrimPrefix(url, "http://"), i+1)] = n
+			counted += n
+			if n == 0 {
+				t.Errorf("replica %s published nothing", url)
+			}
+		}
+	}
+	if int(counted) != dup.events {
+		t.Errorf("the replicas counted %v publications, the wire holds %d events", counted, dup.events)
+	}
+	t.Logf("normal run: %d orders, %d events, published by replica: %v", normal, dup.events, published)
 
 	ctx, stopLoad = context.WithCancel(context.Background())
 	for w := range 8 {
@@ -242,7 +260,7 @@ func TestReplicas(t *testing.T) {
 	for _, s := range skus {
 		eventually(t, 60*time.Second, s+" conserved", func() bool { return tgs[1].product(t, s).Available == stock-bought[s] })
 	}
-	dup := wireDuplicates(t, brokers, topics)
+	dup = wireDuplicates(t, brokers, topics)
 	if dup.outcomes != 0 {
 		t.Errorf("%d orders had their outcome announced more than once (distinct ce_id)", dup.outcomes)
 	}
