@@ -1,8 +1,9 @@
 package adapters
 
 import (
+	"cmp"
 	"context"
-	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -18,10 +19,11 @@ import (
 // outbox.Lease, in Unix milliseconds) that succeeds only when the record is unclaimed, its
 // claim expired, or it is already this relay's. Two live relays never publish the same record;
 // the records of a replica that died are taken over once its lease expires. DynamoDB has no
-// conditional batch write, so the claims of a batch run claimWorkers at a time, and a record
-// this relay claimed less than half a lease ago is not claimed again.
+// conditional batch write, but PartiQL's BatchExecuteStatement runs 25 conditional updates that
+// succeed or fail one by one; a record this relay claimed less than half a lease ago is not
+// claimed again.
 
-// claimWorkers is how many claims of one batch are in flight at once.
+// claimWorkers is how many BatchExecuteStatement calls of one batch are in flight at once.
 const claimWorkers = 16
 
 // maxClaimPages bounds the Scan pages one read walks to find records nobody holds: when another
@@ -66,51 +68,76 @@ func (r *DynamoDBRepository) claimValues(now time.Time) map[string]types.Attribu
 	}
 }
 
+// claimStatement is one PartiQL claim: parameters owner, until, id, now, owner. An UPDATE
+// whose WHERE does not hold (another relay's live claim, or no such item: it was published and
+// deleted since the Scan) changes nothing and fails with ConditionalCheckFailed.
+const claimStatement = `UPDATE "%s" SET claimOwner = ? SET claimUntil = ? WHERE id = ? AND (claimUntil IS MISSING OR claimUntil < ? OR claimOwner = ?)`
+
+// claimChunk is how many claims one BatchExecuteStatement carries (DynamoDB's limit).
+const claimChunk = 25
+
 // claim takes items for this relay and returns those it holds now; a record another replica
-// claimed meanwhile, or that was published and deleted, is left out.
+// claimed meanwhile, or that was published and deleted, is left out. The claims go 25 to a
+// BatchExecuteStatement, each statement conditional on its own, claimWorkers batches at once.
 func (r *DynamoDBRepository) claim(ctx context.Context, items []outboxItem, now time.Time) ([]outboxItem, error) {
-	until := now.Add(r.lease).UnixMilli()
+	until := &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(r.lease).UnixMilli(), 10)}
+	nowAV := &types.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixMilli(), 10)}
+	me := &types.AttributeValueMemberS{Value: r.owner}
 	fresh := now.Add(r.lease / 2).UnixMilli()
+	statement := aws.String(fmt.Sprintf(claimStatement, r.cfg.OutboxTable))
 	held := make([]bool, len(items))
+	var claims [][]int // indexes into items, claimChunk at most each
+	for i, it := range items {
+		if it.ClaimOwner == r.owner && it.ClaimUntil > fresh {
+			held[i] = true // claimed by this relay recently enough
+			continue
+		}
+		if len(claims) == 0 || len(claims[len(claims)-1]) == claimChunk {
+			claims = append(claims, nil)
+		}
+		claims[len(claims)-1] = append(claims[len(claims)-1], i)
+	}
 	var (
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	next := make(chan int)
-	for range min(claimWorkers, len(items)) {
+	next := make(chan []int)
+	for range min(claimWorkers, len(claims)) {
 		wg.Go(func() {
-			for i := range next {
-				it := items[i]
-				if it.ClaimOwner == r.owner && it.ClaimUntil > fresh {
-					held[i] = true
+			for chunk := range next {
+				stmts := make([]types.BatchStatementRequest, len(chunk))
+				for k, i := range chunk {
+					stmts[k] = types.BatchStatementRequest{Statement: statement, Parameters: []types.AttributeValue{
+						me, until, &types.AttributeValueMemberS{Value: items[i].ID}, nowAV, me,
+					}}
+				}
+				out, err := r.client.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: stmts})
+				if err == nil && len(out.Responses) != len(chunk) {
+					err = fmt.Errorf("%d answers to %d claims", len(out.Responses), len(chunk))
+				}
+				if err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
 					continue
 				}
-				values := r.claimValues(now)
-				values[":until"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(until, 10)}
-				_, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-					TableName: aws.String(r.cfg.OutboxTable),
-					Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: it.ID}},
-					// attribute_exists: a record deleted since the Scan must not come back.
-					ConditionExpression:       aws.String("attribute_exists(id) AND (" + claimable + ")"),
-					UpdateExpression:          aws.String("SET claimOwner = :me, claimUntil = :until"),
-					ExpressionAttributeValues: values,
-				})
-				var taken *types.ConditionalCheckFailedException
-				switch {
-				case err == nil:
-					held[i] = true
-				case errors.As(err, &taken):
-				default:
-					mu.Lock()
-					firstErr = cmpErr(firstErr, err)
-					mu.Unlock()
+				for k, resp := range out.Responses {
+					switch {
+					case resp.Error == nil:
+						held[chunk[k]] = true
+					case resp.Error.Code == types.BatchStatementErrorCodeEnumConditionalCheckFailed:
+					default: // throttled, conflicting: tried again on the next read
+						mu.Lock()
+						firstErr = cmp.Or(firstErr, fmt.Errorf("claim %s: %s: %s", items[chunk[k]].ID, resp.Error.Code, aws.ToString(resp.Error.Message)))
+						mu.Unlock()
+					}
 				}
 			}
 		})
 	}
-	for i := range items {
-		next <- i
+	for _, chunk := range claims {
+		next <- chunk
 	}
 	close(next)
 	wg.Wait()
@@ -124,11 +151,4 @@ func (r *DynamoDBRepository) claim(ctx context.Context, items []outboxItem, now 
 		return nil, firstErr
 	}
 	return out, nil // what could not be claimed is tried again on the next read
-}
-
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/edmshop/edm-shop/order-service/adapters"
+	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/platform/outbox"
 )
 
@@ -77,5 +78,36 @@ func TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas(t *testing.T) {
 			t.Fatal("b never took over the records of c's expired lease")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// BenchmarkDynamoDBClaimBatch measures one relay read of a full batch (1000 records) that must
+// claim every record: the lease is so short that each read claims them all again.
+func BenchmarkDynamoDBClaimBatch(b *testing.B) {
+	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
+		b.Skip("DYNAMODB_ENDPOINT not set")
+	}
+	cfg := adapters.DynamoDBConfigFromEnv()
+	suffix := "-claimbench-" + time.Now().Format("150405.000000")
+	cfg.OrdersTable += suffix
+	cfg.IdempotencyTable += suffix
+	cfg.OutboxTable += suffix
+	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.DeleteTables(context.Background()) })
+	for range 1000 {
+		o, msg := newOrder(b)
+		if _, err := r.CreateOrder(ctx, o, msg, app.IdempotencyKey{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	adapters.SetOutboxLease(r, time.Nanosecond)
+	for b.Loop() {
+		recs, err := r.PendingOutbox(ctx, 1000)
+		if err != nil || len(recs) != 1000 {
+			b.Fatalf("PendingOutbox = %d records, %v", len(recs), err)
+		}
 	}
 }

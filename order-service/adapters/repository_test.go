@@ -102,7 +102,7 @@ func randomSuffix(t *testing.T) string {
 var ctx = context.Background()
 
 // newOrder returns a fresh PENDING order and its ORDER_CREATE outbox message.
-func newOrder(t *testing.T) (domain.Order, kafka.Message) {
+func newOrder(t testing.TB) (domain.Order, kafka.Message) {
 	t.Helper()
 	id := uuid.NewString()
 	o, err := domain.NewOrder(id, "alice", []domain.Item{{SKU: "SKU-1001", Quantity: 2}, {SKU: "SKU-1002", Quantity: 1}}, "pm_card_visa", time.Now())
