@@ -14,7 +14,7 @@ import (
 // port range, one port per replica.
 func TestComposeReplicasOverride(t *testing.T) {
 	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml", "../docker-compose.replicas.yml"},
-		cli.WithWorkingDirectory(".."), cli.WithName("edmshop"), cli.WithEnv(nil))
+		cli.WithWorkingDirectory(".."), cli.WithName("edmshop"), cli.WithEnv(envExample(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
