@@ -1,7 +1,7 @@
 # EDM Shop. `make run` starts everything in one process; `make test` tests every module.
 # A go.work root is not a module, so `go test ./...` here would fail: each target walks the modules.
 
-MODULES := platform order-service inventory-service payment-service notification-service sandbox stack e2e edmctl loadgen
+MODULES := api platform order-service inventory-service payment-service notification-service sandbox stack e2e edmctl loadgen
 BINARIES := order-service inventory-service payment-service payment-gateway notification-service smtp-sink stack edmctl
 
 .PHONY: run test unit bench bench-stack fuzz build stack fmt vet infra-up infra-down infra-status
