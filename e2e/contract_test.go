@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/edmshop/edm-shop/platform/kafkatest"
 )
 
 // runContract checks the HTTP and event contract of issue #2 against a running platform. The
@@ -199,9 +198,9 @@ func runContract(t *testing.T, tg *target) {
 		before := tg.settled(t, id)
 		// Re-deliver every event of this order to the topic it was consumed from.
 		for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
-			for _, r := range kafkatest.ReadAll(t, tg.brokers, topic) {
+			for _, r := range tg.readEvents(t, topic) {
 				if r.Key == id {
-					kafkatest.Produce(t, tg.brokers, topic, r.Key, r.Value, r.Headers)
+					inject(t, tg.brokers, topic, r.Key, r.Value, r.Headers)
 				}
 			}
 		}
@@ -220,14 +219,14 @@ func runContract(t *testing.T, tg *target) {
 
 	t.Run("a malformed event goes to the dead-letter topic while orders keep completing", func(t *testing.T) {
 		key := "malformed-" + run
-		kafkatest.Produce(t, tg.brokers, tg.topics.Inventory, key, []byte("{not json"), map[string]string{"ce_type": "ORDER_CREATE"})
+		inject(t, tg.brokers, tg.topics.Inventory, key, []byte("{not json"), map[string]string{"ce_type": "ORDER_CREATE"})
 		s := sku("AFTERDLT")
 		tg.addProduct(t, s, 100, 5)
 		if o := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "erin", Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"})); o.Status != "COMPLETED" {
 			t.Errorf("order after the malformed event = %+v", o)
 		}
 		eventually(t, 30*time.Second, "the malformed event in the DLT", func() bool {
-			for _, r := range kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory+".dlt") {
+			for _, r := range tg.readEvents(t, tg.topics.Inventory+".dlt") {
 				if r.Key == key && r.Headers["dlt_reason"] != "" {
 					return true
 				}
@@ -253,7 +252,7 @@ func runContract(t *testing.T, tg *target) {
 			t.Errorf("available = %d, want 4 (one order)", p.Available)
 		}
 		creates := 0
-		for _, r := range kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory) {
+		for _, r := range tg.readEvents(t, tg.topics.Inventory) {
 			if r.Key == first.TransactionID {
 				creates++
 			}
@@ -264,7 +263,7 @@ func runContract(t *testing.T, tg *target) {
 	})
 
 	t.Run("bad requests get 4xx with a JSON error and publish nothing", func(t *testing.T) {
-		before := len(kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory))
+		before := len(tg.readEvents(t, tg.topics.Inventory))
 		valid := `"customerId":"alice","paymentMethod":"pm_card_visa"`
 		cases := []struct {
 			name   string
@@ -306,7 +305,7 @@ func runContract(t *testing.T, tg *target) {
 			t.Errorf("GET unknown order = %d %+v, want 404 with an error body", status, e)
 		}
 		// Every accepted order in this run has settled, so its ORDER_CREATE is on the topic.
-		if after := len(kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory)); after != before {
+		if after := len(tg.readEvents(t, tg.topics.Inventory)); after != before {
 			t.Errorf("rejected requests published %d events", after-before)
 		}
 	})
