@@ -25,7 +25,7 @@ type asyncAPI struct {
 }
 
 type asyncMessage struct {
-	key             string // the component's key: the Go payload type's name
+	key              string // the component's key: the Go payload type's name
 	headers, payload *jsonschema.Schema
 }
 

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 )
 
 // runContract checks the HTTP and event contract of issue #2 against a running platform. The

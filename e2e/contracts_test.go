@@ -159,7 +159,9 @@ func TestEventCheckRefusesWhatTheDocumentDoesNot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := func(t *testing.T) kafkatest.Record { return sampleRecord(t, event.OrderCreate, samplePayloads[event.OrderCreate]) }
+	good := func(t *testing.T) kafkatest.Record {
+		return sampleRecord(t, event.OrderCreate, samplePayloads[event.OrderCreate])
+	}
 	withValue := func(v string) func(*kafkatest.Record) { return func(r *kafkatest.Record) { r.Value = []byte(v) } }
 	cases := []struct {
 		name    string
@@ -198,4 +200,3 @@ func TestEventCheckRefusesWhatTheDocumentDoesNot(t *testing.T) {
 		})
 	}
 }
-

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
-
 )
 
 // servedMetrics are the metrics of the contract each program serves once an order went
