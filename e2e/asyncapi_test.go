@@ -170,7 +170,8 @@ func inject(t testing.TB, brokers, topic, key string, value []byte, headers map[
 func (tg *target) channelOf(topic string) string {
 	dlt := strings.HasSuffix(topic, ".dlt")
 	base := strings.TrimSuffix(topic, ".dlt")
-	names := map[string]string{tg.topics.Inventory: "inventory", tg.topics.Payment: "payment", tg.topics.Order: "order"}
+	names := map[string]string{tg.topics.Inventory: "inventory", tg.topics.Payment: "payment", tg.topics.Order: "order",
+		tg.topics.OrderStatus: "order-status"}
 	ch, ok := names[base]
 	if !ok {
 		return "" // a topic the target does not name: types and payloads are checked, not the channel

@@ -114,6 +114,10 @@ var samplePayloads = map[event.Type]any{
 		Amount: 700, Currency: "EUR"},
 	event.ItemReleased: event.ItemsReleased{TransactionID: "tx-1", Reason: event.ReasonPaymentDeclined,
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}},
+	event.OrderCompleted: event.OrderOutcome{TransactionID: "tx-1", CustomerID: "alice", Status: event.StatusCompleted,
+		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}, Amount: 700, Currency: "EUR"},
+	event.OrderCancelled: event.OrderOutcome{TransactionID: "tx-1", CustomerID: "alice", Status: event.StatusCancelled,
+		Reason: event.ReasonOutOfStock, Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}},
 }
 
 // sampleRecord is the record a program would publish for p.
