@@ -27,7 +27,7 @@ import (
 //	<!-- doctest -->                 run the block
 //	<!-- doctest needs=kcat -->      run it only when kcat is on PATH (else it is skipped, logged)
 //
-// Addresses. Blocks reach the platform through $ORDER, $INVENTORY, $PAYMENT, $GATEWAY (base URLs),
+// Addresses. Blocks reach the platform through $ORDER, $INVENTORY, $PAYMENT, $GATEWAY, $MAIL (base URLs),
 // $KAFKA (the broker) and $ADMIN_TOKEN. The runner sets them to the sandbox it started on free
 // ports; a learner's shell gets them from the tutorial's first block, which defaults them to
 // `make run`'s addresses (ORDER=${ORDER:-http://localhost:8081} ...) without overriding them.
@@ -221,7 +221,7 @@ func TestReadme(t *testing.T) {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LC_ALL=C",
 		"ORDER=" + sb.OrderURL, "INVENTORY=" + sb.InventoryURL, "PAYMENT=" + sb.PaymentURL, "GATEWAY=" + sb.GatewayURL,
-		"KAFKA=" + sb.Brokers, "ADMIN_TOKEN=" + token,
+		"MAIL=" + sb.MailURL, "KAFKA=" + sb.Brokers, "ADMIN_TOKEN=" + token,
 	}
 	if err := runDoctests(context.Background(), t, blocks, env); err != nil {
 		t.Fatal(err)
