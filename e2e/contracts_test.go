@@ -57,6 +57,10 @@ func TestContractTransportRefusesWhatTheDocumentDoesNot(t *testing.T) {
 		{"path not in the document, plain 404", "GET", "/nowhere", "", 404, nil, `404 page not found`, "not JSON"},
 		{"method not allowed, refused", "PATCH", "/orders", "", 405, nil, errBody, ""},
 		{"method not allowed, answered 404", "PATCH", "/orders", "", 404, nil, errBody, "not 405"},
+		{"a page of orders", "GET", "/orders?customerId=alice&limit=1", "", 200, nil,
+			`{"orders":[{"transactionId":"3f0c5a52-4c3b-4d7e-9a86-1f5e2d6c9b10","customerId":"alice","items":[{"sku":"A","quantity":1}],` +
+				`"paymentMethod":"pm_card_visa","status":"CANCELLED","reason":"OUT_OF_STOCK","createdAt":"2026-11-25T12:00:00Z","updatedAt":"2026-11-25T12:00:01Z"}],"next":"c2"}`, ""},
+		{"orders listed without customerId", "GET", "/orders", "", 200, nil, `{"orders":[]}`, "not a 4xx"},
 		{"503 without Retry-After", "POST", "/orders", valid, 503, nil, `{"error":{"code":"OVERLOADED","message":"busy"}}`, "Retry-After"},
 	}
 	for _, c := range cases {
