@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/edmshop/edm-shop/api"
 )
 
 // runContract checks the HTTP and event contract of issue #2 against a running platform. The
@@ -70,6 +73,20 @@ func runContract(t *testing.T, tg *target) {
 		for _, want := range []string{`"` + tg.inventoryURL + `"`, `fetch("/orders"`, "Idempotency-Key"} {
 			if !strings.Contains(string(page), want) {
 				t.Errorf("the storefront page lacks %s", want)
+			}
+		}
+	})
+
+	t.Run("order-service serves the API documents", func(t *testing.T) {
+		for path, want := range map[string][]byte{"/openapi.yaml": api.OpenAPI, "/asyncapi.yaml": api.AsyncAPI} {
+			resp, err := httpClient.Get(tg.orderURL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+				t.Errorf("GET %s = %d with %d bytes, want 200 with the %d bytes of api/%s", path, resp.StatusCode, len(got), len(want), path[1:])
 			}
 		}
 	})
