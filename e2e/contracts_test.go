@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
@@ -118,6 +119,8 @@ var samplePayloads = map[event.Type]any{
 		Amount: 700, Currency: "EUR"},
 	event.ItemReleased: event.ItemsReleased{TransactionID: "tx-1", Reason: event.ReasonPaymentDeclined,
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}},
+	event.OrderExpired: event.ExpiredOrder{TransactionID: "tx-1", Reason: event.ReasonExpired,
+		CreatedAt: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), Deadline: time.Date(2026, 11, 25, 12, 0, 30, 0, time.UTC)},
 	event.OrderCompleted: event.OrderOutcome{TransactionID: "tx-1", CustomerID: "alice", Status: event.StatusCompleted,
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}, Amount: 700, Currency: "EUR"},
 	event.OrderCancelled: event.OrderOutcome{TransactionID: "tx-1", CustomerID: "alice", Status: event.StatusCancelled,
