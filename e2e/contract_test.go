@@ -111,6 +111,46 @@ func runContract(t *testing.T, tg *target) {
 		}
 	})
 
+	t.Run("a customer's orders and an order's stream keep to the document", func(t *testing.T) {
+		s := sku("LIST")
+		tg.addProduct(t, s, 100, 10)
+		customer := "list-" + run
+		first := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: customer, Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"}))
+		second := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: customer, Items: []item{{s, 2}}, PaymentMethod: "pm_card_visa"}))
+		var page struct {
+			Orders []order `json:"orders"`
+			Next   string  `json:"next"`
+		}
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders?customerId="+customer+"&limit=1", nil, nil, &page); status != http.StatusOK ||
+			len(page.Orders) != 1 || page.Orders[0].TransactionID != second.TransactionID || page.Next == "" {
+			t.Fatalf("first page = %d %+v, want the newer order and a next cursor", status, page)
+		}
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders?customerId="+customer+"&limit=1&cursor="+page.Next, nil, nil, &page); status != http.StatusOK ||
+			len(page.Orders) != 1 || page.Orders[0].TransactionID != first.TransactionID {
+			t.Fatalf("second page = %d %+v, want the older order", status, page)
+		}
+		var e errorBody
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders", nil, nil, &e); status != http.StatusBadRequest || e.Error.Code == "" {
+			t.Errorf("GET /orders without customerId = %d %+v, want 400 with an error body", status, e)
+		}
+		// The stream of a settled order sends its history and ends.
+		resp, err := httpClient.Get(tg.orderURL + "/orders/" + first.TransactionID + "/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(stream), "PAYMENT_COMPLETE") {
+			t.Errorf("GET /orders/{id}/events = %d %q, want 200 with the history", resp.StatusCode, stream)
+		}
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders/"+uuid.NewString()+"/events", nil, nil, &e); status != http.StatusNotFound {
+			t.Errorf("GET /orders/{unknown}/events = %d, want 404", status)
+		}
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/topics/stream?back=-1", nil, nil, &e); status != http.StatusBadRequest || e.Error.Code != "INVALID_BACK" {
+			t.Errorf("GET /topics/stream?back=-1 = %d %+v, want 400 INVALID_BACK", status, e)
+		}
+	})
+
 	t.Run("out of stock cancels and reserves nothing", func(t *testing.T) {
 		s := sku("SHORT")
 		tg.addProduct(t, s, 100, 1)
