@@ -109,21 +109,21 @@ func TestContractTransportRefusesWhatTheDocumentDoesNot(t *testing.T) {
 // samplePayloads holds one payload of each event type as the Go code builds it, so a renamed,
 // dropped or added field in platform/event breaks this test before any saga runs.
 var samplePayloads = map[event.Type]any{
-	event.OrderCreate: event.OrderCreated{TransactionID: "tx-1", CustomerID: "alice", PaymentMethod: "pm_card_visa",
+	event.TypeOrderCreate: event.OrderCreate{TransactionID: "tx-1", CustomerID: "alice", PaymentMethod: "pm_card_visa",
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}},
-	event.ItemReserved: event.ItemsReserved{TransactionID: "tx-1", CustomerID: "alice", PaymentMethod: "pm_card_visa",
+	event.TypeItemReserved: event.ItemReserved{TransactionID: "tx-1", CustomerID: "alice", PaymentMethod: "pm_card_visa",
 		Items: []event.PricedItem{{SKU: "SKU-1001", Quantity: 2, UnitPrice: 350}}, Amount: 700, Currency: "EUR"},
-	event.OutOfStock:      event.StockRejected{TransactionID: "tx-1", Reason: event.ReasonOutOfStock, SKU: "SKU-1001"},
-	event.PaymentComplete: event.PaymentCompleted{TransactionID: "tx-1", Amount: 700, Currency: "EUR", ChargeID: "ch_1"},
-	event.PaymentFailed: event.PaymentDeclined{TransactionID: "tx-1", Reason: event.ReasonPaymentDeclined, DeclineCode: "card_declined",
+	event.TypeOutOfStock:      event.OutOfStock{TransactionID: "tx-1", Reason: event.ReasonOutOfStock, SKU: "SKU-1001"},
+	event.TypePaymentComplete: event.PaymentComplete{TransactionID: "tx-1", Amount: 700, Currency: "EUR", ChargeID: "ch_1"},
+	event.TypePaymentFailed: event.PaymentFailed{TransactionID: "tx-1", Reason: event.ReasonPaymentDeclined, DeclineCode: "card_declined",
 		Amount: 700, Currency: "EUR"},
-	event.ItemReleased: event.ItemsReleased{TransactionID: "tx-1", Reason: event.ReasonPaymentDeclined,
+	event.TypeItemReleased: event.ItemReleased{TransactionID: "tx-1", Reason: event.ReasonPaymentDeclined,
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}},
-	event.OrderExpired: event.ExpiredOrder{TransactionID: "tx-1", Reason: event.ReasonExpired,
+	event.TypeOrderExpired: event.OrderExpired{TransactionID: "tx-1", Reason: event.ReasonExpired,
 		CreatedAt: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), Deadline: time.Date(2026, 11, 25, 12, 0, 30, 0, time.UTC)},
-	event.OrderCompleted: event.OrderOutcome{TransactionID: "tx-1", CustomerID: "alice", Status: event.StatusCompleted,
+	event.TypeOrderCompleted: event.OrderCompleted{TransactionID: "tx-1", CustomerID: "alice", Status: event.StatusCompleted,
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}, Amount: 700, Currency: "EUR"},
-	event.OrderCancelled: event.OrderOutcome{TransactionID: "tx-1", CustomerID: "alice", Status: event.StatusCancelled,
+	event.TypeOrderCancelled: event.OrderCancelled{TransactionID: "tx-1", CustomerID: "alice", Status: event.StatusCancelled,
 		Reason: event.ReasonOutOfStock, Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}},
 }
 
@@ -171,7 +171,7 @@ func TestEventCheckRefusesWhatTheDocumentDoesNot(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := func(t *testing.T) kafkatest.Record {
-		return sampleRecord(t, event.OrderCreate, samplePayloads[event.OrderCreate])
+		return sampleRecord(t, event.TypeOrderCreate, samplePayloads[event.TypeOrderCreate])
 	}
 	withValue := func(v string) func(*kafkatest.Record) { return func(r *kafkatest.Record) { r.Value = []byte(v) } }
 	cases := []struct {

@@ -358,8 +358,8 @@ func checkTraces(t *testing.T, tg *target, rec *tracetest.SpanRecorder) {
 	wantAttr(processCreate, "messaging.system", "kafka")
 	wantAttr(processCreate, "messaging.destination.name", tg.topics.Inventory)
 	wantAttr(processCreate, "messaging.operation.type", "process")
-	wantAttr(processCreate, "messaging.message.id", event.IDFor(completed.TransactionID, event.OrderCreate))
-	wantAttr(processComplete, "messaging.message.id", event.IDFor(completed.TransactionID, event.PaymentComplete))
+	wantAttr(processCreate, "messaging.message.id", event.IDFor(completed.TransactionID, event.TypeOrderCreate))
+	wantAttr(processComplete, "messaging.message.id", event.IDFor(completed.TransactionID, event.TypePaymentComplete))
 	wantAttr(sendCreate, "messaging.operation.type", "send")
 	// Store calls are children of the span they serve.
 	if len(ix.find(tr, "inventory-service", trace.SpanKindClient, "", processCreate.SpanContext().SpanID())) == 0 {
