@@ -1,14 +1,18 @@
 # EDM Shop. `make run` starts everything in one process; `make test` tests every module.
 # A go.work root is not a module, so `go test ./...` here would fail: each target walks the modules.
 
-MODULES := platform order-service inventory-service payment-service notification-service sandbox stack e2e edmctl loadgen
+MODULES := api platform order-service inventory-service payment-service notification-service sandbox stack e2e edmctl loadgen
 BINARIES := order-service inventory-service payment-service payment-gateway notification-service smtp-sink stack edmctl
 
 .PHONY: run test unit bench bench-stack fuzz build stack fmt vet infra-up infra-down infra-status
 
 ## run: the sandbox: in-process Kafka on 127.0.0.1:9092, embedded stores, all services (Ctrl-C stops)
+## (the first build compiles every package, C bindings included: it shows a running count; later
+## builds come from Go's build cache in seconds)
 run:
-	go run ./sandbox/cmd/sandbox
+	@echo "building bin/sandbox..."
+	@mkdir -p bin && scripts/build-progress.sh -o bin/sandbox ./sandbox/cmd/sandbox
+	exec ./bin/sandbox
 
 ## test: every module's tests; suites needing MariaDB, DynamoDB Local or Kafka skip unless
 ## their env is set (see `scripts/infra.sh env`; .ci/run sets it)

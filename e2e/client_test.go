@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/edmshop/edm-shop/platform/config"
-	"github.com/edmshop/edm-shop/platform/kafkatest"
 )
 
 // target is a running platform the contract is checked against: the in-process sandbox or the
@@ -27,7 +26,8 @@ type target struct {
 	addProduct func(t *testing.T, sku string, price int64, available int)
 }
 
-var httpClient = &http.Client{Timeout: 10 * time.Second}
+// httpClient checks every exchange against api/openapi.yaml (contractTransport).
+var httpClient = &http.Client{Timeout: 10 * time.Second, Transport: contractTransport{next: http.DefaultTransport}}
 
 // call sends a JSON request and decodes the JSON answer into out (when not nil).
 func call(t testing.TB, method, url string, body any, headers map[string]string, out any) (int, http.Header) {
@@ -193,9 +193,9 @@ func (tg *target) drained(t testing.TB, key string) {
 	t.Helper()
 	for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
 		marker := "drain-marker-" + uuid.NewString()
-		kafkatest.Produce(t, tg.brokers, topic, key, []byte(marker), nil)
+		inject(t, tg.brokers, topic, key, []byte(marker), nil)
 		eventually(t, 30*time.Second, "the drain marker in "+topic+".dlt", func() bool {
-			for _, r := range kafkatest.ReadAll(t, tg.brokers, topic+".dlt") {
+			for _, r := range tg.readEvents(t, topic+".dlt") {
 				if string(r.Value) == marker {
 					return true
 				}
@@ -241,6 +241,9 @@ func tryCall(ctx context.Context, url string, body any, idempotencyKey string, o
 	req, err := http.NewRequestWithContext(ctx, method, url, r)
 	if err != nil {
 		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", idempotencyKey)

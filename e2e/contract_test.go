@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/api"
 )
 
 // runContract checks the HTTP and event contract of issue #2 against a running platform. The
@@ -76,6 +77,20 @@ func runContract(t *testing.T, tg *target) {
 		}
 	})
 
+	t.Run("order-service serves the API documents", func(t *testing.T) {
+		for path, want := range map[string][]byte{"/openapi.yaml": api.OpenAPI, "/asyncapi.yaml": api.AsyncAPI} {
+			resp, err := httpClient.Get(tg.orderURL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+				t.Errorf("GET %s = %d with %d bytes, want 200 with the %d bytes of api/%s", path, resp.StatusCode, len(got), len(want), path[1:])
+			}
+		}
+	})
+
 	t.Run("happy path completes and charges the inventory price", func(t *testing.T) {
 		s := sku("HAPPY")
 		tg.addProduct(t, s, 1250, 10)
@@ -93,6 +108,46 @@ func runContract(t *testing.T, tg *target) {
 		}
 		if n := tg.successfulCharges(t, id); n != 1 {
 			t.Errorf("%d successful charges, want 1", n)
+		}
+	})
+
+	t.Run("a customer's orders and an order's stream keep to the document", func(t *testing.T) {
+		s := sku("LIST")
+		tg.addProduct(t, s, 100, 10)
+		customer := "list-" + run
+		first := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: customer, Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"}))
+		second := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: customer, Items: []item{{s, 2}}, PaymentMethod: "pm_card_visa"}))
+		var page struct {
+			Orders []order `json:"orders"`
+			Next   string  `json:"next"`
+		}
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders?customerId="+customer+"&limit=1", nil, nil, &page); status != http.StatusOK ||
+			len(page.Orders) != 1 || page.Orders[0].TransactionID != second.TransactionID || page.Next == "" {
+			t.Fatalf("first page = %d %+v, want the newer order and a next cursor", status, page)
+		}
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders?customerId="+customer+"&limit=1&cursor="+page.Next, nil, nil, &page); status != http.StatusOK ||
+			len(page.Orders) != 1 || page.Orders[0].TransactionID != first.TransactionID {
+			t.Fatalf("second page = %d %+v, want the older order", status, page)
+		}
+		var e errorBody
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders", nil, nil, &e); status != http.StatusBadRequest || e.Error.Code == "" {
+			t.Errorf("GET /orders without customerId = %d %+v, want 400 with an error body", status, e)
+		}
+		// The stream of a settled order sends its history and ends.
+		resp, err := httpClient.Get(tg.orderURL + "/orders/" + first.TransactionID + "/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(stream), "PAYMENT_COMPLETE") {
+			t.Errorf("GET /orders/{id}/events = %d %q, want 200 with the history", resp.StatusCode, stream)
+		}
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/orders/"+uuid.NewString()+"/events", nil, nil, &e); status != http.StatusNotFound {
+			t.Errorf("GET /orders/{unknown}/events = %d, want 404", status)
+		}
+		if status, _ := call(t, http.MethodGet, tg.orderURL+"/topics/stream?back=-1", nil, nil, &e); status != http.StatusBadRequest || e.Error.Code != "INVALID_BACK" {
+			t.Errorf("GET /topics/stream?back=-1 = %d %+v, want 400 INVALID_BACK", status, e)
 		}
 	})
 
@@ -199,9 +254,9 @@ func runContract(t *testing.T, tg *target) {
 		before := tg.settled(t, id)
 		// Re-deliver every event of this order to the topic it was consumed from.
 		for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
-			for _, r := range kafkatest.ReadAll(t, tg.brokers, topic) {
+			for _, r := range tg.readEvents(t, topic) {
 				if r.Key == id {
-					kafkatest.Produce(t, tg.brokers, topic, r.Key, r.Value, r.Headers)
+					inject(t, tg.brokers, topic, r.Key, r.Value, r.Headers)
 				}
 			}
 		}
@@ -220,14 +275,14 @@ func runContract(t *testing.T, tg *target) {
 
 	t.Run("a malformed event goes to the dead-letter topic while orders keep completing", func(t *testing.T) {
 		key := "malformed-" + run
-		kafkatest.Produce(t, tg.brokers, tg.topics.Inventory, key, []byte("{not json"), map[string]string{"ce_type": "ORDER_CREATE"})
+		inject(t, tg.brokers, tg.topics.Inventory, key, []byte("{not json"), map[string]string{"ce_type": "ORDER_CREATE"})
 		s := sku("AFTERDLT")
 		tg.addProduct(t, s, 100, 5)
 		if o := tg.settled(t, tg.placeOrder(t, orderRequest{CustomerID: "erin", Items: []item{{s, 1}}, PaymentMethod: "pm_card_visa"})); o.Status != "COMPLETED" {
 			t.Errorf("order after the malformed event = %+v", o)
 		}
 		eventually(t, 30*time.Second, "the malformed event in the DLT", func() bool {
-			for _, r := range kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory+".dlt") {
+			for _, r := range tg.readEvents(t, tg.topics.Inventory+".dlt") {
 				if r.Key == key && r.Headers["dlt_reason"] != "" {
 					return true
 				}
@@ -253,7 +308,7 @@ func runContract(t *testing.T, tg *target) {
 			t.Errorf("available = %d, want 4 (one order)", p.Available)
 		}
 		creates := 0
-		for _, r := range kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory) {
+		for _, r := range tg.readEvents(t, tg.topics.Inventory) {
 			if r.Key == first.TransactionID {
 				creates++
 			}
@@ -264,7 +319,7 @@ func runContract(t *testing.T, tg *target) {
 	})
 
 	t.Run("bad requests get 4xx with a JSON error and publish nothing", func(t *testing.T) {
-		before := len(kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory))
+		before := len(tg.readEvents(t, tg.topics.Inventory))
 		valid := `"customerId":"alice","paymentMethod":"pm_card_visa"`
 		cases := []struct {
 			name   string
@@ -306,7 +361,7 @@ func runContract(t *testing.T, tg *target) {
 			t.Errorf("GET unknown order = %d %+v, want 404 with an error body", status, e)
 		}
 		// Every accepted order in this run has settled, so its ORDER_CREATE is on the topic.
-		if after := len(kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory)); after != before {
+		if after := len(tg.readEvents(t, tg.topics.Inventory)); after != before {
 			t.Errorf("rejected requests published %d events", after-before)
 		}
 	})

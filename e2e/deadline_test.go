@@ -110,7 +110,7 @@ func TestSlowPaymentExpiresAndCompensates(t *testing.T) {
 	tg.drained(t, id)
 	o = tg.order(t, id)
 	h := tg.history(t, id)
-	if o.Status != "CANCELLED" || o.Reason != event.ReasonExpired || !h[string(event.OrderExpired)] || h[string(event.PaymentComplete)] {
+	if o.Status != "CANCELLED" || o.Reason != event.ReasonExpired || !h[string(event.TypeOrderExpired)] || h[string(event.TypePaymentComplete)] {
 		t.Errorf("after compensation the order is %s %q with history %v; want CANCELLED EXPIRED, ORDER_EXPIRED applied, no PAYMENT_COMPLETE applied", o.Status, o.Reason, h)
 	}
 	if n := tg.successfulCharges(t, id); n > 1 {
@@ -135,7 +135,7 @@ func TestDeadLetterReplayCompletesBeforeTheDeadline(t *testing.T) {
 	poison.Store(true)
 	reject := func(next kafka.Handler) kafka.Handler {
 		return func(ctx context.Context, e event.Event) error {
-			if poison.Load() && e.Type == event.ItemReserved {
+			if poison.Load() && e.Type == event.TypeItemReserved {
 				return fmt.Errorf("%w: the test's switch rejects ITEM_RESERVED", event.ErrInvalid)
 			}
 			return next(ctx, e)
@@ -153,7 +153,7 @@ func TestDeadLetterReplayCompletesBeforeTheDeadline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		letters = slices.DeleteFunc(all, func(l dlt.Letter) bool { return l.Type != string(event.ItemReserved) })
+		letters = slices.DeleteFunc(all, func(l dlt.Letter) bool { return l.Type != string(event.TypeItemReserved) })
 		return len(letters) == 2
 	})
 	// order-service reads ITEM_RESERVED from its own topic, independently of payment-service
@@ -168,7 +168,7 @@ func TestDeadLetterReplayCompletesBeforeTheDeadline(t *testing.T) {
 	}
 
 	poison.Store(false) // the fix is deployed
-	letter, err := dlt.Select(letters, event.IDFor(replayed, event.ItemReserved))
+	letter, err := dlt.Select(letters, event.IDFor(replayed, event.TypeItemReserved))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestDeadLetterReplayCompletesBeforeTheDeadline(t *testing.T) {
 	})
 	// A late replay of the forgotten order's letter charges nothing: the key is voided, and
 	// the PAYMENT_FAILED that follows releases nothing twice.
-	late, err := dlt.Select(letters, event.IDFor(forgotten, event.ItemReserved))
+	late, err := dlt.Select(letters, event.IDFor(forgotten, event.TypeItemReserved))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ require (
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
-	github.com/confluentinc/confluent-kafka-go/v2 v2.15.0 // indirect
+	github.com/confluentinc/confluent-kafka-go/v2 v2.15.0
 	github.com/distribution/reference v0.5.0 // indirect
 	github.com/docker/go-connections v0.4.0 // indirect
 	github.com/docker/go-units v0.5.0 // indirect
@@ -76,7 +76,7 @@ require (
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.59.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
-	github.com/santhosh-tekuri/jsonschema/v6 v6.0.1 // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/sirupsen/logrus v1.10.1 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c // indirect
@@ -94,7 +94,7 @@ require (
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.6
-	go.yaml.in/yaml/v4 v4.0.0-rc.4 // indirect
+	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/arch v0.23.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
@@ -115,6 +115,7 @@ replace github.com/edmshop/edm-shop/platform => ../platform
 
 require (
 	github.com/chromedp/chromedp v0.23.0
+	github.com/edmshop/edm-shop/api v0.0.0
 	github.com/edmshop/edm-shop/edmctl v0.0.0
 	github.com/edmshop/edm-shop/inventory-service v0.0.0
 	github.com/edmshop/edm-shop/notification-service v0.0.0
@@ -122,6 +123,7 @@ require (
 	github.com/edmshop/edm-shop/payment-service v0.0.0
 	github.com/edmshop/edm-shop/sandbox v0.0.0
 	github.com/edmshop/edm-shop/stack v0.0.0
+	github.com/getkin/kin-openapi v0.153.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/google/uuid v1.6.0
 	github.com/prometheus/client_golang v1.25.0
@@ -187,3 +189,5 @@ replace (
 )
 
 replace github.com/edmshop/edm-shop/notification-service => ../notification-service
+
+replace github.com/edmshop/edm-shop/api => ../api

@@ -249,7 +249,7 @@ func consumeRefusal(brokers string, s kafka.Security, topic, group string) *ckaf
 // real broker) against events inventory-service may write to order: a PAYMENT_COMPLETE that
 // says it comes from inventory-service must land in order.dlt with the reason, as admin reads.
 func forgedSourceDeadLettered(t *testing.T, brokers string, writer, admin kafka.Security) {
-	forged, err := event.New(event.PaymentComplete, "/inventory-service", "forged-"+uuid.NewString(), map[string]string{"transactionId": "x"})
+	forged, err := event.New(event.TypePaymentComplete, "/inventory-service", "forged-"+uuid.NewString(), map[string]string{"transactionId": "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func forgedSourceDeadLettered(t *testing.T, brokers string, writer, admin kafka.
 	go func() {
 		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "forgery-check", Topic: "order",
 			Middleware: []kafka.Middleware{kafka.SourceCheck()}},
-			kafka.Handlers{event.PaymentComplete: func(_ context.Context, e event.Event) error { handled <- e.ID; return nil }},
+			kafka.Handlers{event.TypePaymentComplete: func(_ context.Context, e event.Event) error { handled <- e.ID; return nil }},
 			dlt, slog.New(slog.DiscardHandler)).Run(ctx)
 	}()
 	defer func() { cancel(); <-done }()

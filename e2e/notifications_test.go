@@ -174,12 +174,12 @@ func TestSandboxNotifications(t *testing.T) {
 	}
 
 	t.Run("redelivered status events", func(t *testing.T) {
-		statuses := kafkatest.ReadAll(t, sb.Brokers, sb.Topics.OrderStatus)
+		statuses := tg.readEvents(t, sb.Topics.OrderStatus)
 		resent := 0
 		for _, r := range statuses {
 			for _, tx := range ids {
 				if r.Key == tx {
-					kafkatest.Produce(t, sb.Brokers, sb.Topics.OrderStatus, r.Key, r.Value, r.Headers)
+					inject(t, sb.Brokers, sb.Topics.OrderStatus, r.Key, r.Value, r.Headers)
 					resent++
 				}
 			}
@@ -242,7 +242,7 @@ func TestSandboxNotifications(t *testing.T) {
 func drainedStatus(t *testing.T, sb *sandbox.Sandbox, key string) {
 	t.Helper()
 	marker := "drain-marker-" + uuid.NewString()
-	kafkatest.Produce(t, sb.Brokers, sb.Topics.OrderStatus, key, []byte(marker), nil)
+	inject(t, sb.Brokers, sb.Topics.OrderStatus, key, []byte(marker), nil)
 	eventually(t, 30*time.Second, "the drain marker in "+sb.Topics.OrderStatus+".dlt", func() bool {
 		for _, r := range kafkatest.ReadAll(t, sb.Brokers, sb.Topics.OrderStatus+".dlt") {
 			if string(r.Value) == marker {

@@ -54,6 +54,7 @@ func TestSandboxObservability(t *testing.T) {
 			}
 		},
 	}
+	registerServices(tg)
 	t.Run("metrics move by exactly what happened", func(t *testing.T) { checkMetrics(t, tg) })
 	t.Run("one trace per order across the services", func(t *testing.T) { checkTraces(t, tg, spans) })
 	t.Run("every program serves its metrics", func(t *testing.T) { checkServedTelemetry(t, tg) })
@@ -124,8 +125,8 @@ func checkMetrics(t *testing.T, tg *target) {
 		t.Fatalf("orders ended %s, %s %s, %s %s", completed.Status, outOfStock.Status, outOfStock.Reason, declined.Status, declined.Reason)
 	}
 	// A poison event of a known type and one of a type nobody knows: both dead-lettered.
-	kafkatest.Produce(t, tg.brokers, topics.Inventory, "poison-"+run, []byte("{not json"), map[string]string{"ce_type": "ORDER_CREATE"})
-	kafkatest.Produce(t, tg.brokers, topics.Inventory, "stranger-"+run, []byte("{}"), map[string]string{
+	inject(t, tg.brokers, topics.Inventory, "poison-"+run, []byte("{not json"), map[string]string{"ce_type": "ORDER_CREATE"})
+	inject(t, tg.brokers, topics.Inventory, "stranger-"+run, []byte("{}"), map[string]string{
 		"ce_specversion": "1.0", "ce_id": "stranger-" + run, "ce_type": "NOT_A_SAGA_EVENT", "ce_source": "/e2e"})
 	if status, _ := call(t, http.MethodGet, tg.orderURL+"/no/such/"+run, nil, nil, nil); status != http.StatusNotFound {
 		t.Errorf("GET an unknown path = %d", status)
@@ -175,7 +176,7 @@ func checkMetrics(t *testing.T, tg *target) {
 		// Read everything first: what payment-service re-sends must not be re-sent again here.
 		redeliver := map[string][]kafkatest.Record{}
 		for _, topic := range []string{topics.Inventory, topics.Payment, topics.Order} {
-			for _, r := range kafkatest.ReadAll(t, tg.brokers, topic) {
+			for _, r := range tg.readEvents(t, topic) {
 				if r.Key == id {
 					redeliver[topic] = append(redeliver[topic], r)
 				}
@@ -183,7 +184,7 @@ func checkMetrics(t *testing.T, tg *target) {
 		}
 		for topic, records := range redeliver {
 			for _, r := range records {
-				kafkatest.Produce(t, tg.brokers, topic, r.Key, r.Value, r.Headers)
+				inject(t, tg.brokers, topic, r.Key, r.Value, r.Headers)
 			}
 		}
 		expectMoves(t, before, []expectation{
@@ -357,8 +358,8 @@ func checkTraces(t *testing.T, tg *target, rec *tracetest.SpanRecorder) {
 	wantAttr(processCreate, "messaging.system", "kafka")
 	wantAttr(processCreate, "messaging.destination.name", tg.topics.Inventory)
 	wantAttr(processCreate, "messaging.operation.type", "process")
-	wantAttr(processCreate, "messaging.message.id", event.IDFor(completed.TransactionID, event.OrderCreate))
-	wantAttr(processComplete, "messaging.message.id", event.IDFor(completed.TransactionID, event.PaymentComplete))
+	wantAttr(processCreate, "messaging.message.id", event.IDFor(completed.TransactionID, event.TypeOrderCreate))
+	wantAttr(processComplete, "messaging.message.id", event.IDFor(completed.TransactionID, event.TypePaymentComplete))
 	wantAttr(sendCreate, "messaging.operation.type", "send")
 	// Store calls are children of the span they serve.
 	if len(ix.find(tr, "inventory-service", trace.SpanKindClient, "", processCreate.SpanContext().SpanID())) == 0 {
@@ -369,9 +370,9 @@ func checkTraces(t *testing.T, tg *target, rec *tracetest.SpanRecorder) {
 	}
 
 	t.Run("a redelivered event keeps its trace", func(t *testing.T) {
-		for _, r := range kafkatest.ReadAll(t, tg.brokers, tg.topics.Inventory) {
+		for _, r := range tg.readEvents(t, tg.topics.Inventory) {
 			if r.Key == completed.TransactionID {
-				kafkatest.Produce(t, tg.brokers, tg.topics.Inventory, r.Key, r.Value, r.Headers)
+				inject(t, tg.brokers, tg.topics.Inventory, r.Key, r.Value, r.Headers)
 			}
 		}
 		eventually(t, 15*time.Second, "a second consumer span of ORDER_CREATE in the order's trace", func() bool {

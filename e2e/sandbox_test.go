@@ -29,7 +29,7 @@ func TestSandbox(t *testing.T) {
 			t.Errorf("sandbox: %v", err)
 		}
 	})
-	runContract(t, &target{
+	tg := &target{
 		orderURL: sb.OrderURL, inventoryURL: sb.InventoryURL, paymentURL: sb.PaymentURL, gatewayURL: sb.GatewayURL,
 		brokers: sb.Brokers, topics: sb.Topics,
 		addProduct: func(t *testing.T, sku string, price int64, available int) {
@@ -37,5 +37,7 @@ func TestSandbox(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
-	})
+	}
+	registerServices(tg)
+	runContract(t, tg)
 }

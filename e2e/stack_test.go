@@ -91,6 +91,7 @@ func TestStack(t *testing.T) {
 			}
 		},
 	}
+	registerServices(tg)
 	tg.waitReady(t, 90*time.Second)
 
 	t.Run("contract", func(t *testing.T) { runContract(t, tg) })

@@ -7,8 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/edmshop/edm-shop/platform/kafkatest"
 )
 
 // servedMetrics are the metrics of the contract each program serves once an order went
@@ -74,7 +72,7 @@ func orderTrace(t *testing.T, tg *target, transactionID string, want int) trace.
 		types []string
 	)
 	for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
-		for _, r := range kafkatest.ReadAll(t, tg.brokers, topic) {
+		for _, r := range tg.readEvents(t, topic) {
 			if r.Key != transactionID {
 				continue
 			}

@@ -38,7 +38,7 @@ type service struct {
 
 func (s *service) handlers() kafka.Handlers {
 	return kafka.Handlers{
-		event.OrderCreate: func(_ context.Context, e event.Event) error {
+		event.TypeOrderCreate: func(_ context.Context, e event.Event) error {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.seen[e.ID]++
@@ -173,7 +173,7 @@ func listAndReplay(t *testing.T, brokers, topic string, listAll bool) {
 		eventually(t, "the drain marker", func() bool { return svc.drained() >= want })
 	}
 
-	order, err := event.New(event.OrderCreate, "/order-service", "tx-1", event.OrderCreated{
+	order, err := event.New(event.TypeOrderCreate, "/order-service", "tx-1", event.OrderCreate{
 		TransactionID: "tx-1", CustomerID: "c-1", Items: []event.Item{{SKU: "s", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func listAndReplay(t *testing.T, brokers, topic string, listAll bool) {
 		t.Fatalf("%d letters, want 1: %+v", len(letters), letters)
 	}
 	first := letters[0]
-	if first.ID != order.ID || first.Type != string(event.OrderCreate) || first.Key != "tx-1" ||
+	if first.ID != order.ID || first.Type != string(event.TypeOrderCreate) || first.Key != "tx-1" ||
 		!strings.Contains(first.Reason, "rejected until the switch is flipped") || first.OriginalTopic != topic ||
 		first.OriginalOffset != 0 || first.ConsumerGroup != "inventory-service" || first.ReplayOf != "" ||
 		time.Since(first.Time) > time.Minute || first.Value != string(order.Data) {
@@ -252,7 +252,7 @@ func listAndReplay(t *testing.T, brokers, topic string, listAll bool) {
 		}
 		if from := r.Headers[kafka.HeaderReplayedFrom]; from != "" {
 			replays++
-			if r.Key != "tx-1" || !bytes.Equal(r.Value, order.Data) || r.Headers["ce_type"] != string(event.OrderCreate) ||
+			if r.Key != "tx-1" || !bytes.Equal(r.Value, order.Data) || r.Headers["ce_type"] != string(event.TypeOrderCreate) ||
 				(from != first.Position() && from != letters[1].Position()) {
 				t.Fatalf("replayed message %+v", r)
 			}

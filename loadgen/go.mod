@@ -124,3 +124,4 @@ require (
 )
 
 replace github.com/edmshop/edm-shop/notification-service => ../notification-service
+replace github.com/edmshop/edm-shop/api => ../api

@@ -96,7 +96,7 @@ func TestOverloadAgainstSandbox(t *testing.T) {
 	}
 	created := map[string]bool{}
 	for _, rec := range kafkatest.ReadAll(t, sb.Brokers, sb.Topics.Inventory) {
-		if rec.Headers["ce_type"] == string(event.OrderCreate) {
+		if rec.Headers["ce_type"] == string(event.TypeOrderCreate) {
 			created[rec.Key] = true
 		}
 	}

@@ -93,7 +93,7 @@ func RunBareRelay(ctx context.Context, cfg BareRelay) (RelayResult, error) {
 			}
 		}
 		consumer := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: cfg.Brokers, GroupID: topics[hop], Topic: topics[hop]},
-			kafka.Handlers{event.OrderCreate: handle}, producer, log)
+			kafka.Handlers{event.TypeOrderCreate: handle}, producer, log)
 		wg.Go(func() { consumer.Run(ctx) })
 	}
 	injector, err := kafka.NewProducer(cfg.Brokers, log)
@@ -103,7 +103,7 @@ func RunBareRelay(ctx context.Context, cfg BareRelay) (RelayResult, error) {
 	producers = append(producers, injector)
 
 	// Warm up: one event through all hops, so that every consumer has joined its group.
-	warm, _ := event.New(event.OrderCreate, "/loadgen", "warm-"+run, map[string]string{"transactionId": "warm-" + run})
+	warm, _ := event.New(event.TypeOrderCreate, "/loadgen", "warm-"+run, map[string]string{"transactionId": "warm-" + run})
 	if err := injector.Publish(ctx, kafka.Message{Topic: topics[0], Event: warm}); err != nil {
 		return RelayResult{}, err
 	}
@@ -131,7 +131,7 @@ func RunBareRelay(ctx context.Context, cfg BareRelay) (RelayResult, error) {
 					return
 				}
 				id := fmt.Sprintf("bare-%s-%d", run, i)
-				e, _ := event.New(event.OrderCreate, "/loadgen", id, map[string]string{"transactionId": id})
+				e, _ := event.New(event.TypeOrderCreate, "/loadgen", id, map[string]string{"transactionId": id})
 				sent.Store(e.ID, time.Now())
 				if err := injector.Publish(ctx, kafka.Message{Topic: topics[0], Event: e}); err != nil {
 					injectErr.CompareAndSwap(nil, err)

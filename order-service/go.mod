@@ -7,6 +7,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/config v1.33.15
 	github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue v1.21.19
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.1
+	github.com/edmshop/edm-shop/api v0.0.0
 	github.com/edmshop/edm-shop/platform v0.0.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/google/uuid v1.6.0
@@ -104,3 +105,5 @@ require (
 )
 
 replace github.com/edmshop/edm-shop/platform => ../platform
+
+replace github.com/edmshop/edm-shop/api => ../api

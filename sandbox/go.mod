@@ -49,6 +49,7 @@ require (
 	github.com/confluentinc/confluent-kafka-go/v2 v2.15.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/edmshop/edm-shop/notification-service v0.0.0
+	github.com/edmshop/edm-shop/api v0.0.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.13 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
@@ -120,3 +121,4 @@ replace (
 )
 
 replace github.com/edmshop/edm-shop/notification-service => ../notification-service
+replace github.com/edmshop/edm-shop/api => ../api

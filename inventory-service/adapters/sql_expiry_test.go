@@ -11,7 +11,7 @@ import (
 )
 
 func orderExpiredEvent(t testing.TB, txID string) event.Event {
-	e, err := event.New(event.OrderExpired, "/order-service", txID, event.ExpiredOrder{TransactionID: txID, Reason: event.ReasonExpired})
+	e, err := event.New(event.TypeOrderExpired, "/order-service", txID, event.OrderExpired{TransactionID: txID, Reason: event.ReasonExpired})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,18 +29,18 @@ func TestExpiryInAnyArrivalOrder(t *testing.T) {
 		wantOut       []event.Type // what the transaction's events put in the outbox, in order
 		wantReason    string       // of the ITEM_RELEASED, if any
 	}{
-		{name: "reserved, then expired", steps: []event.Type{event.OrderCreate, event.OrderExpired},
-			wantAvailable: 10, wantOut: []event.Type{event.ItemReserved, event.ItemReserved, event.ItemReleased}, wantReason: event.ReasonExpired},
-		{name: "expired before the order came", steps: []event.Type{event.OrderExpired, event.OrderCreate},
+		{name: "reserved, then expired", steps: []event.Type{event.TypeOrderCreate, event.TypeOrderExpired},
+			wantAvailable: 10, wantOut: []event.Type{event.TypeItemReserved, event.TypeItemReserved, event.TypeItemReleased}, wantReason: event.ReasonExpired},
+		{name: "expired before the order came", steps: []event.Type{event.TypeOrderExpired, event.TypeOrderCreate},
 			wantAvailable: 10},
-		{name: "payment failed, then expired", steps: []event.Type{event.OrderCreate, event.PaymentFailed, event.OrderExpired},
-			wantAvailable: 10, wantOut: []event.Type{event.ItemReserved, event.ItemReserved, event.ItemReleased}, wantReason: event.ReasonPaymentDeclined},
-		{name: "expired, then the payment failed", steps: []event.Type{event.OrderCreate, event.OrderExpired, event.PaymentFailed},
-			wantAvailable: 10, wantOut: []event.Type{event.ItemReserved, event.ItemReserved, event.ItemReleased}, wantReason: event.ReasonExpired},
-		{name: "expired twice under two ids", steps: []event.Type{event.OrderCreate, event.OrderExpired, event.OrderExpired},
-			wantAvailable: 10, wantOut: []event.Type{event.ItemReserved, event.ItemReserved, event.ItemReleased}, wantReason: event.ReasonExpired},
-		{name: "order replayed after its expiry", steps: []event.Type{event.OrderCreate, event.OrderExpired, event.OrderCreate},
-			wantAvailable: 10, wantOut: []event.Type{event.ItemReserved, event.ItemReserved, event.ItemReleased}, wantReason: event.ReasonExpired},
+		{name: "payment failed, then expired", steps: []event.Type{event.TypeOrderCreate, event.TypePaymentFailed, event.TypeOrderExpired},
+			wantAvailable: 10, wantOut: []event.Type{event.TypeItemReserved, event.TypeItemReserved, event.TypeItemReleased}, wantReason: event.ReasonPaymentDeclined},
+		{name: "expired, then the payment failed", steps: []event.Type{event.TypeOrderCreate, event.TypeOrderExpired, event.TypePaymentFailed},
+			wantAvailable: 10, wantOut: []event.Type{event.TypeItemReserved, event.TypeItemReserved, event.TypeItemReleased}, wantReason: event.ReasonExpired},
+		{name: "expired twice under two ids", steps: []event.Type{event.TypeOrderCreate, event.TypeOrderExpired, event.TypeOrderExpired},
+			wantAvailable: 10, wantOut: []event.Type{event.TypeItemReserved, event.TypeItemReserved, event.TypeItemReleased}, wantReason: event.ReasonExpired},
+		{name: "order replayed after its expiry", steps: []event.Type{event.TypeOrderCreate, event.TypeOrderExpired, event.TypeOrderCreate},
+			wantAvailable: 10, wantOut: []event.Type{event.TypeItemReserved, event.TypeItemReserved, event.TypeItemReleased}, wantReason: event.ReasonExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,11 +53,11 @@ func TestExpiryInAnyArrivalOrder(t *testing.T) {
 				for i, typ := range tt.steps {
 					var e event.Event
 					switch typ {
-					case event.OrderCreate:
+					case event.TypeOrderCreate:
 						e = orderEvent(t, "tx-1", event.Item{SKU: "T-A", Quantity: 3})
-					case event.OrderExpired:
+					case event.TypeOrderExpired:
 						e = orderExpiredEvent(t, "tx-1")
-					case event.PaymentFailed:
+					case event.TypePaymentFailed:
 						e = paymentFailedEvent(t, "tx-1")
 					}
 					e.ID += "-" + string(rune('a'+i)) // every delivery a new ce_id: the state, not dedup, must hold
@@ -69,8 +69,8 @@ func TestExpiryInAnyArrivalOrder(t *testing.T) {
 				var out []event.Type
 				for _, rec := range f.outbox()[before:] {
 					out = append(out, rec.Message.Event.Type)
-					if rec.Message.Event.Type == event.ItemReleased {
-						var p event.ItemsReleased
+					if rec.Message.Event.Type == event.TypeItemReleased {
+						var p event.ItemReleased
 						decode(t, rec, &p)
 						if p.Reason != tt.wantReason || len(p.Items) != 1 || p.Items[0].Quantity != 3 || rec.Message.Topic != "order" {
 							t.Errorf("ITEM_RELEASED %+v to %s, want reason %s for 3 units to order", p, rec.Message.Topic, tt.wantReason)

@@ -175,7 +175,7 @@ func (f *fixture) upsert(sku string, price int64, available int) {
 }
 
 func orderEvent(t testing.TB, txID string, items ...event.Item) event.Event {
-	e, err := event.New(event.OrderCreate, "/order-service", txID, event.OrderCreated{TransactionID: txID, CustomerID: "cust-1", Items: items, PaymentMethod: "pm_card_visa"})
+	e, err := event.New(event.TypeOrderCreate, "/order-service", txID, event.OrderCreate{TransactionID: txID, CustomerID: "cust-1", Items: items, PaymentMethod: "pm_card_visa"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func orderEvent(t testing.TB, txID string, items ...event.Item) event.Event {
 }
 
 func paymentFailedEvent(t testing.TB, txID string) event.Event {
-	e, err := event.New(event.PaymentFailed, "/payment-service", txID, event.PaymentDeclined{TransactionID: txID, Reason: "card_declined"})
+	e, err := event.New(event.TypePaymentFailed, "/payment-service", txID, event.PaymentFailed{TransactionID: txID, Reason: "card_declined"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,12 +279,12 @@ func TestReserveTwoItems(t *testing.T) {
 		}
 		for _, rec := range recs {
 			e := rec.Message.Event
-			if e.Type != event.ItemReserved || e.Key != "tx-1" || e.Source != app.Source || e.ID != event.IDFor("tx-1", event.ItemReserved) || e.Time.IsZero() {
+			if e.Type != event.TypeItemReserved || e.Key != "tx-1" || e.Source != app.Source || e.ID != event.IDFor("tx-1", event.TypeItemReserved) || e.Time.IsZero() {
 				t.Fatalf("outbox event %+v", e)
 			}
-			var p event.ItemsReserved
+			var p event.ItemReserved
 			decode(t, rec, &p)
-			want := event.ItemsReserved{TransactionID: "tx-1", CustomerID: "cust-1", PaymentMethod: "pm_card_visa", Amount: 6000, Currency: "EUR",
+			want := event.ItemReserved{TransactionID: "tx-1", CustomerID: "cust-1", PaymentMethod: "pm_card_visa", Amount: 6000, Currency: "EUR",
 				Items: []event.PricedItem{{SKU: "T-A", Quantity: 2, UnitPrice: 2500}, {SKU: "T-B", Quantity: 1, UnitPrice: 1000}}}
 			if fmt.Sprint(p) != fmt.Sprint(want) {
 				t.Fatalf("ITEM_RESERVED %+v, want %+v", p, want)
@@ -314,12 +314,12 @@ func TestReserveIsAllOrNothing(t *testing.T) {
 				f.wantStock("T-A", 5, 0)
 				f.wantStock("T-B", 1, 0)
 				recs := f.outbox()
-				if len(recs) != 1 || recs[0].Message.Topic != "order" || recs[0].Message.Event.Type != event.OutOfStock {
+				if len(recs) != 1 || recs[0].Message.Topic != "order" || recs[0].Message.Event.Type != event.TypeOutOfStock {
 					t.Fatalf("outbox %+v, want one OUT_OF_STOCK to order", recs)
 				}
-				var p event.StockRejected
+				var p event.OutOfStock
 				decode(t, recs[0], &p)
-				if p != (event.StockRejected{TransactionID: "tx-1", Reason: tc.reason, SKU: tc.badSKU}) {
+				if p != (event.OutOfStock{TransactionID: "tx-1", Reason: tc.reason, SKU: tc.badSKU}) {
 					t.Fatalf("OUT_OF_STOCK %+v", p)
 				}
 				// The rejected order holds nothing, so a smaller one for the same stock succeeds.
@@ -353,9 +353,9 @@ func TestReleaseRestoresExactly(t *testing.T) {
 			t.Fatalf("outbox has %d records, want %d", len(recs), outboxBefore+1)
 		}
 		last := recs[len(recs)-1]
-		var p event.ItemsReleased
+		var p event.ItemReleased
 		decode(t, last, &p)
-		if last.Message.Topic != "order" || last.Message.Event.Type != event.ItemReleased || p.Reason != event.ReasonPaymentDeclined ||
+		if last.Message.Topic != "order" || last.Message.Event.Type != event.TypeItemReleased || p.Reason != event.ReasonPaymentDeclined ||
 			fmt.Sprint(p.Items) != fmt.Sprint([]event.Item{{SKU: "T-A", Quantity: 3}, {SKU: "T-B", Quantity: 3}}) {
 			t.Fatalf("released %+v to %s: %+v", last.Message.Event.Type, last.Message.Topic, p)
 		}
@@ -615,9 +615,9 @@ func TestConcurrentOrdersNeverOversell(t *testing.T) {
 		var reserved, rejected int
 		for _, rec := range f.outbox() {
 			switch {
-			case rec.Message.Event.Type == event.ItemReserved && rec.Message.Topic == "payment":
+			case rec.Message.Event.Type == event.TypeItemReserved && rec.Message.Topic == "payment":
 				reserved++
-			case rec.Message.Event.Type == event.OutOfStock:
+			case rec.Message.Event.Type == event.TypeOutOfStock:
 				rejected++
 			}
 		}

@@ -14,7 +14,7 @@ import (
 // it emits ITEM_RESERVED, priced by inventory, to the payment and order topics; otherwise
 // OUT_OF_STOCK to the order topic. A redelivered event changes nothing.
 func (a *App) OnOrderCreated(ctx context.Context, e event.Event) error {
-	order, err := event.Decode[event.OrderCreated](e)
+	order, err := event.Decode[event.OrderCreate](e)
 	if err != nil {
 		return err
 	}
@@ -50,8 +50,8 @@ func (a *App) OnOrderCreated(ctx context.Context, e event.Event) error {
 	return err
 }
 
-func (a *App) itemsReserved(order event.OrderCreated, r domain.Reservation) ([]kafka.Message, error) {
-	payload := event.ItemsReserved{
+func (a *App) itemsReserved(order event.OrderCreate, r domain.Reservation) ([]kafka.Message, error) {
+	payload := event.ItemReserved{
 		TransactionID: order.TransactionID,
 		CustomerID:    order.CustomerID,
 		Amount:        r.Amount,
@@ -61,7 +61,7 @@ func (a *App) itemsReserved(order event.OrderCreated, r domain.Reservation) ([]k
 	for _, l := range r.Lines {
 		payload.Items = append(payload.Items, event.PricedItem{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
 	}
-	e, err := event.New(event.ItemReserved, Source, order.TransactionID, payload)
+	e, err := event.New(event.TypeItemReserved, Source, order.TransactionID, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (a *App) stockRejected(transactionID string, r *domain.Rejection) ([]kafka.
 	if r.Reason == domain.UnknownSKU {
 		reason = event.ReasonUnknownSKU
 	}
-	e, err := event.New(event.OutOfStock, Source, transactionID, event.StockRejected{TransactionID: transactionID, Reason: reason, SKU: r.SKU})
+	e, err := event.New(event.TypeOutOfStock, Source, transactionID, event.OutOfStock{TransactionID: transactionID, Reason: reason, SKU: r.SKU})
 	if err != nil {
 		return nil, err
 	}

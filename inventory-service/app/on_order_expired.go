@@ -14,7 +14,7 @@ import (
 // payment) is not released again. It also records the expiry, so an ORDER_CREATE of the order
 // that comes after it reserves nothing. A redelivered event changes nothing.
 func (a *App) OnOrderExpired(ctx context.Context, e event.Event) error {
-	expired, err := event.Decode[event.ExpiredOrder](e)
+	expired, err := event.Decode[event.OrderExpired](e)
 	if err != nil {
 		return err
 	}
@@ -26,11 +26,11 @@ func (a *App) OnOrderExpired(ctx context.Context, e event.Event) error {
 		if len(lines) == 0 || status != domain.StatusActive {
 			return nil, nil // nothing held: never reserved, or released already
 		}
-		payload := event.ItemsReleased{TransactionID: txID, Reason: event.ReasonExpired}
+		payload := event.ItemReleased{TransactionID: txID, Reason: event.ReasonExpired}
 		for _, l := range lines {
 			payload.Items = append(payload.Items, event.Item{SKU: l.SKU, Quantity: l.Quantity})
 		}
-		released, err := event.New(event.ItemReleased, Source, txID, payload)
+		released, err := event.New(event.TypeItemReleased, Source, txID, payload)
 		if err != nil {
 			return nil, err
 		}

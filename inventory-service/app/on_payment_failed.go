@@ -15,7 +15,7 @@ import (
 // ITEM_RESERVED, which is published only once the reservation committed): the event goes to
 // the dead-letter topic for an operator, and nothing is recorded.
 func (a *App) OnPaymentFailed(ctx context.Context, e event.Event) error {
-	declined, err := event.Decode[event.PaymentDeclined](e)
+	declined, err := event.Decode[event.PaymentFailed](e)
 	if err != nil {
 		return err
 	}
@@ -30,11 +30,11 @@ func (a *App) OnPaymentFailed(ctx context.Context, e event.Event) error {
 		case status != domain.StatusActive:
 			return nil, nil // released by an earlier PAYMENT_FAILED; ITEM_RELEASED went out then
 		}
-		payload := event.ItemsReleased{TransactionID: txID, Reason: event.ReasonPaymentDeclined}
+		payload := event.ItemReleased{TransactionID: txID, Reason: event.ReasonPaymentDeclined}
 		for _, l := range lines {
 			payload.Items = append(payload.Items, event.Item{SKU: l.SKU, Quantity: l.Quantity})
 		}
-		released, err := event.New(event.ItemReleased, Source, txID, payload)
+		released, err := event.New(event.TypeItemReleased, Source, txID, payload)
 		if err != nil {
 			return nil, err
 		}

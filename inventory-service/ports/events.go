@@ -10,8 +10,8 @@ import (
 // to the dead-letter topic.
 func EventHandlers(a *app.App) kafka.Handlers {
 	return kafka.Handlers{
-		event.OrderCreate:   a.OnOrderCreated,
-		event.PaymentFailed: a.OnPaymentFailed,
-		event.OrderExpired:  a.OnOrderExpired,
+		event.TypeOrderCreate:   a.OnOrderCreated,
+		event.TypePaymentFailed: a.OnPaymentFailed,
+		event.TypeOrderExpired:  a.OnOrderExpired,
 	}
 }

@@ -156,7 +156,7 @@ func (h *harness) waitFor(topic, txID string, typ event.Type) kafkatest.Record {
 }
 
 func orderCreated(t *testing.T, txID string, items ...event.Item) event.Event {
-	e, err := event.New(event.OrderCreate, "/order-service", txID, event.OrderCreated{TransactionID: txID, CustomerID: "cust-7", Items: items, PaymentMethod: "pm_card_visa"})
+	e, err := event.New(event.TypeOrderCreate, "/order-service", txID, event.OrderCreate{TransactionID: txID, CustomerID: "cust-7", Items: items, PaymentMethod: "pm_card_visa"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func orderCreated(t *testing.T, txID string, items ...event.Item) event.Event {
 }
 
 func paymentFailed(t *testing.T, txID string) event.Event {
-	e, err := event.New(event.PaymentFailed, "/payment-service", txID, event.PaymentDeclined{TransactionID: txID, Reason: "card_declined", Amount: 1, Currency: "EUR"})
+	e, err := event.New(event.TypePaymentFailed, "/payment-service", txID, event.PaymentFailed{TransactionID: txID, Reason: "card_declined", Amount: 1, Currency: "EUR"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,11 +202,11 @@ func TestService(t *testing.T) {
 	// Reserved: ITEM_RESERVED on payment and order, priced by inventory.
 	h.send(orderCreated(t, "tx-1", event.Item{SKU: "T-A", Quantity: 2}, event.Item{SKU: "T-B", Quantity: 1}))
 	for _, topic := range []string{"payment", "order"} {
-		r := h.waitFor(topic, "tx-1", event.ItemReserved)
-		var p event.ItemsReserved
+		r := h.waitFor(topic, "tx-1", event.TypeItemReserved)
+		var p event.ItemReserved
 		unmarshal(t, r, &p)
 		if p.Amount != 6000 || p.Currency != "EUR" || p.CustomerID != "cust-7" || p.PaymentMethod != "pm_card_visa" || len(p.Items) != 2 ||
-			r.Headers["ce_source"] != "/inventory-service" || r.Headers["ce_id"] != event.IDFor("tx-1", event.ItemReserved) {
+			r.Headers["ce_source"] != "/inventory-service" || r.Headers["ce_id"] != event.IDFor("tx-1", event.TypeItemReserved) {
 			t.Fatalf("ITEM_RESERVED on %s: %+v %v", topic, p, r.Headers)
 		}
 	}
@@ -216,8 +216,8 @@ func TestService(t *testing.T) {
 
 	// T-B is sold out now: OUT_OF_STOCK on order, and T-A is not touched.
 	h.send(orderCreated(t, "tx-2", event.Item{SKU: "T-A", Quantity: 1}, event.Item{SKU: "T-B", Quantity: 1}))
-	var rejected event.StockRejected
-	unmarshal(t, h.waitFor("order", "tx-2", event.OutOfStock), &rejected)
+	var rejected event.OutOfStock
+	unmarshal(t, h.waitFor("order", "tx-2", event.TypeOutOfStock), &rejected)
 	if rejected.Reason != event.ReasonOutOfStock || rejected.SKU != "T-B" {
 		t.Fatalf("OUT_OF_STOCK %+v", rejected)
 	}
@@ -227,8 +227,8 @@ func TestService(t *testing.T) {
 
 	// PAYMENT_FAILED: ITEM_RELEASED on order, stock back.
 	h.send(paymentFailed(t, "tx-1"))
-	var released event.ItemsReleased
-	unmarshal(t, h.waitFor("order", "tx-1", event.ItemReleased), &released)
+	var released event.ItemReleased
+	unmarshal(t, h.waitFor("order", "tx-1", event.TypeItemReleased), &released)
 	if released.Reason != event.ReasonPaymentDeclined || len(released.Items) != 2 {
 		t.Fatalf("ITEM_RELEASED %+v", released)
 	}
@@ -242,9 +242,9 @@ func TestService(t *testing.T) {
 	h.send(dup)
 	h.send(dup)
 	kafkatest.Produce(t, h.brokers, "inventory", "tx-3", []byte(`{"transactionId":`), map[string]string{
-		"ce_specversion": "1.0", "ce_id": "bad-json", "ce_type": string(event.OrderCreate), "ce_source": "/order-service", "content-type": "application/json",
+		"ce_specversion": "1.0", "ce_id": "bad-json", "ce_type": string(event.TypeOrderCreate), "ce_source": "/order-service", "content-type": "application/json",
 	})
-	kafkatest.Produce(t, h.brokers, "inventory", "tx-3", []byte(`{}`), map[string]string{"ce_type": string(event.OrderCreate)})
+	kafkatest.Produce(t, h.brokers, "inventory", "tx-3", []byte(`{}`), map[string]string{"ce_type": string(event.TypeOrderCreate)})
 	kafkatest.Produce(t, h.brokers, "inventory", "tx-3", []byte(`{}`), map[string]string{
 		"ce_specversion": "1.0", "ce_id": "unknown-type", "ce_type": "SOMETHING_ELSE", "ce_source": "/test",
 	})
@@ -259,7 +259,7 @@ func TestService(t *testing.T) {
 		}
 	}
 	for _, topic := range []string{"payment", "order"} {
-		if n := len(h.records(topic, "tx-3", event.ItemReserved)); n != 1 {
+		if n := len(h.records(topic, "tx-3", event.TypeItemReserved)); n != 1 {
 			t.Fatalf("%d ITEM_RESERVED for tx-3 on %s, want 1", n, topic)
 		}
 	}
@@ -269,12 +269,12 @@ func TestService(t *testing.T) {
 
 	// Later events still flow after the poison.
 	h.send(orderCreated(t, "tx-3b", event.Item{SKU: "NOPE", Quantity: 1}))
-	unmarshal(t, h.waitFor("order", "tx-3b", event.OutOfStock), &rejected)
+	unmarshal(t, h.waitFor("order", "tx-3b", event.TypeOutOfStock), &rejected)
 	if rejected.Reason != event.ReasonUnknownSKU || rejected.SKU != "NOPE" {
 		t.Fatalf("OUT_OF_STOCK %+v", rejected)
 	}
 	h.send(paymentFailed(t, "tx-3"))
-	h.waitFor("order", "tx-3", event.ItemReleased)
+	h.waitFor("order", "tx-3", event.TypeItemReleased)
 	if p := h.product("T-A"); p.Available != 10 || p.Reserved != 0 {
 		t.Fatalf("T-A at the end: %+v", p)
 	}

@@ -90,7 +90,7 @@ var ctx = context.Background()
 
 func TestOnOrderStatusSendsOneEmailPerOrder(t *testing.T) {
 	r := newRig(t, true)
-	completed := statusEvent(t, event.OrderCompleted, "tx-1", "alice", "COMPLETED", "")
+	completed := statusEvent(t, event.TypeOrderCompleted, "tx-1", "alice", "COMPLETED", "")
 	for range 3 { // the first delivery and two redeliveries
 		if err := r.app.OnOrderStatus(ctx, completed); err != nil {
 			t.Fatal(err)
@@ -98,7 +98,7 @@ func TestOnOrderStatusSendsOneEmailPerOrder(t *testing.T) {
 	}
 	// A cancellation announced for the same order (it cannot happen, but a forged or replayed
 	// one might arrive) sends nothing either: one e-mail per order.
-	if err := r.app.OnOrderStatus(ctx, statusEvent(t, event.OrderCancelled, "tx-1", "alice", "CANCELLED", "OUT_OF_STOCK")); err != nil {
+	if err := r.app.OnOrderStatus(ctx, statusEvent(t, event.TypeOrderCancelled, "tx-1", "alice", "CANCELLED", "OUT_OF_STOCK")); err != nil {
 		t.Fatal(err)
 	}
 	got := r.mails("tx-1")
@@ -146,7 +146,7 @@ func TestOnOrderStatusAfterAnUnfinishedAttempt(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t, c.mailbox)
-			e := statusEvent(t, event.OrderCancelled, "tx-2", "bob", "CANCELLED", "PAYMENT_DECLINED")
+			e := statusEvent(t, event.TypeOrderCancelled, "tx-2", "bob", "CANCELLED", "PAYMENT_DECLINED")
 			if _, err := r.store.Claim(ctx, "tx-2", domain.MessageID("tx-2"), time.Now()); err != nil {
 				t.Fatal(err)
 			}
@@ -182,10 +182,10 @@ func TestOnOrderStatusAfterAnUnfinishedAttempt(t *testing.T) {
 
 func TestOnOrderStatusRejects(t *testing.T) {
 	r := newRig(t, false)
-	mismatched := statusEvent(t, event.OrderCompleted, "tx-3", "alice", "COMPLETED", "")
+	mismatched := statusEvent(t, event.TypeOrderCompleted, "tx-3", "alice", "COMPLETED", "")
 	mismatched.Key = "other"
-	wrongType := statusEvent(t, event.OrderCancelled, "tx-4", "alice", "COMPLETED", "")
-	garbage := statusEvent(t, event.OrderCompleted, "tx-5", "alice", "COMPLETED", "")
+	wrongType := statusEvent(t, event.TypeOrderCancelled, "tx-4", "alice", "COMPLETED", "")
+	garbage := statusEvent(t, event.TypeOrderCompleted, "tx-5", "alice", "COMPLETED", "")
 	garbage.Data = []byte(`{"transactionId":"tx-5"}`)
 	for name, e := range map[string]event.Event{"key mismatch": mismatched, "type and status disagree": wrongType, "invalid payload": garbage} {
 		if err := r.app.OnOrderStatus(ctx, e); !errors.Is(err, event.ErrInvalid) {
@@ -199,7 +199,7 @@ func TestOnOrderStatusRejects(t *testing.T) {
 
 func TestOnOrderStatusUndeliverable(t *testing.T) {
 	r := newRig(t, false)
-	e := statusEvent(t, event.OrderCompleted, "tx-6", "not an address", "COMPLETED", "")
+	e := statusEvent(t, event.TypeOrderCompleted, "tx-6", "not an address", "COMPLETED", "")
 	for range 2 {
 		if err := r.app.OnOrderStatus(ctx, e); err != nil {
 			t.Fatalf("an undeliverable e-mail is an outcome, not an error: %v", err)
@@ -220,13 +220,13 @@ func BenchmarkOnOrderStatus(b *testing.B) {
 	b.Run("first delivery", func(b *testing.B) {
 		for i := range b.N {
 			tx := "bench-" + strconv.Itoa(i)
-			if err := r.app.OnOrderStatus(ctx, statusEvent(b, event.OrderCompleted, tx, "alice", "COMPLETED", "")); err != nil {
+			if err := r.app.OnOrderStatus(ctx, statusEvent(b, event.TypeOrderCompleted, tx, "alice", "COMPLETED", "")); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("redelivery", func(b *testing.B) {
-		e := statusEvent(b, event.OrderCompleted, "bench-0", "alice", "COMPLETED", "")
+		e := statusEvent(b, event.TypeOrderCompleted, "bench-0", "alice", "COMPLETED", "")
 		for range b.N {
 			if err := r.app.OnOrderStatus(ctx, e); err != nil {
 				b.Fatal(err)

@@ -11,7 +11,7 @@ import (
 // EventHandlers maps the events notification-service consumes (topic order-status) to its use case.
 func EventHandlers(a *app.App) kafka.Handlers {
 	return kafka.Handlers{
-		event.OrderCompleted: a.OnOrderStatus,
-		event.OrderCancelled: a.OnOrderStatus,
+		event.TypeOrderCompleted: a.OnOrderStatus,
+		event.TypeOrderCancelled: a.OnOrderStatus,
 	}
 }

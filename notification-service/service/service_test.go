@@ -85,7 +85,7 @@ func TestService(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	})
 
-	e, err := event.New(event.OrderCompleted, "/order-service", "tx-1", event.OrderOutcome{TransactionID: "tx-1", CustomerID: "alice",
+	e, err := event.New(event.TypeOrderCompleted, "/order-service", "tx-1", event.OrderOutcome{TransactionID: "tx-1", CustomerID: "alice",
 		Status: "COMPLETED", Items: []event.Item{{SKU: "SKU-1001", Quantity: 1}}, Amount: 999, Currency: "EUR"})
 	if err != nil {
 		t.Fatal(err)

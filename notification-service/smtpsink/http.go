@@ -28,7 +28,10 @@ func (s *Sink) Handler() http.Handler {
 		query := r.URL.Query().Get("query")
 		id, ok := strings.CutPrefix(query, "message-id:")
 		if !ok {
-			http.Error(w, `{"error":{"code":"UNSUPPORTED_QUERY","message":"only message-id:<id> is supported"}}`, http.StatusBadRequest)
+			// The platform's JSON error body, with its content type (http.Error would say text/plain).
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":{"code":"UNSUPPORTED_QUERY","message":"only message-id:<id> is supported"}}`))
 			return
 		}
 		writeJSON(w, mailpitList(filter(s.Messages(), strings.Trim(id, `"<>`), "")))

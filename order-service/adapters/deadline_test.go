@@ -33,7 +33,7 @@ func createAt(t *testing.T, r app.Repository, createdAt time.Time) domain.Order 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := event.New(event.OrderCreate, app.Source, id, event.OrderCreated{TransactionID: id, CustomerID: "alice",
+	e, err := event.New(event.TypeOrderCreate, app.Source, id, event.OrderCreate{TransactionID: id, CustomerID: "alice",
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func testDeadlines(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		for _, step := range []struct {
 			o   domain.Order
 			typ event.Type
-		}{{reserved, event.ItemReserved}, {settled, event.OutOfStock}} {
+		}{{reserved, event.TypeItemReserved}, {settled, event.TypeOutOfStock}} {
 			o, err := r.GetOrder(ctx, step.o.TransactionID)
 			if err != nil {
 				t.Fatal(err)
@@ -121,7 +121,7 @@ func testDeadlines(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 			t.Fatal(err)
 		}
 		last := got.History[len(got.History)-1]
-		if got.Status != domain.StatusCancelled || got.Reason != event.ReasonExpired || len(got.History) != 2 || last.Type != event.OrderExpired || got.Version != o.Version+1 {
+		if got.Status != domain.StatusCancelled || got.Reason != event.ReasonExpired || len(got.History) != 2 || last.Type != event.TypeOrderExpired || got.Version != o.Version+1 {
 			t.Fatalf("expired order = %+v", got)
 		}
 		recs, err := r.PendingOutbox(ctx, 100)
@@ -131,17 +131,17 @@ func testDeadlines(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		var topics []string
 		announced := 0
 		for _, rec := range recs {
-			if rec.Message.Event.Type == event.OrderCancelled && rec.Message.Event.Key == o.TransactionID {
+			if rec.Message.Event.Type == event.TypeOrderCancelled && rec.Message.Event.Key == o.TransactionID {
 				p, err := event.Decode[event.OrderOutcome](rec.Message.Event)
 				if err != nil || p.Reason != event.ReasonExpired || rec.Message.Topic != "order-status" {
 					t.Errorf("ORDER_CANCELLED record %+v (%+v, %v), want reason EXPIRED on order-status", rec.Message, p, err)
 				}
 				announced++
 			}
-			if rec.Message.Event.Type == event.OrderExpired {
-				p, err := event.Decode[event.ExpiredOrder](rec.Message.Event)
+			if rec.Message.Event.Type == event.TypeOrderExpired {
+				p, err := event.Decode[event.OrderExpired](rec.Message.Event)
 				if err != nil || p.TransactionID != o.TransactionID || rec.Message.Event.Key != o.TransactionID ||
-					rec.Message.Event.ID != event.IDFor(o.TransactionID, event.OrderExpired) || !p.Deadline.Equal(o.CreatedAt.Add(time.Minute)) {
+					rec.Message.Event.ID != event.IDFor(o.TransactionID, event.TypeOrderExpired) || !p.Deadline.Equal(o.CreatedAt.Add(time.Minute)) {
 					t.Errorf("ORDER_EXPIRED record %+v (%+v, %v)", rec.Message, p, err)
 				}
 				topics = append(topics, rec.Message.Topic)
@@ -161,7 +161,7 @@ func testDeadlines(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		r := newRepo(t)
 		o := createAt(t, r, time.Now().Add(-2*time.Minute))
 		done := o
-		if _, err := done.Apply(domain.Event{ID: "e", Type: event.OutOfStock, At: time.Now(), Reason: event.ReasonOutOfStock}); err != nil {
+		if _, err := done.Apply(domain.Event{ID: "e", Type: event.TypeOutOfStock, At: time.Now(), Reason: event.ReasonOutOfStock}); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.UpdateOrder(ctx, done); err != nil {
@@ -170,7 +170,7 @@ func testDeadlines(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		if !o.Expire(time.Now(), time.Minute) {
 			t.Fatal("not expired")
 		}
-		e, _ := event.New(event.OrderExpired, app.Source, o.TransactionID, event.ExpiredOrder{TransactionID: o.TransactionID, Reason: event.ReasonExpired})
+		e, _ := event.New(event.TypeOrderExpired, app.Source, o.TransactionID, event.OrderExpired{TransactionID: o.TransactionID, Reason: event.ReasonExpired})
 		err := r.UpdateOrderWithEvents(ctx, o, []kafka.Message{{Topic: "payment", Event: e}})
 		if !errorsIsConflict(err) {
 			t.Fatalf("UpdateOrderWithEvents over a stale version: %v, want ErrConflict", err)

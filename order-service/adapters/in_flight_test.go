@@ -60,7 +60,7 @@ func TestCountInFlight(t *testing.T) {
 			}
 			count(4)
 			// One RESERVED (still in flight), one COMPLETED, one CANCELLED, one left PENDING.
-			for i, typ := range []event.Type{event.ItemReserved, event.OutOfStock} {
+			for i, typ := range []event.Type{event.TypeItemReserved, event.TypeOutOfStock} {
 				o := orders[i]
 				if _, err := o.Apply(domain.Event{ID: "e" + string(typ), Type: typ, At: time.Now(), Reason: event.ReasonOutOfStock}); err != nil {
 					t.Fatal(err)
@@ -70,7 +70,7 @@ func TestCountInFlight(t *testing.T) {
 				}
 			}
 			o := orders[2]
-			for _, typ := range []event.Type{event.ItemReserved, event.PaymentComplete} {
+			for _, typ := range []event.Type{event.TypeItemReserved, event.TypePaymentComplete} {
 				if _, err := o.Apply(domain.Event{ID: "e" + string(typ), Type: typ, At: time.Now(), Amount: 100, Currency: "EUR"}); err != nil {
 					t.Fatal(err)
 				}

@@ -79,7 +79,7 @@ func testListOrders(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := o.Apply(domain.Event{ID: "r-" + id, Type: event.ItemReserved, At: time.Now(), Amount: 900, Currency: "EUR"}); err != nil {
+		if _, err := o.Apply(domain.Event{ID: "r-" + id, Type: event.TypeItemReserved, At: time.Now(), Amount: 900, Currency: "EUR"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.UpdateOrder(ctx, o); err != nil {
@@ -100,7 +100,7 @@ func placeAt(t *testing.T, r app.Repository, customer string, at time.Time) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := event.New(event.OrderCreate, app.Source, id, event.OrderCreated{TransactionID: id, CustomerID: customer,
+	e, err := event.New(event.TypeOrderCreate, app.Source, id, event.OrderCreate{TransactionID: id, CustomerID: customer,
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
 	if err != nil {
 		t.Fatal(err)

@@ -109,7 +109,7 @@ func newOrder(t testing.TB) (domain.Order, kafka.Message) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := event.New(event.OrderCreate, app.Source, id, event.OrderCreated{TransactionID: id, CustomerID: "alice",
+	e, err := event.New(event.TypeOrderCreate, app.Source, id, event.OrderCreate{TransactionID: id, CustomerID: "alice",
 		Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}, {SKU: "SKU-1002", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
 	if err != nil {
 		t.Fatal(err)
@@ -308,13 +308,13 @@ func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		r := newRepo(t)
 		o, _ := create(t, r)
 		first, stale := o, o
-		if _, err := first.Apply(domain.Event{ID: "e1", Type: event.ItemReserved, At: time.Now(), Amount: 100, Currency: "EUR"}); err != nil {
+		if _, err := first.Apply(domain.Event{ID: "e1", Type: event.TypeItemReserved, At: time.Now(), Amount: 100, Currency: "EUR"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.UpdateOrder(ctx, first); err != nil {
 			t.Fatalf("UpdateOrder: %v", err)
 		}
-		if _, err := stale.Apply(domain.Event{ID: "e2", Type: event.PaymentComplete, At: time.Now()}); err != nil {
+		if _, err := stale.Apply(domain.Event{ID: "e2", Type: event.TypePaymentComplete, At: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.UpdateOrder(ctx, stale); !errors.Is(err, app.ErrConflict) {
@@ -335,10 +335,10 @@ func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 			t.Fatal(err)
 		}
 		done, stale := o, o
-		if _, err := done.Apply(domain.Event{ID: "e1", Type: event.PaymentComplete, At: time.Now(), Amount: 100, Currency: "EUR"}); err != nil {
+		if _, err := done.Apply(domain.Event{ID: "e1", Type: event.TypePaymentComplete, At: time.Now(), Amount: 100, Currency: "EUR"}); err != nil {
 			t.Fatal(err)
 		}
-		status, err := event.New(event.OrderCompleted, app.Source, o.TransactionID, event.OrderOutcome{TransactionID: o.TransactionID,
+		status, err := event.New(event.TypeOrderCompleted, app.Source, o.TransactionID, event.OrderOutcome{TransactionID: o.TransactionID,
 			CustomerID: o.CustomerID, Status: event.StatusCompleted, Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}, Amount: 100, Currency: "EUR"})
 		if err != nil {
 			t.Fatal(err)
@@ -351,16 +351,16 @@ func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		if err != nil || len(recs) != 1 {
 			t.Fatalf("PendingOutbox = %+v, %v; want the status event", recs, err)
 		}
-		if m := recs[0].Message; recs[0].ID != status.ID || m.Topic != "order-status" || m.Event.Type != event.OrderCompleted ||
+		if m := recs[0].Message; recs[0].ID != status.ID || m.Topic != "order-status" || m.Event.Type != event.TypeOrderCompleted ||
 			m.Event.Key != o.TransactionID || string(m.Event.Data) != string(status.Data) {
 			t.Errorf("outbox record = %+v", recs[0])
 		}
 
 		// A stale update with events stores neither the order nor its events.
-		if _, err := stale.Apply(domain.Event{ID: "e2", Type: event.OutOfStock, At: time.Now(), Reason: event.ReasonOutOfStock}); err != nil {
+		if _, err := stale.Apply(domain.Event{ID: "e2", Type: event.TypeOutOfStock, At: time.Now(), Reason: event.ReasonOutOfStock}); err != nil {
 			t.Fatal(err)
 		}
-		cancelled, err := event.New(event.OrderCancelled, app.Source, o.TransactionID, event.OrderOutcome{TransactionID: o.TransactionID,
+		cancelled, err := event.New(event.TypeOrderCancelled, app.Source, o.TransactionID, event.OrderOutcome{TransactionID: o.TransactionID,
 			CustomerID: o.CustomerID, Status: event.StatusCancelled, Reason: event.ReasonOutOfStock, Items: []event.Item{{SKU: "SKU-1001", Quantity: 2}}})
 		if err != nil {
 			t.Fatal(err)
@@ -387,16 +387,16 @@ func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		// Distinct events (ids) for one order, applied at once: each must end up in the
 		// history, none lost to a concurrent write.
 		events := []event.Event{
-			newEvent(t, event.ItemReserved, id, "reserved", event.ItemsReserved{TransactionID: id, CustomerID: "alice",
+			newEvent(t, event.TypeItemReserved, id, "reserved", event.ItemReserved{TransactionID: id, CustomerID: "alice",
 				Items: []event.PricedItem{{SKU: "SKU-1001", Quantity: 2, UnitPrice: 999}}, Amount: 1998, Currency: "EUR", PaymentMethod: "pm_card_visa"}),
-			newEvent(t, event.PaymentComplete, id, "paid", event.PaymentCompleted{TransactionID: id, Amount: 1998, Currency: "EUR", ChargeID: "ch_1"}),
+			newEvent(t, event.TypePaymentComplete, id, "paid", event.PaymentComplete{TransactionID: id, Amount: 1998, Currency: "EUR", ChargeID: "ch_1"}),
 		}
 		for i := range 6 {
-			events = append(events, newEvent(t, event.PaymentComplete, id, "paid-again-"+string(rune('a'+i)),
-				event.PaymentCompleted{TransactionID: id, Amount: 1998, Currency: "EUR", ChargeID: "ch_1"}))
+			events = append(events, newEvent(t, event.TypePaymentComplete, id, "paid-again-"+string(rune('a'+i)),
+				event.PaymentComplete{TransactionID: id, Amount: 1998, Currency: "EUR", ChargeID: "ch_1"}))
 		}
 		handlers := map[event.Type]func(context.Context, event.Event) error{
-			event.ItemReserved: a.OnItemReserved, event.PaymentComplete: a.OnPaymentComplete,
+			event.TypeItemReserved: a.OnItemReserved, event.TypePaymentComplete: a.OnPaymentComplete,
 		}
 		var wg sync.WaitGroup
 		errs := make(chan error, len(events))
@@ -435,7 +435,7 @@ func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		r := newRepo(t)
 		a := app.New(r, "inventory", nil)
 		id := uuid.NewString()
-		e := newEvent(t, event.ItemReleased, id, "released", event.ItemsReleased{TransactionID: id, Reason: event.ReasonPaymentDeclined})
+		e := newEvent(t, event.TypeItemReleased, id, "released", event.ItemReleased{TransactionID: id, Reason: event.ReasonPaymentDeclined})
 		if err := a.OnItemReleased(ctx, e); !errors.Is(err, event.ErrInvalid) {
 			t.Errorf("OnItemReleased(unknown order) error = %v, want event.ErrInvalid", err)
 		}

@@ -113,7 +113,7 @@ func (x *Expirer) Expire(ctx context.Context, transactionID string) (bool, error
 		if !o.Expire(now, x.deadline) {
 			return false, nil // settled first, or not due
 		}
-		e, err := event.New(event.OrderExpired, Source, o.TransactionID, event.ExpiredOrder{
+		e, err := event.New(event.TypeOrderExpired, Source, o.TransactionID, event.OrderExpired{
 			TransactionID: o.TransactionID, Reason: event.ReasonExpired,
 			CreatedAt: o.CreatedAt, Deadline: o.Deadline(x.deadline),
 		})

@@ -9,7 +9,7 @@ import (
 
 // OnItemReserved: inventory reserved every item, so the order is RESERVED and its amount known.
 func (a *App) OnItemReserved(ctx context.Context, e event.Event) error {
-	p, err := event.Decode[event.ItemsReserved](e)
+	p, err := event.Decode[event.ItemReserved](e)
 	if err != nil {
 		return err
 	}

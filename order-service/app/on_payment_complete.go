@@ -9,7 +9,7 @@ import (
 
 // OnPaymentComplete: the customer was charged, so the order is COMPLETED.
 func (a *App) OnPaymentComplete(ctx context.Context, e event.Event) error {
-	p, err := event.Decode[event.PaymentCompleted](e)
+	p, err := event.Decode[event.PaymentComplete](e)
 	if err != nil {
 		return err
 	}

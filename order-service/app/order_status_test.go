@@ -19,17 +19,17 @@ import (
 func TestSettlingAnnouncesTheOutcome(t *testing.T) {
 	ctx := context.Background()
 	reserved := func(tx string) (event.Type, any) {
-		return event.ItemReserved, event.ItemsReserved{TransactionID: tx, CustomerID: "alice", Items: []event.PricedItem{{SKU: "SKU-1", Quantity: 2, UnitPrice: 350}},
+		return event.TypeItemReserved, event.ItemReserved{TransactionID: tx, CustomerID: "alice", Items: []event.PricedItem{{SKU: "SKU-1", Quantity: 2, UnitPrice: 350}},
 			Amount: 700, Currency: "EUR", PaymentMethod: "pm_card_visa"}
 	}
 	paid := func(tx string) (event.Type, any) {
-		return event.PaymentComplete, event.PaymentCompleted{TransactionID: tx, Amount: 700, Currency: "EUR", ChargeID: "ch"}
+		return event.TypePaymentComplete, event.PaymentComplete{TransactionID: tx, Amount: 700, Currency: "EUR", ChargeID: "ch"}
 	}
 	released := func(tx string) (event.Type, any) {
-		return event.ItemReleased, event.ItemsReleased{TransactionID: tx, Reason: event.ReasonPaymentDeclined, Items: []event.Item{{SKU: "SKU-1", Quantity: 2}}}
+		return event.TypeItemReleased, event.ItemReleased{TransactionID: tx, Reason: event.ReasonPaymentDeclined, Items: []event.Item{{SKU: "SKU-1", Quantity: 2}}}
 	}
 	noStock := func(tx string) (event.Type, any) {
-		return event.OutOfStock, event.StockRejected{TransactionID: tx, Reason: event.ReasonUnknownSKU, SKU: "SKU-1"}
+		return event.TypeOutOfStock, event.OutOfStock{TransactionID: tx, Reason: event.ReasonUnknownSKU, SKU: "SKU-1"}
 	}
 	cases := []struct {
 		name   string
@@ -38,11 +38,11 @@ func TestSettlingAnnouncesTheOutcome(t *testing.T) {
 		typ    event.Type
 	}{
 		{"completed", []func(string) (event.Type, any){reserved, paid, paid, released},
-			event.OrderOutcome{CustomerID: "alice", Status: "COMPLETED", Items: []event.Item{{SKU: "SKU-1", Quantity: 2}}, Amount: 700, Currency: "EUR"}, event.OrderCompleted},
+			event.OrderOutcome{CustomerID: "alice", Status: "COMPLETED", Items: []event.Item{{SKU: "SKU-1", Quantity: 2}}, Amount: 700, Currency: "EUR"}, event.TypeOrderCompleted},
 		{"declined", []func(string) (event.Type, any){reserved, released, paid},
-			event.OrderOutcome{CustomerID: "alice", Status: "CANCELLED", Reason: "PAYMENT_DECLINED", Items: []event.Item{{SKU: "SKU-1", Quantity: 2}}, Amount: 700, Currency: "EUR"}, event.OrderCancelled},
+			event.OrderOutcome{CustomerID: "alice", Status: "CANCELLED", Reason: "PAYMENT_DECLINED", Items: []event.Item{{SKU: "SKU-1", Quantity: 2}}, Amount: 700, Currency: "EUR"}, event.TypeOrderCancelled},
 		{"unknown sku, before any price", []func(string) (event.Type, any){noStock, reserved},
-			event.OrderOutcome{CustomerID: "alice", Status: "CANCELLED", Reason: "UNKNOWN_SKU", Items: []event.Item{{SKU: "SKU-1", Quantity: 2}}}, event.OrderCancelled},
+			event.OrderOutcome{CustomerID: "alice", Status: "CANCELLED", Reason: "UNKNOWN_SKU", Items: []event.Item{{SKU: "SKU-1", Quantity: 2}}}, event.TypeOrderCancelled},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -58,8 +58,8 @@ func TestSettlingAnnouncesTheOutcome(t *testing.T) {
 				t.Fatal(err)
 			}
 			handlers := map[event.Type]func(context.Context, event.Event) error{
-				event.ItemReserved: a.OnItemReserved, event.PaymentComplete: a.OnPaymentComplete,
-				event.ItemReleased: a.OnItemReleased, event.OutOfStock: a.OnOutOfStock,
+				event.TypeItemReserved: a.OnItemReserved, event.TypePaymentComplete: a.OnPaymentComplete,
+				event.TypeItemReleased: a.OnItemReleased, event.TypeOutOfStock: a.OnOutOfStock,
 			}
 			for _, ev := range c.events {
 				typ, payload := ev(tx)

@@ -58,7 +58,7 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	for i, it := range o.Items {
 		items[i] = event.Item{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	created, err := event.New(event.OrderCreate, Source, id, event.OrderCreated{
+	created, err := event.New(event.TypeOrderCreate, Source, id, event.OrderCreate{
 		TransactionID: id, CustomerID: o.CustomerID, Items: items, PaymentMethod: o.PaymentMethod,
 	})
 	if err != nil {

@@ -27,7 +27,7 @@ func TestApplyRereadsAnOrderChangedBehindItsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reserved, err := event.New(event.ItemReserved, "/inventory-service", id, event.ItemsReserved{TransactionID: id, CustomerID: "c",
+	reserved, err := event.New(event.TypeItemReserved, "/inventory-service", id, event.ItemReserved{TransactionID: id, CustomerID: "c",
 		Items: []event.PricedItem{{SKU: "S-1", Quantity: 1, UnitPrice: 500}}, Amount: 500, Currency: "EUR", PaymentMethod: "pm_card_visa"})
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func TestApplyRereadsAnOrderChangedBehindItsBack(t *testing.T) {
 	if err := other.OnItemReserved(ctx, reserved); err != nil {
 		t.Fatal(err)
 	}
-	paid, err := event.New(event.PaymentComplete, "/payment-service", id, event.PaymentCompleted{TransactionID: id, Amount: 500, Currency: "EUR", ChargeID: "ch_1"})
+	paid, err := event.New(event.TypePaymentComplete, "/payment-service", id, event.PaymentComplete{TransactionID: id, Amount: 500, Currency: "EUR", ChargeID: "ch_1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,8 @@ func (o *Order) Expire(now time.Time, d time.Duration) bool {
 	at := now.UTC()
 	o.Status, o.Reason = StatusCancelled, event.ReasonExpired
 	o.History = append(o.History, HistoryEntry{
-		EventID: event.IDFor(o.TransactionID, event.OrderExpired),
-		Type:    event.OrderExpired,
+		EventID: event.IDFor(o.TransactionID, event.TypeOrderExpired),
+		Type:    event.TypeOrderExpired,
 		At:      at,
 		Applied: true,
 	})

@@ -13,13 +13,13 @@ import (
 func TestExpireRaces(t *testing.T) {
 	const deadline = 30 * time.Second
 	due := t0.Add(deadline)
-	// A step is an event (by type) or, for event.OrderExpired, the sweeper calling Expire at
+	// A step is an event (by type) or, for event.TypeOrderExpired, the sweeper calling Expire at
 	// the given time.
 	type step struct {
 		typ event.Type
 		at  time.Time
 	}
-	expireAt := func(at time.Time) step { return step{event.OrderExpired, at} }
+	expireAt := func(at time.Time) step { return step{event.TypeOrderExpired, at} }
 	tests := []struct {
 		name        string
 		steps       []step
@@ -30,21 +30,21 @@ func TestExpireRaces(t *testing.T) {
 	}{
 		{name: "pending at the deadline expires", steps: []step{expireAt(due)},
 			wantStatus: domain.StatusCancelled, wantReason: event.ReasonExpired, wantApplied: []bool{true}, wantChanged: []bool{true}},
-		{name: "reserved past the deadline expires", steps: []step{{typ: event.ItemReserved}, expireAt(due.Add(time.Hour))},
+		{name: "reserved past the deadline expires", steps: []step{{typ: event.TypeItemReserved}, expireAt(due.Add(time.Hour))},
 			wantStatus: domain.StatusCancelled, wantReason: event.ReasonExpired, wantApplied: []bool{true, true}, wantChanged: []bool{true, true}},
-		{name: "not yet due", steps: []step{{typ: event.ItemReserved}, expireAt(due.Add(-time.Nanosecond))},
+		{name: "not yet due", steps: []step{{typ: event.TypeItemReserved}, expireAt(due.Add(-time.Nanosecond))},
 			wantStatus: domain.StatusReserved, wantApplied: []bool{true}, wantChanged: []bool{true, false}},
-		{name: "completion recorded first stands", steps: []step{{typ: event.ItemReserved}, {typ: event.PaymentComplete}, expireAt(due)},
+		{name: "completion recorded first stands", steps: []step{{typ: event.TypeItemReserved}, {typ: event.TypePaymentComplete}, expireAt(due)},
 			wantStatus: domain.StatusCompleted, wantApplied: []bool{true, true}, wantChanged: []bool{true, true, false}},
-		{name: "expiry recorded first stands over a late payment", steps: []step{{typ: event.ItemReserved}, expireAt(due), {typ: event.PaymentComplete}},
+		{name: "expiry recorded first stands over a late payment", steps: []step{{typ: event.TypeItemReserved}, expireAt(due), {typ: event.TypePaymentComplete}},
 			wantStatus: domain.StatusCancelled, wantReason: event.ReasonExpired, wantApplied: []bool{true, true, false}, wantChanged: []bool{true, true, true}},
-		{name: "expiry before the reservation arrives", steps: []step{expireAt(due), {typ: event.ItemReserved}, {typ: event.PaymentComplete}},
+		{name: "expiry before the reservation arrives", steps: []step{expireAt(due), {typ: event.TypeItemReserved}, {typ: event.TypePaymentComplete}},
 			wantStatus: domain.StatusCancelled, wantReason: event.ReasonExpired, wantApplied: []bool{true, false, false}, wantChanged: []bool{true, true, true}},
-		{name: "out of stock recorded first stands", steps: []step{{typ: event.OutOfStock}, expireAt(due)},
+		{name: "out of stock recorded first stands", steps: []step{{typ: event.TypeOutOfStock}, expireAt(due)},
 			wantStatus: domain.StatusCancelled, wantReason: event.ReasonUnknownSKU, wantApplied: []bool{true}, wantChanged: []bool{true, false}},
-		{name: "payment declined recorded first stands", steps: []step{{typ: event.ItemReserved}, {typ: event.ItemReleased}, expireAt(due)},
+		{name: "payment declined recorded first stands", steps: []step{{typ: event.TypeItemReserved}, {typ: event.TypeItemReleased}, expireAt(due)},
 			wantStatus: domain.StatusCancelled, wantReason: event.ReasonPaymentDeclined, wantApplied: []bool{true, true}, wantChanged: []bool{true, true, false}},
-		{name: "release after expiry is only recorded", steps: []step{{typ: event.ItemReserved}, expireAt(due), {typ: event.ItemReleased}},
+		{name: "release after expiry is only recorded", steps: []step{{typ: event.TypeItemReserved}, expireAt(due), {typ: event.TypeItemReleased}},
 			wantStatus: domain.StatusCancelled, wantReason: event.ReasonExpired, wantApplied: []bool{true, true, false}, wantChanged: []bool{true, true, true}},
 		{name: "expires once", steps: []step{expireAt(due), expireAt(due.Add(time.Second))},
 			wantStatus: domain.StatusCancelled, wantReason: event.ReasonExpired, wantApplied: []bool{true}, wantChanged: []bool{true, false}},
@@ -54,7 +54,7 @@ func TestExpireRaces(t *testing.T) {
 			o := newOrder(t)
 			for i, s := range tt.steps {
 				var changed bool
-				if s.typ == event.OrderExpired {
+				if s.typ == event.TypeOrderExpired {
 					changed = o.Expire(s.at, deadline)
 				} else {
 					var err error
@@ -91,7 +91,7 @@ func TestExpireRecordsORDER_EXPIRED(t *testing.T) {
 	if !o.Expire(at, 30*time.Second) {
 		t.Fatal("a pending order past its deadline did not expire")
 	}
-	want := domain.HistoryEntry{EventID: event.IDFor("tx-1", event.OrderExpired), Type: event.OrderExpired, At: at, Applied: true}
+	want := domain.HistoryEntry{EventID: event.IDFor("tx-1", event.TypeOrderExpired), Type: event.TypeOrderExpired, At: at, Applied: true}
 	if last := o.History[len(o.History)-1]; last != want || !o.UpdatedAt.Equal(at) {
 		t.Errorf("last history entry %+v, updatedAt %v; want %+v at %v", last, o.UpdatedAt, want, at)
 	}

@@ -159,8 +159,8 @@ func NewOrder(transactionID, customerID string, items []Item, paymentMethod stri
 		CreatedAt:     now,
 		UpdatedAt:     now,
 		History: []HistoryEntry{{
-			EventID: event.IDFor(transactionID, event.OrderCreate),
-			Type:    event.OrderCreate,
+			EventID: event.IDFor(transactionID, event.TypeOrderCreate),
+			Type:    event.TypeOrderCreate,
 			At:      now,
 			Applied: true,
 		}},
@@ -183,13 +183,13 @@ type Event struct {
 // target returns the status and reason an event moves an order to.
 func target(e Event) (Status, string, error) {
 	switch e.Type {
-	case event.ItemReserved:
+	case event.TypeItemReserved:
 		return StatusReserved, "", nil
-	case event.PaymentComplete:
+	case event.TypePaymentComplete:
 		return StatusCompleted, "", nil
-	case event.OutOfStock:
+	case event.TypeOutOfStock:
 		return StatusCancelled, e.Reason, nil
-	case event.ItemReleased:
+	case event.TypeItemReleased:
 		return StatusCancelled, event.ReasonPaymentDeclined, nil
 	}
 	return "", "", fmt.Errorf("order does not handle %s events", e.Type)

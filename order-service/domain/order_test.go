@@ -29,7 +29,7 @@ func TestNewOrder(t *testing.T) {
 	if !o.CreatedAt.Equal(t0) || !o.UpdatedAt.Equal(t0) {
 		t.Errorf("times = %v, %v, want %v", o.CreatedAt, o.UpdatedAt, t0)
 	}
-	want := domain.HistoryEntry{EventID: event.IDFor("tx-1", event.OrderCreate), Type: event.OrderCreate, At: t0, Applied: true}
+	want := domain.HistoryEntry{EventID: event.IDFor("tx-1", event.TypeOrderCreate), Type: event.TypeOrderCreate, At: t0, Applied: true}
 	if len(o.History) != 1 || o.History[0] != want {
 		t.Errorf("history = %+v, want [%+v]", o.History, want)
 	}
@@ -87,11 +87,11 @@ func TestNewOrderValidation(t *testing.T) {
 func ev(typ event.Type, n int) domain.Event {
 	e := domain.Event{ID: string(typ), Type: typ, At: t0.Add(time.Duration(n) * time.Minute)}
 	switch typ {
-	case event.ItemReserved:
+	case event.TypeItemReserved:
 		e.Amount, e.Currency = 1998, "EUR"
-	case event.PaymentComplete:
+	case event.TypePaymentComplete:
 		e.Amount, e.Currency = 1998, "EUR"
-	case event.OutOfStock:
+	case event.TypeOutOfStock:
 		e.Reason = event.ReasonUnknownSKU
 	}
 	return e
@@ -109,14 +109,14 @@ func TestApply(t *testing.T) {
 		wantReason string
 		wantAmount bool
 	}{
-		{"reserved", []step{{event.ItemReserved, true}}, domain.StatusReserved, "", true},
-		{"happy path", []step{{event.ItemReserved, true}, {event.PaymentComplete, true}}, domain.StatusCompleted, "", true},
-		{"payment before reservation", []step{{event.PaymentComplete, true}, {event.ItemReserved, false}}, domain.StatusCompleted, "", true},
-		{"out of stock", []step{{event.OutOfStock, true}}, domain.StatusCancelled, event.ReasonUnknownSKU, false},
-		{"declined", []step{{event.ItemReserved, true}, {event.ItemReleased, true}}, domain.StatusCancelled, event.ReasonPaymentDeclined, true},
-		{"release before reservation", []step{{event.ItemReleased, true}, {event.ItemReserved, false}}, domain.StatusCancelled, event.ReasonPaymentDeclined, true},
-		{"terminal stays terminal", []step{{event.PaymentComplete, true}, {event.ItemReleased, false}, {event.OutOfStock, false}}, domain.StatusCompleted, "", true},
-		{"cancelled stays cancelled", []step{{event.OutOfStock, true}, {event.PaymentComplete, false}}, domain.StatusCancelled, event.ReasonUnknownSKU, true},
+		{"reserved", []step{{event.TypeItemReserved, true}}, domain.StatusReserved, "", true},
+		{"happy path", []step{{event.TypeItemReserved, true}, {event.TypePaymentComplete, true}}, domain.StatusCompleted, "", true},
+		{"payment before reservation", []step{{event.TypePaymentComplete, true}, {event.TypeItemReserved, false}}, domain.StatusCompleted, "", true},
+		{"out of stock", []step{{event.TypeOutOfStock, true}}, domain.StatusCancelled, event.ReasonUnknownSKU, false},
+		{"declined", []step{{event.TypeItemReserved, true}, {event.TypeItemReleased, true}}, domain.StatusCancelled, event.ReasonPaymentDeclined, true},
+		{"release before reservation", []step{{event.TypeItemReleased, true}, {event.TypeItemReserved, false}}, domain.StatusCancelled, event.ReasonPaymentDeclined, true},
+		{"terminal stays terminal", []step{{event.TypePaymentComplete, true}, {event.TypeItemReleased, false}, {event.TypeOutOfStock, false}}, domain.StatusCompleted, "", true},
+		{"cancelled stays cancelled", []step{{event.TypeOutOfStock, true}, {event.TypePaymentComplete, false}}, domain.StatusCancelled, event.ReasonUnknownSKU, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,12 +149,12 @@ func TestApply(t *testing.T) {
 
 func TestApplyDuplicateChangesNothing(t *testing.T) {
 	o := newOrder(t)
-	if _, err := o.Apply(ev(event.ItemReserved, 1)); err != nil {
+	if _, err := o.Apply(ev(event.TypeItemReserved, 1)); err != nil {
 		t.Fatal(err)
 	}
 	before := o
 	before.History = append([]domain.HistoryEntry(nil), o.History...)
-	dup := ev(event.ItemReserved, 5)
+	dup := ev(event.TypeItemReserved, 5)
 	dup.Amount = 1
 	changed, err := o.Apply(dup)
 	if err != nil || changed {
@@ -167,7 +167,7 @@ func TestApplyDuplicateChangesNothing(t *testing.T) {
 
 func TestApplyUnknownType(t *testing.T) {
 	o := newOrder(t)
-	if _, err := o.Apply(ev(event.PaymentFailed, 1)); err == nil {
+	if _, err := o.Apply(ev(event.TypePaymentFailed, 1)); err == nil {
 		t.Fatal("Apply(PAYMENT_FAILED) succeeded, want an error")
 	}
 	if len(o.History) != 1 {

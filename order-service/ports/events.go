@@ -9,9 +9,9 @@ import (
 // EventHandlers maps the events order-service consumes (topic order) to their use cases.
 func EventHandlers(a *app.App) kafka.Handlers {
 	return kafka.Handlers{
-		event.ItemReserved:    a.OnItemReserved,
-		event.OutOfStock:      a.OnOutOfStock,
-		event.PaymentComplete: a.OnPaymentComplete,
-		event.ItemReleased:    a.OnItemReleased,
+		event.TypeItemReserved:    a.OnItemReserved,
+		event.TypeOutOfStock:      a.OnOutOfStock,
+		event.TypePaymentComplete: a.OnPaymentComplete,
+		event.TypeItemReleased:    a.OnItemReleased,
 	}
 }

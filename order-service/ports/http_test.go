@@ -206,7 +206,7 @@ func TestPlaceAndGetOrder(t *testing.T) {
 		t.Fatalf("history = %v, want one entry", o["history"])
 	}
 	h, _ := history[0].(map[string]any)
-	if at, _ := h["at"].(string); h["type"] != "ORDER_CREATE" || !isRFC3339(at) || h["eventId"] != event.IDFor(id, event.OrderCreate) {
+	if at, _ := h["at"].(string); h["type"] != "ORDER_CREATE" || !isRFC3339(at) || h["eventId"] != event.IDFor(id, event.TypeOrderCreate) {
 		t.Errorf("history[0] = %v, want ORDER_CREATE", h)
 	}
 }
@@ -219,8 +219,8 @@ func isRFC3339(s string) bool {
 func TestGetOrderAfterEvents(t *testing.T) {
 	f := newFixture(t)
 	id := placeOrder(t, f, validBody, nil)
-	mustApply(t, f.app.OnOutOfStock, event.OutOfStock, id, event.StockRejected{TransactionID: id, Reason: event.ReasonUnknownSKU, SKU: "SKU-1001"})
-	mustApply(t, f.app.OnItemReserved, event.ItemReserved, id, event.ItemsReserved{TransactionID: id, CustomerID: "alice",
+	mustApply(t, f.app.OnOutOfStock, event.TypeOutOfStock, id, event.OutOfStock{TransactionID: id, Reason: event.ReasonUnknownSKU, SKU: "SKU-1001"})
+	mustApply(t, f.app.OnItemReserved, event.TypeItemReserved, id, event.ItemReserved{TransactionID: id, CustomerID: "alice",
 		Items: []event.PricedItem{{SKU: "SKU-1001", Quantity: 2, UnitPrice: 999}}, Amount: 1998, Currency: "EUR", PaymentMethod: "pm_card_visa"})
 	o := getOrder(t, f, id)
 	if o["status"] != "CANCELLED" || o["reason"] != "UNKNOWN_SKU" || o["amount"] != float64(1998) || o["currency"] != "EUR" {

@@ -107,9 +107,9 @@ func TestOrderEventsStreamsHistoryThenEachEntryAndEnds(t *testing.T) {
 	id := placeOrder(t, f, validBody, nil)
 	events := openEvents(t, srv, id)
 	expect(t, events, "entry ORDER_CREATE", "order PENDING")
-	mustApply(t, f.app.OnItemReserved, event.ItemReserved, id, reserved(id))
+	mustApply(t, f.app.OnItemReserved, event.TypeItemReserved, id, reserved(id))
 	expect(t, events, "entry ITEM_RESERVED", "order RESERVED")
-	mustApply(t, f.app.OnPaymentComplete, event.PaymentComplete, id, map[string]any{"transactionId": id, "amount": 1998, "currency": "EUR", "chargeId": "ch_1"})
+	mustApply(t, f.app.OnPaymentComplete, event.TypePaymentComplete, id, map[string]any{"transactionId": id, "amount": 1998, "currency": "EUR", "chargeId": "ch_1"})
 	expect(t, events, "entry PAYMENT_COMPLETE", "order COMPLETED", "end COMPLETED")
 	if e, ok := <-events; ok {
 		t.Errorf("stream goes on after end: %+v", e)
@@ -130,8 +130,8 @@ func TestOrderEventsSeesOtherReplicas(t *testing.T) {
 	id := placeOrder(t, f, validBody, nil)
 	events := openEvents(t, srv, id)
 	expect(t, events, "entry ORDER_CREATE", "order PENDING")
-	mustApply(t, other.OnItemReserved, event.ItemReserved, id, reserved(id))
-	mustApply(t, other.OnItemReleased, event.ItemReleased, id, map[string]any{"transactionId": id, "reason": event.ReasonPaymentDeclined,
+	mustApply(t, other.OnItemReserved, event.TypeItemReserved, id, reserved(id))
+	mustApply(t, other.OnItemReleased, event.TypeItemReleased, id, map[string]any{"transactionId": id, "reason": event.ReasonPaymentDeclined,
 		"items": []map[string]any{{"sku": "SKU-1001", "quantity": 2}}})
 	// The poll may find both entries in one read or one at a time.
 	expect(t, events, "entry ITEM_RESERVED")

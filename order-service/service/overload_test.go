@@ -98,7 +98,7 @@ func TestOverloadIsRefused(t *testing.T) {
 		}
 	}
 	cancelOrder := func(id string) {
-		produce(t, brokers, topics.Order, event.OutOfStock, id, event.StockRejected{TransactionID: id, Reason: event.ReasonOutOfStock})
+		produce(t, brokers, topics.Order, event.TypeOutOfStock, id, event.OutOfStock{TransactionID: id, Reason: event.ReasonOutOfStock})
 		eventually(t, 20*time.Second, "order "+id+" CANCELLED", func() bool {
 			var o struct{ Status string }
 			get(t, base+"/orders/"+id, &o)

@@ -107,6 +107,7 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 					ports.RegisterHTTP(r, orders, p.Log)
 					ports.RegisterStorefront(r, cfg.InventoryURL)
 					ports.RegisterTopicViewer(r, viewedTopics(p.Config.Topics), tailTopics(p.Config.Brokers, viewedTopics(p.Config.Topics)), p.Log)
+					ports.RegisterContracts(r)
 				},
 				Checks: map[string]httpx.Check{"store": repo.Ping},
 				Extra: map[string]lifecycle.Part{

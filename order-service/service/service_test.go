@@ -76,7 +76,7 @@ func TestService(t *testing.T) {
 	if rec.Key != id {
 		t.Errorf("key = %q, want %s", rec.Key, id)
 	}
-	wantHeaders := map[string]string{"ce_specversion": "1.0", "ce_id": event.IDFor(id, event.OrderCreate),
+	wantHeaders := map[string]string{"ce_specversion": "1.0", "ce_id": event.IDFor(id, event.TypeOrderCreate),
 		"ce_type": "ORDER_CREATE", "ce_source": "/order-service", "content-type": "application/json"}
 	for k, want := range wantHeaders {
 		if rec.Headers[k] != want {
@@ -86,7 +86,7 @@ func TestService(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, rec.Headers["ce_time"]); err != nil {
 		t.Errorf("ce_time %q: %v", rec.Headers["ce_time"], err)
 	}
-	var created event.OrderCreated
+	var created event.OrderCreate
 	if err := json.Unmarshal(rec.Value, &created); err != nil {
 		t.Fatal(err)
 	}
@@ -95,9 +95,9 @@ func TestService(t *testing.T) {
 		t.Errorf("payload = %s", rec.Value)
 	}
 
-	produce(t, brokers, topics.Order, event.ItemReserved, id, event.ItemsReserved{TransactionID: id, CustomerID: "alice",
+	produce(t, brokers, topics.Order, event.TypeItemReserved, id, event.ItemReserved{TransactionID: id, CustomerID: "alice",
 		Items: []event.PricedItem{{SKU: "SKU-1001", Quantity: 2, UnitPrice: 999}}, Amount: 1998, Currency: "EUR", PaymentMethod: "pm_card_visa"})
-	produce(t, brokers, topics.Order, event.PaymentComplete, id, event.PaymentCompleted{TransactionID: id, Amount: 1998, Currency: "EUR", ChargeID: "ch_1"})
+	produce(t, brokers, topics.Order, event.TypePaymentComplete, id, event.PaymentComplete{TransactionID: id, Amount: 1998, Currency: "EUR", ChargeID: "ch_1"})
 	var order struct {
 		Status   string
 		Amount   int64
@@ -119,7 +119,7 @@ func TestService(t *testing.T) {
 		return len(statuses) > 0
 	})
 	if len(statuses) != 1 || statuses[0].Key != id || statuses[0].Headers["ce_type"] != "ORDER_COMPLETED" ||
-		statuses[0].Headers["ce_id"] != event.IDFor(id, event.OrderCompleted) {
+		statuses[0].Headers["ce_id"] != event.IDFor(id, event.TypeOrderCompleted) {
 		t.Fatalf("order-status topic = %+v, want one ORDER_COMPLETED for %s", statuses, id)
 	}
 	var outcome event.OrderOutcome
@@ -141,12 +141,12 @@ func TestService(t *testing.T) {
 	}
 	json.Unmarshal(resp, &accepted)
 	id2 := accepted.TransactionID
-	paid := event.PaymentCompleted{TransactionID: id2, Amount: 500, Currency: "EUR", ChargeID: "ch_2"}
-	produce(t, brokers, topics.Order, event.PaymentComplete, id2, paid)
-	produce(t, brokers, topics.Order, event.ItemReserved, id2, event.ItemsReserved{TransactionID: id2, CustomerID: "bob",
+	paid := event.PaymentComplete{TransactionID: id2, Amount: 500, Currency: "EUR", ChargeID: "ch_2"}
+	produce(t, brokers, topics.Order, event.TypePaymentComplete, id2, paid)
+	produce(t, brokers, topics.Order, event.TypeItemReserved, id2, event.ItemReserved{TransactionID: id2, CustomerID: "bob",
 		Items: []event.PricedItem{{SKU: "SKU-1002", Quantity: 1, UnitPrice: 500}}, Amount: 500, Currency: "EUR", PaymentMethod: "pm_card_visa"})
-	produce(t, brokers, topics.Order, event.PaymentComplete, id2, paid)
-	produce(t, brokers, topics.Order, event.OutOfStock, id2, event.StockRejected{TransactionID: id2, Reason: event.ReasonOutOfStock})
+	produce(t, brokers, topics.Order, event.TypePaymentComplete, id2, paid)
+	produce(t, brokers, topics.Order, event.TypeOutOfStock, id2, event.OutOfStock{TransactionID: id2, Reason: event.ReasonOutOfStock})
 	var order2 struct {
 		Status, Reason string
 		Amount         int64
@@ -180,7 +180,7 @@ func TestService(t *testing.T) {
 
 	// An event for an order that does not exist can never apply: it is dead-lettered.
 	unknown := "00000000-0000-4000-8000-000000000000"
-	produce(t, brokers, topics.Order, event.ItemReleased, unknown, event.ItemsReleased{TransactionID: unknown, Reason: event.ReasonPaymentDeclined})
+	produce(t, brokers, topics.Order, event.TypeItemReleased, unknown, event.ItemReleased{TransactionID: unknown, Reason: event.ReasonPaymentDeclined})
 	eventually(t, 20*time.Second, "event for an unknown order dead-lettered", func() bool {
 		return len(kafkatest.ReadAll(t, brokers, kafka.DeadLetterTopic(topics.Order))) == 1
 	})
@@ -248,7 +248,7 @@ func get(t *testing.T, url string, v any) {
 func produce(t *testing.T, brokers, topic string, typ event.Type, id string, payload any) {
 	t.Helper()
 	source := "/inventory-service"
-	if typ == event.PaymentComplete {
+	if typ == event.TypePaymentComplete {
 		source = "/payment-service"
 	}
 	e, err := event.New(typ, source, id, payload)

@@ -20,7 +20,7 @@ import (
 // crashed between the charge and the publish) the gateway replays its answer without charging,
 // and we re-send the very same event, which consumers recognise as a duplicate.
 func (a *App) OnItemReserved(ctx context.Context, e event.Event) error {
-	reserved, err := event.Decode[event.ItemsReserved](e)
+	reserved, err := event.Decode[event.ItemReserved](e)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (a *App) OnItemReserved(ctx context.Context, e event.Event) error {
 		return err
 	}
 	topic := a.topics.Order
-	if outcome.Type == event.PaymentFailed {
+	if outcome.Type == event.TypePaymentFailed {
 		topic = a.topics.Inventory
 	}
 	if err := a.publisher.Publish(ctx, kafka.Message{Topic: topic, Event: out}); err != nil {

@@ -46,7 +46,7 @@ func (p *fakePublisher) Publish(_ context.Context, msgs ...kafka.Message) error 
 
 func itemReserved(t *testing.T, amount int64) event.Event {
 	t.Helper()
-	e, err := event.New(event.ItemReserved, "/inventory-service", "tx-1", event.ItemsReserved{
+	e, err := event.New(event.TypeItemReserved, "/inventory-service", "tx-1", event.ItemReserved{
 		TransactionID: "tx-1", CustomerID: "c-1", Items: []event.PricedItem{{SKU: "s", Quantity: 1, UnitPrice: amount}},
 		Amount: amount, Currency: "EUR", PaymentMethod: "pm_card_visa",
 	})
@@ -57,7 +57,7 @@ func itemReserved(t *testing.T, amount int64) event.Event {
 }
 
 func TestOnItemReserved(t *testing.T) {
-	badPayload := event.Event{ID: "x", Type: event.ItemReserved, Source: "/inventory-service", Key: "tx-1", Data: json.RawMessage(`{"transactionId":"tx-1"}`)}
+	badPayload := event.Event{ID: "x", Type: event.TypeItemReserved, Source: "/inventory-service", Key: "tx-1", Data: json.RawMessage(`{"transactionId":"tx-1"}`)}
 	tests := []struct {
 		name        string
 		event       event.Event
@@ -71,17 +71,17 @@ func TestOnItemReserved(t *testing.T) {
 		wantDecline string // declineCode of a PAYMENT_FAILED
 	}{
 		{name: "approved", event: itemReserved(t, 700), gateway: fakeGateway{result: domain.ChargeResult{Approved: true, ChargeID: "ch_1"}},
-			wantCharges: 1, wantTopic: "order-t", wantType: event.PaymentComplete},
+			wantCharges: 1, wantTopic: "order-t", wantType: event.TypePaymentComplete},
 		{name: "declined", event: itemReserved(t, 700), gateway: fakeGateway{result: domain.ChargeResult{DeclineCode: "card_declined"}},
-			wantCharges: 1, wantTopic: "inventory-t", wantType: event.PaymentFailed, wantDecline: "card_declined"},
+			wantCharges: 1, wantTopic: "inventory-t", wantType: event.TypePaymentFailed, wantDecline: "card_declined"},
 		{name: "free order is not charged", event: itemReserved(t, 0),
-			wantCharges: 0, wantTopic: "order-t", wantType: event.PaymentComplete},
+			wantCharges: 0, wantTopic: "order-t", wantType: event.TypePaymentComplete},
 		{name: "gateway unreachable is transient", event: itemReserved(t, 700), gateway: fakeGateway{err: errors.New("connection refused")},
 			wantCharges: 1, wantErr: true},
 		{name: "gateway rejection is a failed payment", event: itemReserved(t, 700), gateway: fakeGateway{err: &domain.RejectionError{Code: "invalid_request", Message: "bad"}},
-			wantCharges: 1, wantTopic: "inventory-t", wantType: event.PaymentFailed, wantDecline: "invalid_request"},
+			wantCharges: 1, wantTopic: "inventory-t", wantType: event.TypePaymentFailed, wantDecline: "invalid_request"},
 		{name: "bare rejection is a failed payment", event: itemReserved(t, 700), gateway: fakeGateway{err: fmt.Errorf("wrapped: %w", domain.ErrChargeRejected)},
-			wantCharges: 1, wantTopic: "inventory-t", wantType: event.PaymentFailed, wantDecline: domain.RejectedCodeDefault},
+			wantCharges: 1, wantTopic: "inventory-t", wantType: event.TypePaymentFailed, wantDecline: domain.RejectedCodeDefault},
 		{name: "invalid payload is poison", event: badPayload,
 			wantCharges: 0, wantErr: true, wantInvalid: true},
 		{name: "publish failure is transient", event: itemReserved(t, 700), gateway: fakeGateway{result: domain.ChargeResult{Approved: true, ChargeID: "ch_1"}},
@@ -116,8 +116,8 @@ func TestOnItemReserved(t *testing.T) {
 				m.Event.Source != app.Source || m.Event.ID != event.IDFor("tx-1", tt.wantType) {
 				t.Fatalf("published %+v to %s, want %s to %s", m.Event, m.Topic, tt.wantType, tt.wantTopic)
 			}
-			if tt.wantType == event.PaymentFailed {
-				failed, err := event.Decode[event.PaymentDeclined](m.Event)
+			if tt.wantType == event.TypePaymentFailed {
+				failed, err := event.Decode[event.PaymentFailed](m.Event)
 				if err != nil || failed.Reason != event.ReasonPaymentDeclined || failed.DeclineCode != tt.wantDecline || failed.Amount != 700 {
 					t.Fatalf("PAYMENT_FAILED payload %+v (%v), want reason %s, declineCode %s", failed, err, event.ReasonPaymentDeclined, tt.wantDecline)
 				}

@@ -21,7 +21,7 @@ const RefundKeyPrefix = "expired-"
 // interleave, the order ends with no standing charge. The refund is idempotent, so a
 // redelivery changes nothing.
 func (a *App) OnOrderExpired(ctx context.Context, e event.Event) error {
-	expired, err := event.Decode[event.ExpiredOrder](e)
+	expired, err := event.Decode[event.OrderExpired](e)
 	if err != nil {
 		return err
 	}

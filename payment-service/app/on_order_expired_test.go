@@ -18,7 +18,7 @@ import (
 
 func orderExpired(t *testing.T, txID string) event.Event {
 	t.Helper()
-	e, err := event.New(event.OrderExpired, "/order-service", txID, event.ExpiredOrder{TransactionID: txID, Reason: event.ReasonExpired})
+	e, err := event.New(event.TypeOrderExpired, "/order-service", txID, event.OrderExpired{TransactionID: txID, Reason: event.ReasonExpired})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,14 +35,14 @@ func TestExpiredOrderKeepsNoCharge(t *testing.T) {
 		wantStatus string
 		wantOut    []event.Type // what payment-service published
 	}{
-		{name: "charged, then expired: refunded", steps: []event.Type{event.ItemReserved, event.OrderExpired},
-			wantStatus: gateway.StatusRefunded, wantOut: []event.Type{event.PaymentComplete}},
-		{name: "expired before the charge: voided, the charge declined", steps: []event.Type{event.OrderExpired, event.ItemReserved},
-			wantStatus: gateway.StatusVoided, wantOut: []event.Type{event.PaymentFailed}},
-		{name: "expiry redelivered: refunded once", steps: []event.Type{event.ItemReserved, event.OrderExpired, event.OrderExpired},
-			wantStatus: gateway.StatusRefunded, wantOut: []event.Type{event.PaymentComplete}},
-		{name: "reservation redelivered after the refund: not charged again", steps: []event.Type{event.ItemReserved, event.OrderExpired, event.ItemReserved},
-			wantStatus: gateway.StatusRefunded, wantOut: []event.Type{event.PaymentComplete, event.PaymentComplete}},
+		{name: "charged, then expired: refunded", steps: []event.Type{event.TypeItemReserved, event.TypeOrderExpired},
+			wantStatus: gateway.StatusRefunded, wantOut: []event.Type{event.TypePaymentComplete}},
+		{name: "expired before the charge: voided, the charge declined", steps: []event.Type{event.TypeOrderExpired, event.TypeItemReserved},
+			wantStatus: gateway.StatusVoided, wantOut: []event.Type{event.TypePaymentFailed}},
+		{name: "expiry redelivered: refunded once", steps: []event.Type{event.TypeItemReserved, event.TypeOrderExpired, event.TypeOrderExpired},
+			wantStatus: gateway.StatusRefunded, wantOut: []event.Type{event.TypePaymentComplete}},
+		{name: "reservation redelivered after the refund: not charged again", steps: []event.Type{event.TypeItemReserved, event.TypeOrderExpired, event.TypeItemReserved},
+			wantStatus: gateway.StatusRefunded, wantOut: []event.Type{event.TypePaymentComplete, event.TypePaymentComplete}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +54,7 @@ func TestExpiredOrderKeepsNoCharge(t *testing.T) {
 			a := app.New(client, pub, config.DefaultTopics, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			for i, typ := range tt.steps {
 				var err error
-				if typ == event.OrderExpired {
+				if typ == event.TypeOrderExpired {
 					err = a.OnOrderExpired(context.Background(), orderExpired(t, "tx-1"))
 				} else {
 					err = a.OnItemReserved(context.Background(), itemReserved(t, 700))

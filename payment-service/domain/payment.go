@@ -86,11 +86,11 @@ type RefundResult struct {
 
 // NeedsCharge reports whether the order has anything to charge; the gateway refuses a charge of
 // zero, and a free order is simply paid.
-func NeedsCharge(r event.ItemsReserved) bool { return r.Amount > 0 }
+func NeedsCharge(r event.ItemReserved) bool { return r.Amount > 0 }
 
 // ChargeFor is the charge that pays for reserved items. It carries the payment-method token the
 // customer chose, never card data.
-func ChargeFor(r event.ItemsReserved) ChargeRequest {
+func ChargeFor(r event.ItemReserved) ChargeRequest {
 	return ChargeRequest{
 		IdempotencyKey: r.TransactionID,
 		Amount:         r.Amount,
@@ -108,16 +108,16 @@ type Outcome struct {
 
 // OutcomeOf maps the gateway's answer for reserved items to the event that reports it:
 // PAYMENT_COMPLETE for an approval, PAYMENT_FAILED (so inventory releases the stock) for a decline.
-func OutcomeOf(r event.ItemsReserved, res ChargeResult) Outcome {
+func OutcomeOf(r event.ItemReserved, res ChargeResult) Outcome {
 	if res.Approved {
-		return Outcome{Type: event.PaymentComplete, Payload: event.PaymentCompleted{
+		return Outcome{Type: event.TypePaymentComplete, Payload: event.PaymentComplete{
 			TransactionID: r.TransactionID,
 			Amount:        r.Amount,
 			Currency:      r.Currency,
 			ChargeID:      res.ChargeID,
 		}}
 	}
-	return Outcome{Type: event.PaymentFailed, Payload: event.PaymentDeclined{
+	return Outcome{Type: event.TypePaymentFailed, Payload: event.PaymentFailed{
 		TransactionID: r.TransactionID,
 		Reason:        event.ReasonPaymentDeclined,
 		DeclineCode:   res.DeclineCode,

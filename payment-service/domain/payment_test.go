@@ -8,8 +8,8 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 )
 
-func reserved(amount int64, pm string) event.ItemsReserved {
-	return event.ItemsReserved{
+func reserved(amount int64, pm string) event.ItemReserved {
+	return event.ItemReserved{
 		TransactionID: "tx-1",
 		CustomerID:    "c-1",
 		Items:         []event.PricedItem{{SKU: "sku-1", Quantity: 2, UnitPrice: amount / 2}},
@@ -48,19 +48,19 @@ func TestOutcomeOf(t *testing.T) {
 		{
 			name:   "approved",
 			result: domain.ChargeResult{Approved: true, ChargeID: "ch_1"},
-			want: domain.Outcome{Type: event.PaymentComplete, Payload: event.PaymentCompleted{
+			want: domain.Outcome{Type: event.TypePaymentComplete, Payload: event.PaymentComplete{
 				TransactionID: "tx-1", Amount: 500, Currency: "EUR", ChargeID: "ch_1"}},
 		},
 		{
 			name:   "card declined",
 			result: domain.ChargeResult{ChargeID: "ch_2", DeclineCode: "card_declined"},
-			want: domain.Outcome{Type: event.PaymentFailed, Payload: event.PaymentDeclined{
+			want: domain.Outcome{Type: event.TypePaymentFailed, Payload: event.PaymentFailed{
 				TransactionID: "tx-1", Reason: event.ReasonPaymentDeclined, DeclineCode: "card_declined", Amount: 500, Currency: "EUR"}},
 		},
 		{
 			name:   "insufficient funds",
 			result: domain.ChargeResult{DeclineCode: "insufficient_funds"},
-			want: domain.Outcome{Type: event.PaymentFailed, Payload: event.PaymentDeclined{
+			want: domain.Outcome{Type: event.TypePaymentFailed, Payload: event.PaymentFailed{
 				TransactionID: "tx-1", Reason: event.ReasonPaymentDeclined, DeclineCode: "insufficient_funds", Amount: 500, Currency: "EUR"}},
 		},
 	}

@@ -11,7 +11,7 @@ import (
 // goes to the dead-letter topic.
 func EventHandlers(a *app.App) kafka.Handlers {
 	return kafka.Handlers{
-		event.ItemReserved: a.OnItemReserved,
-		event.OrderExpired: a.OnOrderExpired,
+		event.TypeItemReserved: a.OnItemReserved,
+		event.TypeOrderExpired: a.OnOrderExpired,
 	}
 }

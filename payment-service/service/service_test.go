@@ -34,7 +34,7 @@ func freeAddr(t *testing.T) string {
 // produceReserved writes an ITEM_RESERVED as inventory-service would, in CloudEvents binary mode.
 func produceReserved(t *testing.T, brokers, topic, txID, paymentMethod string) {
 	t.Helper()
-	value, err := json.Marshal(event.ItemsReserved{
+	value, err := json.Marshal(event.ItemReserved{
 		TransactionID: txID, CustomerID: "c-1",
 		Items:  []event.PricedItem{{SKU: "sku-1", Quantity: 2, UnitPrice: 1500}},
 		Amount: 3000, Currency: "EUR", PaymentMethod: paymentMethod,
@@ -42,7 +42,7 @@ func produceReserved(t *testing.T, brokers, topic, txID, paymentMethod string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kafkatest.Produce(t, brokers, topic, txID, value, headers(txID, event.ItemReserved))
+	kafkatest.Produce(t, brokers, topic, txID, value, headers(txID, event.TypeItemReserved))
 }
 
 func headers(txID string, typ event.Type) map[string]string {
@@ -109,8 +109,8 @@ func TestService(t *testing.T) {
 	produceReserved(t, brokers, topics.Payment, "tx-flaky", gateway.TokenFlaky)
 	produceReserved(t, brokers, topics.Payment, "tx-twice", gateway.TokenMastercard)
 	produceReserved(t, brokers, topics.Payment, "tx-twice", gateway.TokenMastercard)
-	kafkatest.Produce(t, brokers, topics.Payment, "tx-garbled", []byte("{not json"), headers("tx-garbled", event.ItemReserved))
-	kafkatest.Produce(t, brokers, topics.Payment, "tx-incomplete", []byte(`{"transactionId":"tx-incomplete"}`), headers("tx-incomplete", event.ItemReserved))
+	kafkatest.Produce(t, brokers, topics.Payment, "tx-garbled", []byte("{not json"), headers("tx-garbled", event.TypeItemReserved))
+	kafkatest.Produce(t, brokers, topics.Payment, "tx-incomplete", []byte(`{"transactionId":"tx-incomplete"}`), headers("tx-incomplete", event.TypeItemReserved))
 
 	outcomes := []struct {
 		txID        string
@@ -118,10 +118,10 @@ func TestService(t *testing.T) {
 		typ         event.Type
 		declineCode string
 	}{
-		{"tx-visa", topics.Order, event.PaymentComplete, ""},
-		{"tx-flaky", topics.Order, event.PaymentComplete, ""},
-		{"tx-declined", topics.Inventory, event.PaymentFailed, gateway.CodeCardDeclined},
-		{"tx-broke", topics.Inventory, event.PaymentFailed, gateway.CodeInsufficientFunds},
+		{"tx-visa", topics.Order, event.TypePaymentComplete, ""},
+		{"tx-flaky", topics.Order, event.TypePaymentComplete, ""},
+		{"tx-declined", topics.Inventory, event.TypePaymentFailed, gateway.CodeCardDeclined},
+		{"tx-broke", topics.Inventory, event.TypePaymentFailed, gateway.CodeInsufficientFunds},
 	}
 	for _, o := range outcomes {
 		t.Run(o.txID, func(t *testing.T) {
@@ -130,8 +130,8 @@ func TestService(t *testing.T) {
 				r.Headers["ce_id"] != event.IDFor(o.txID, o.typ) || r.Headers["ce_specversion"] != "1.0" {
 				t.Fatalf("headers %v, want a %s from /payment-service", r.Headers, o.typ)
 			}
-			if o.typ == event.PaymentComplete {
-				var p event.PaymentCompleted
+			if o.typ == event.TypePaymentComplete {
+				var p event.PaymentComplete
 				if err := json.Unmarshal(r.Value, &p); err != nil || p.TransactionID != o.txID || p.Amount != 3000 || p.Currency != "EUR" || p.ChargeID == "" {
 					t.Fatalf("payload %s (%v)", r.Value, err)
 				}
@@ -140,7 +140,7 @@ func TestService(t *testing.T) {
 				}
 				return
 			}
-			var p event.PaymentDeclined
+			var p event.PaymentFailed
 			if err := json.Unmarshal(r.Value, &p); err != nil || p.TransactionID != o.txID || p.Reason != event.ReasonPaymentDeclined ||
 				p.DeclineCode != o.declineCode || p.Amount != 3000 || p.Currency != "EUR" {
 				t.Fatalf("payload %s (%v)", r.Value, err)

@@ -50,7 +50,7 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 			Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
 				platform = p
 				return bootstrap.Parts{
-					Handlers: kafka.Handlers{event.ItemReserved: func(_ context.Context, e event.Event) error { got <- e; return nil }},
+					Handlers: kafka.Handlers{event.TypeItemReserved: func(_ context.Context, e event.Event) error { got <- e; return nil }},
 					Routes:   func(r gin.IRouter) { r.GET("/hello", func(c *gin.Context) { c.String(http.StatusOK, "hi") }) },
 				}, nil
 			},
@@ -96,7 +96,7 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 		}
 	}
 
-	e, err := event.New(event.ItemReserved, "/inventory-service", "tx-1", map[string]string{"transactionId": "tx-1"})
+	e, err := event.New(event.TypeItemReserved, "/inventory-service", "tx-1", map[string]string{"transactionId": "tx-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

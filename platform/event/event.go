@@ -19,20 +19,21 @@ type Type string
 
 // The saga's events. The comment of each says who publishes it and to which topic.
 const (
-	// OrderCreate is published by order-service to the inventory topic when an order is accepted.
-	OrderCreate Type = "ORDER_CREATE"
-	// ItemReserved is published by inventory-service to the payment and order topics once every
+	// TypeOrderCreate is published by order-service to the inventory topic when an order is accepted.
+	TypeOrderCreate Type = "ORDER_CREATE"
+	// TypeItemReserved is published by inventory-service to the payment and order topics once every
 	// item of the order is reserved; it carries the amount to charge.
-	ItemReserved Type = "ITEM_RESERVED"
-	// OutOfStock is published by inventory-service to the order topic when it reserved nothing.
-	OutOfStock Type = "OUT_OF_STOCK"
-	// PaymentComplete is published by payment-service to the order topic after a successful charge.
-	PaymentComplete Type = "PAYMENT_COMPLETE"
-	// PaymentFailed is published by payment-service to the inventory topic after a decline.
-	PaymentFailed Type = "PAYMENT_FAILED"
-	// ItemReleased is published by inventory-service to the order topic once it has released
+	TypeItemReserved Type = "ITEM_RESERVED"
+	// TypeOutOfStock is published by inventory-service to the order topic when it reserved nothing.
+	TypeOutOfStock Type = "OUT_OF_STOCK"
+	// TypePaymentComplete is published by payment-service to the order topic after a successful
+	// charge.
+	TypePaymentComplete Type = "PAYMENT_COMPLETE"
+	// TypePaymentFailed is published by payment-service to the inventory topic after a decline.
+	TypePaymentFailed Type = "PAYMENT_FAILED"
+	// TypeItemReleased is published by inventory-service to the order topic once it has released
 	// the stock of a declined order.
-	ItemReleased Type = "ITEM_RELEASED"
+	TypeItemReleased Type = "ITEM_RELEASED"
 )
 
 // Reasons carried by events that cancel an order.

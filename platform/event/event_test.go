@@ -10,11 +10,11 @@ import (
 )
 
 func TestIDForIsStablePerTransactionAndType(t *testing.T) {
-	a := event.IDFor("tx-1", event.OrderCreate)
-	if a != event.IDFor("tx-1", event.OrderCreate) {
+	a := event.IDFor("tx-1", event.TypeOrderCreate)
+	if a != event.IDFor("tx-1", event.TypeOrderCreate) {
 		t.Error("the same event got two ids")
 	}
-	for _, other := range []string{event.IDFor("tx-2", event.OrderCreate), event.IDFor("tx-1", event.ItemReserved)} {
+	for _, other := range []string{event.IDFor("tx-2", event.TypeOrderCreate), event.IDFor("tx-1", event.TypeItemReserved)} {
 		if other == a {
 			t.Errorf("two different events share id %s", a)
 		}
@@ -43,7 +43,7 @@ func TestDecode(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := event.Decode[event.OrderCreated](event.Event{Type: event.OrderCreate, Key: "tx", Data: []byte(c.data)})
+			_, err := event.Decode[event.OrderCreate](event.Event{Type: event.TypeOrderCreate, Key: "tx", Data: []byte(c.data)})
 			if got := errors.Is(err, event.ErrInvalid); got != c.invalid {
 				t.Errorf("Decode error = %v, want invalid=%v", err, c.invalid)
 			}
@@ -53,7 +53,7 @@ func TestDecode(t *testing.T) {
 
 func TestStockRejectedReasons(t *testing.T) {
 	for reason, valid := range map[string]bool{event.ReasonOutOfStock: true, event.ReasonUnknownSKU: true, "": false, "BROKE": false} {
-		err := event.StockRejected{TransactionID: "tx", Reason: reason}.Validate()
+		err := event.OutOfStock{TransactionID: "tx", Reason: reason}.Validate()
 		if (err == nil) != valid {
 			t.Errorf("reason %q: Validate() = %v", reason, err)
 		}
@@ -73,14 +73,14 @@ func items(n int) string {
 // must be that order.
 func TestDecodeChecksTheKeyOfEveryPayload(t *testing.T) {
 	decoders := map[event.Type]func(event.Event) error{
-		event.OrderCreate:     func(e event.Event) error { _, err := event.Decode[event.OrderCreated](e); return err },
-		event.ItemReserved:    func(e event.Event) error { _, err := event.Decode[event.ItemsReserved](e); return err },
-		event.OutOfStock:      func(e event.Event) error { _, err := event.Decode[event.StockRejected](e); return err },
-		event.PaymentComplete: func(e event.Event) error { _, err := event.Decode[event.PaymentCompleted](e); return err },
-		event.PaymentFailed:   func(e event.Event) error { _, err := event.Decode[event.PaymentDeclined](e); return err },
-		event.ItemReleased:    func(e event.Event) error { _, err := event.Decode[event.ItemsReleased](e); return err },
-		event.OrderExpired:    func(e event.Event) error { _, err := event.Decode[event.ExpiredOrder](e); return err },
-		event.OrderCompleted:  func(e event.Event) error { _, err := event.Decode[event.OrderOutcome](e); return err },
+		event.TypeOrderCreate:     func(e event.Event) error { _, err := event.Decode[event.OrderCreate](e); return err },
+		event.TypeItemReserved:    func(e event.Event) error { _, err := event.Decode[event.ItemReserved](e); return err },
+		event.TypeOutOfStock:      func(e event.Event) error { _, err := event.Decode[event.OutOfStock](e); return err },
+		event.TypePaymentComplete: func(e event.Event) error { _, err := event.Decode[event.PaymentComplete](e); return err },
+		event.TypePaymentFailed:   func(e event.Event) error { _, err := event.Decode[event.PaymentFailed](e); return err },
+		event.TypeItemReleased:    func(e event.Event) error { _, err := event.Decode[event.ItemReleased](e); return err },
+		event.TypeOrderExpired:    func(e event.Event) error { _, err := event.Decode[event.OrderExpired](e); return err },
+		event.TypeOrderCompleted:  func(e event.Event) error { _, err := event.Decode[event.OrderOutcome](e); return err },
 	}
 	const data = `{"transactionId":"tx","customerId":"c","paymentMethod":"pm","currency":"EUR","reason":"EXPIRED",` +
 		`"items":[{"sku":"S","quantity":1}]}`
@@ -88,9 +88,9 @@ func TestDecodeChecksTheKeyOfEveryPayload(t *testing.T) {
 		for key, valid := range map[string]bool{"tx": true, "tx-2": false, "": false} {
 			e := event.Event{Type: typ, Key: key, Data: []byte(data)}
 			switch typ {
-			case event.OutOfStock:
+			case event.TypeOutOfStock:
 				e.Data = []byte(`{"transactionId":"tx","reason":"OUT_OF_STOCK"}`)
-			case event.OrderCompleted:
+			case event.TypeOrderCompleted:
 				e.Data = []byte(`{"transactionId":"tx","customerId":"c","status":"COMPLETED","items":[{"sku":"S","quantity":1}]}`)
 			}
 			if err := decode(e); (err == nil) != valid || (err != nil && !errors.Is(err, event.ErrInvalid)) {

@@ -5,18 +5,18 @@ import (
 	"time"
 )
 
-// OrderExpired is published by order-service, through its outbox, to the inventory and payment
-// topics when an order was still PENDING or RESERVED at its deadline (createdAt +
+// TypeOrderExpired is published by order-service, through its outbox, to the inventory and
+// payment topics when an order was still PENDING or RESERVED at its deadline (createdAt +
 // ORDER_DEADLINE). The order is then CANCELLED with reason ReasonExpired for good: inventory
 // releases what it still holds for it (and reserves nothing for it afterwards), payment-service
 // refunds its charge or voids its key so that no later charge succeeds.
-const OrderExpired Type = "ORDER_EXPIRED"
+const TypeOrderExpired Type = "ORDER_EXPIRED"
 
 // ReasonExpired is the reason of an order cancelled because its deadline passed.
 const ReasonExpired = "EXPIRED"
 
-// ExpiredOrder is the payload of ORDER_EXPIRED.
-type ExpiredOrder struct {
+// OrderExpired is the payload of ORDER_EXPIRED.
+type OrderExpired struct {
 	TransactionID string    `json:"transactionId"`
 	Reason        string    `json:"reason"`
 	CreatedAt     time.Time `json:"createdAt"`
@@ -24,7 +24,7 @@ type ExpiredOrder struct {
 }
 
 // Validate reports what makes the payload unusable.
-func (p ExpiredOrder) Validate() error {
+func (p OrderExpired) Validate() error {
 	switch {
 	case p.TransactionID == "":
 		return errNoTransaction

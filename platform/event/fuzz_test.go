@@ -15,13 +15,13 @@ var decoders = []struct {
 	typ    event.Type
 	decode func(event.Event) (event.Payload, error)
 }{
-	{event.OrderCreate, decodeAs[event.OrderCreated]},
-	{event.ItemReserved, decodeAs[event.ItemsReserved]},
-	{event.OutOfStock, decodeAs[event.StockRejected]},
-	{event.PaymentComplete, decodeAs[event.PaymentCompleted]},
-	{event.PaymentFailed, decodeAs[event.PaymentDeclined]},
-	{event.ItemReleased, decodeAs[event.ItemsReleased]},
-	{event.OrderCompleted, decodeAs[event.OrderOutcome]},
+	{event.TypeOrderCreate, decodeAs[event.OrderCreate]},
+	{event.TypeItemReserved, decodeAs[event.ItemReserved]},
+	{event.TypeOutOfStock, decodeAs[event.OutOfStock]},
+	{event.TypePaymentComplete, decodeAs[event.PaymentComplete]},
+	{event.TypePaymentFailed, decodeAs[event.PaymentFailed]},
+	{event.TypeItemReleased, decodeAs[event.ItemReleased]},
+	{event.TypeOrderCompleted, decodeAs[event.OrderOutcome]},
 }
 
 func decodeAs[P event.Payload](e event.Event) (event.Payload, error) {
@@ -97,29 +97,29 @@ func checkAccepted(t *testing.T, p event.Payload) {
 		}
 	}
 	switch p := p.(type) {
-	case event.OrderCreated:
+	case event.OrderCreate:
 		if p.TransactionID == "" || p.CustomerID == "" || p.PaymentMethod == "" {
 			t.Fatalf("accepted %+v", p)
 		}
 		items(len(p.Items), func(i int) (string, int) { return p.Items[i].SKU, p.Items[i].Quantity })
-	case event.ItemsReserved:
+	case event.ItemReserved:
 		if p.TransactionID == "" || p.Amount < 0 || p.Currency == "" || p.PaymentMethod == "" {
 			t.Fatalf("accepted %+v", p)
 		}
 		items(len(p.Items), func(i int) (string, int) { return p.Items[i].SKU, p.Items[i].Quantity })
-	case event.StockRejected:
+	case event.OutOfStock:
 		if p.TransactionID == "" || (p.Reason != event.ReasonOutOfStock && p.Reason != event.ReasonUnknownSKU) {
 			t.Fatalf("accepted %+v", p)
 		}
-	case event.PaymentCompleted:
+	case event.PaymentComplete:
 		if p.TransactionID == "" {
 			t.Fatalf("accepted %+v", p)
 		}
-	case event.PaymentDeclined:
+	case event.PaymentFailed:
 		if p.TransactionID == "" {
 			t.Fatalf("accepted %+v", p)
 		}
-	case event.ItemsReleased:
+	case event.ItemReleased:
 		if p.TransactionID == "" {
 			t.Fatalf("accepted %+v", p)
 		}

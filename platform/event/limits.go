@@ -14,13 +14,13 @@ const (
 // event would be applied to one order while Kafka orders it with another's.
 type keyed interface{ transaction() string }
 
-func (p OrderCreated) transaction() string     { return p.TransactionID }
-func (p ItemsReserved) transaction() string    { return p.TransactionID }
-func (p StockRejected) transaction() string    { return p.TransactionID }
-func (p PaymentCompleted) transaction() string { return p.TransactionID }
-func (p PaymentDeclined) transaction() string  { return p.TransactionID }
-func (p ItemsReleased) transaction() string    { return p.TransactionID }
-func (p ExpiredOrder) transaction() string     { return p.TransactionID }
+func (p OrderCreate) transaction() string     { return p.TransactionID }
+func (p ItemReserved) transaction() string    { return p.TransactionID }
+func (p OutOfStock) transaction() string      { return p.TransactionID }
+func (p PaymentComplete) transaction() string { return p.TransactionID }
+func (p PaymentFailed) transaction() string   { return p.TransactionID }
+func (p ItemReleased) transaction() string    { return p.TransactionID }
+func (p OrderExpired) transaction() string    { return p.TransactionID }
 
 // checkKey reports a payload whose transactionId is not the message key.
 func checkKey(p any, key string) error {

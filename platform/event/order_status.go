@@ -6,12 +6,12 @@ import "errors"
 // (notification-service e-mails the customer). They go to the order-status topic, which no saga
 // service consumes, so adding a subscriber changes nothing in the saga.
 const (
-	// OrderCompleted is published by order-service to the order-status topic when an order
+	// TypeOrderCompleted is published by order-service to the order-status topic when an order
 	// reaches COMPLETED, in the same store write as the state change.
-	OrderCompleted Type = "ORDER_COMPLETED"
-	// OrderCancelled is published by order-service to the order-status topic when an order
+	TypeOrderCompleted Type = "ORDER_COMPLETED"
+	// TypeOrderCancelled is published by order-service to the order-status topic when an order
 	// reaches CANCELLED, with the reason, in the same store write as the state change.
-	OrderCancelled Type = "ORDER_CANCELLED"
+	TypeOrderCancelled Type = "ORDER_CANCELLED"
 )
 
 // OrderOutcome is the payload of ORDER_COMPLETED and ORDER_CANCELLED: what a customer needs to
@@ -65,9 +65,16 @@ func (p OrderOutcome) Validate() error {
 func OutcomeType(status string) (Type, bool) {
 	switch status {
 	case StatusCompleted:
-		return OrderCompleted, true
+		return TypeOrderCompleted, true
 	case StatusCancelled:
-		return OrderCancelled, true
+		return TypeOrderCancelled, true
 	}
 	return "", false
 }
+
+// OrderCompleted and OrderCancelled name the payloads of ORDER_COMPLETED and ORDER_CANCELLED as
+// api/asyncapi.yaml does; both events carry an OrderOutcome.
+type (
+	OrderCompleted = OrderOutcome
+	OrderCancelled = OrderOutcome
+)

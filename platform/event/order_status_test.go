@@ -28,7 +28,7 @@ func TestOrderOutcomeValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := event.Decode[event.OrderOutcome](event.Event{Type: event.OrderCompleted, Key: "tx", Data: []byte(c.data)})
+			_, err := event.Decode[event.OrderOutcome](event.Event{Type: event.TypeOrderCompleted, Key: "tx", Data: []byte(c.data)})
 			if got := errors.Is(err, event.ErrInvalid); got != c.invalid {
 				t.Errorf("Decode error = %v, want invalid=%v", err, c.invalid)
 			}
@@ -37,7 +37,7 @@ func TestOrderOutcomeValidate(t *testing.T) {
 }
 
 func TestOutcomeType(t *testing.T) {
-	for status, want := range map[string]event.Type{event.StatusCompleted: event.OrderCompleted, event.StatusCancelled: event.OrderCancelled, "PENDING": ""} {
+	for status, want := range map[string]event.Type{event.StatusCompleted: event.TypeOrderCompleted, event.StatusCancelled: event.TypeOrderCancelled, "PENDING": ""} {
 		got, ok := event.OutcomeType(status)
 		if got != want || ok != (want != "") {
 			t.Errorf("OutcomeType(%q) = %q, %v; want %q", status, got, ok, want)

@@ -18,8 +18,8 @@ type PricedItem struct {
 	UnitPrice int64  `json:"unitPrice"`
 }
 
-// OrderCreated is the payload of ORDER_CREATE.
-type OrderCreated struct {
+// OrderCreate is the payload of ORDER_CREATE.
+type OrderCreate struct {
 	TransactionID string `json:"transactionId"`
 	CustomerID    string `json:"customerId"`
 	Items         []Item `json:"items"`
@@ -27,8 +27,8 @@ type OrderCreated struct {
 	PaymentMethod string `json:"paymentMethod"`
 }
 
-// ItemsReserved is the payload of ITEM_RESERVED.
-type ItemsReserved struct {
+// ItemReserved is the payload of ITEM_RESERVED.
+type ItemReserved struct {
 	TransactionID string       `json:"transactionId"`
 	CustomerID    string       `json:"customerId"`
 	Items         []PricedItem `json:"items"`
@@ -37,24 +37,24 @@ type ItemsReserved struct {
 	PaymentMethod string       `json:"paymentMethod"`
 }
 
-// StockRejected is the payload of OUT_OF_STOCK. Reason is ReasonOutOfStock or ReasonUnknownSKU;
+// OutOfStock is the payload of OUT_OF_STOCK. Reason is ReasonOutOfStock or ReasonUnknownSKU;
 // SKU names the first item that could not be reserved.
-type StockRejected struct {
+type OutOfStock struct {
 	TransactionID string `json:"transactionId"`
 	Reason        string `json:"reason"`
 	SKU           string `json:"sku,omitempty"`
 }
 
-// PaymentCompleted is the payload of PAYMENT_COMPLETE.
-type PaymentCompleted struct {
+// PaymentComplete is the payload of PAYMENT_COMPLETE.
+type PaymentComplete struct {
 	TransactionID string `json:"transactionId"`
 	Amount        int64  `json:"amount"`
 	Currency      string `json:"currency"`
 	ChargeID      string `json:"chargeId"`
 }
 
-// PaymentDeclined is the payload of PAYMENT_FAILED.
-type PaymentDeclined struct {
+// PaymentFailed is the payload of PAYMENT_FAILED.
+type PaymentFailed struct {
 	TransactionID string `json:"transactionId"`
 	Reason        string `json:"reason"`
 	DeclineCode   string `json:"declineCode,omitempty"`
@@ -62,8 +62,8 @@ type PaymentDeclined struct {
 	Currency      string `json:"currency"`
 }
 
-// ItemsReleased is the payload of ITEM_RELEASED: the items inventory-service put back.
-type ItemsReleased struct {
+// ItemReleased is the payload of ITEM_RELEASED: the items inventory-service put back.
+type ItemReleased struct {
 	TransactionID string `json:"transactionId"`
 	Reason        string `json:"reason"`
 	Items         []Item `json:"items"`
@@ -91,7 +91,7 @@ func validateItems(n int, at func(int) (string, int)) error {
 }
 
 // Validate reports what makes the payload unusable.
-func (p OrderCreated) Validate() error {
+func (p OrderCreate) Validate() error {
 	switch {
 	case p.TransactionID == "":
 		return errNoTransaction
@@ -104,7 +104,7 @@ func (p OrderCreated) Validate() error {
 }
 
 // Validate reports what makes the payload unusable.
-func (p ItemsReserved) Validate() error {
+func (p ItemReserved) Validate() error {
 	switch {
 	case p.TransactionID == "":
 		return errNoTransaction
@@ -119,7 +119,7 @@ func (p ItemsReserved) Validate() error {
 }
 
 // Validate reports what makes the payload unusable.
-func (p StockRejected) Validate() error {
+func (p OutOfStock) Validate() error {
 	if p.TransactionID == "" {
 		return errNoTransaction
 	}
@@ -130,7 +130,7 @@ func (p StockRejected) Validate() error {
 }
 
 // Validate reports what makes the payload unusable.
-func (p PaymentCompleted) Validate() error {
+func (p PaymentComplete) Validate() error {
 	if p.TransactionID == "" {
 		return errNoTransaction
 	}
@@ -138,7 +138,7 @@ func (p PaymentCompleted) Validate() error {
 }
 
 // Validate reports what makes the payload unusable.
-func (p PaymentDeclined) Validate() error {
+func (p PaymentFailed) Validate() error {
 	if p.TransactionID == "" {
 		return errNoTransaction
 	}
@@ -146,7 +146,7 @@ func (p PaymentDeclined) Validate() error {
 }
 
 // Validate reports what makes the payload unusable.
-func (p ItemsReleased) Validate() error {
+func (p ItemReleased) Validate() error {
 	if p.TransactionID == "" {
 		return errNoTransaction
 	}

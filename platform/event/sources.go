@@ -8,15 +8,15 @@ import "fmt"
 // (docs/kafka-auth.md) say who may write to the topic at all. A new event type is added here
 // beside its constant.
 var Producers = map[Type][]string{
-	OrderCreate:     {"/order-service"},
-	OrderExpired:    {"/order-service"},
-	ItemReserved:    {"/inventory-service"},
-	OutOfStock:      {"/inventory-service"},
-	ItemReleased:    {"/inventory-service"},
-	PaymentComplete: {"/payment-service"},
-	PaymentFailed:   {"/payment-service"},
-	OrderCompleted:  {"/order-service"},
-	OrderCancelled:  {"/order-service"},
+	TypeOrderCreate:     {"/order-service"},
+	TypeOrderExpired:    {"/order-service"},
+	TypeItemReserved:    {"/inventory-service"},
+	TypeOutOfStock:      {"/inventory-service"},
+	TypeItemReleased:    {"/inventory-service"},
+	TypePaymentComplete: {"/payment-service"},
+	TypePaymentFailed:   {"/payment-service"},
+	TypeOrderCompleted:  {"/order-service"},
+	TypeOrderCancelled:  {"/order-service"},
 }
 
 // CheckSource returns an error wrapping ErrInvalid when e's type has rightful producers and

@@ -22,10 +22,10 @@ func BenchmarkEventHop(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "bench", Topic: "hop"}, kafka.Handlers{
-		event.OrderCreate: func(context.Context, event.Event) error { got <- struct{}{}; return nil },
+		event.TypeOrderCreate: func(context.Context, event.Event) error { got <- struct{}{}; return nil },
 	}, producer, quiet).Run(ctx)
 
-	e, err := event.New(event.OrderCreate, "/bench", "tx", map[string]string{"transactionId": "tx"})
+	e, err := event.New(event.TypeOrderCreate, "/bench", "tx", map[string]string{"transactionId": "tx"})
 	if err != nil {
 		b.Fatal(err)
 	}

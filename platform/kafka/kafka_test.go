@@ -88,9 +88,9 @@ func newEvent(t *testing.T, typ event.Type, txID string) event.Event {
 func TestPublishedEventsReachTheHandlerWithTheirAttributes(t *testing.T) {
 	brokers := kafkatest.Start(t, "orders")
 	var got received
-	producer := startConsumer(t, brokers, "orders", kafka.Handlers{event.OrderCreate: got.handle})
+	producer := startConsumer(t, brokers, "orders", kafka.Handlers{event.TypeOrderCreate: got.handle})
 
-	sent := newEvent(t, event.OrderCreate, "tx-1")
+	sent := newEvent(t, event.TypeOrderCreate, "tx-1")
 	if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: sent}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestUnprocessableMessagesGoToTheDeadLetterTopicAndTheConsumerMovesOn(t *tes
 	}
 	brokers := kafkatest.Start(t, "orders")
 	var got received
-	startConsumer(t, brokers, "orders", kafka.Handlers{event.OrderCreate: func(ctx context.Context, e event.Event) error {
+	startConsumer(t, brokers, "orders", kafka.Handlers{event.TypeOrderCreate: func(ctx context.Context, e event.Event) error {
 		if string(e.Data) == `{"poison":true}` {
 			return errors.Join(event.ErrInvalid, errors.New("poison"))
 		}
@@ -170,13 +170,13 @@ func TestTransientHandlerErrorsAreRetriedUntilTheyPass(t *testing.T) {
 	brokers := kafkatest.Start(t, "orders")
 	var calls atomic.Int32
 	var got received
-	producer := startConsumer(t, brokers, "orders", kafka.Handlers{event.OrderCreate: func(ctx context.Context, e event.Event) error {
+	producer := startConsumer(t, brokers, "orders", kafka.Handlers{event.TypeOrderCreate: func(ctx context.Context, e event.Event) error {
 		if calls.Add(1) < 3 {
 			return errors.New("store unavailable")
 		}
 		return got.handle(ctx, e)
 	}})
-	if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: newEvent(t, event.OrderCreate, "tx-1")}); err != nil {
+	if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, "tx-1")}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the event after retries", func() bool { return len(got.ids()) == 1 })
@@ -198,7 +198,7 @@ func TestEnsureTopicsIsIdempotent(t *testing.T) {
 	}
 	defer producer.Close()
 	for _, topic := range []string{"a", "a.dlt", "b", "b.dlt"} {
-		if err := producer.Publish(context.Background(), kafka.Message{Topic: topic, Event: newEvent(t, event.OrderCreate, "tx")}); err != nil {
+		if err := producer.Publish(context.Background(), kafka.Message{Topic: topic, Event: newEvent(t, event.TypeOrderCreate, "tx")}); err != nil {
 			t.Errorf("publish to %s: %v", topic, err)
 		}
 	}
@@ -232,7 +232,7 @@ func TestProducerRecoversFromAFatalError(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	msg := kafka.Message{Topic: "orders", Event: newEvent(t, event.OrderCreate, "tx-1")}
+	msg := kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, "tx-1")}
 	if err := producer.Publish(ctx, msg); err == nil {
 		t.Fatal("publish succeeded although the broker rejected it")
 	}
@@ -251,7 +251,9 @@ func TestAnEventNotYetAppliedIsReadAgainByTheNextConsumer(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		cfg := kafka.ConsumerConfig{Brokers: brokers, GroupID: "restart", Topic: "orders", RetryFor: 100 * time.Millisecond}
-		go func() { done <- kafka.NewConsumer(cfg, kafka.Handlers{event.OrderCreate: h}, producer, quiet).Run(ctx) }()
+		go func() {
+			done <- kafka.NewConsumer(cfg, kafka.Handlers{event.TypeOrderCreate: h}, producer, quiet).Run(ctx)
+		}()
 		return func() {
 			cancel()
 			if err := <-done; err != nil {
@@ -271,7 +273,7 @@ func TestAnEventNotYetAppliedIsReadAgainByTheNextConsumer(t *testing.T) {
 		return errors.New("store unavailable")
 	})
 	for _, tx := range []string{"tx-1", "tx-2"} {
-		if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: newEvent(t, event.OrderCreate, tx)}); err != nil {
+		if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, tx)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -283,7 +285,7 @@ func TestAnEventNotYetAppliedIsReadAgainByTheNextConsumer(t *testing.T) {
 	stop = run(second.handle)
 	defer stop()
 	eventually(t, "the unapplied event", func() bool { return len(second.ids()) >= 1 })
-	if ids := second.ids(); ids[0] != event.IDFor("tx-2", event.OrderCreate) {
+	if ids := second.ids(); ids[0] != event.IDFor("tx-2", event.TypeOrderCreate) {
 		t.Errorf("the next consumer read %v first, want tx-2's event", ids)
 	}
 	if len(first.ids()) != 1 {

@@ -70,14 +70,14 @@ func TestEventsOfAKeyAreAppliedInOrderWhileKeysRunConcurrently(t *testing.T) {
 	done := make(chan error, 1)
 	cfg := kafka.ConsumerConfig{Brokers: brokers, GroupID: "lanes", Topic: "orders", RetryFor: 100 * time.Millisecond}
 	go func() {
-		done <- kafka.NewConsumer(cfg, kafka.Handlers{event.OrderCreate: handle}, producer, quiet).Run(ctx)
+		done <- kafka.NewConsumer(cfg, kafka.Handlers{event.TypeOrderCreate: handle}, producer, quiet).Run(ctx)
 	}()
 
 	var msgs []kafka.Message
 	for seq := range perKey {
 		for k := range keys {
 			key := fmt.Sprintf("tx-%d", k)
-			e, err := event.New(event.OrderCreate, "/test", key, map[string]any{"transactionId": key, "seq": seq})
+			e, err := event.New(event.TypeOrderCreate, "/test", key, map[string]any{"transactionId": key, "seq": seq})
 			if err != nil {
 				t.Fatal(err)
 			}

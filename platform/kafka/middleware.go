@@ -91,8 +91,8 @@ func TrackDuplicate(ctx context.Context) (context.Context, func() bool) {
 // label built from a header stays bounded whatever a producer sends.
 func KnownType(t string) string {
 	switch event.Type(t) {
-	case event.OrderCreate, event.ItemReserved, event.OutOfStock, event.PaymentComplete, event.PaymentFailed, event.ItemReleased,
-		event.OrderExpired:
+	case event.TypeOrderCreate, event.TypeItemReserved, event.TypeOutOfStock, event.TypePaymentComplete, event.TypePaymentFailed, event.TypeItemReleased,
+		event.TypeOrderExpired:
 		return t
 	}
 	return "unknown"

@@ -84,7 +84,7 @@ func TestConsumerMiddlewareSeesTheDeliveryAndDeadLettersAreReported(t *testing.T
 				dead = append(dead, d)
 				mu.Unlock()
 			},
-		}, kafka.Handlers{event.OrderCreate: func(context.Context, event.Event) error { return nil }}, producer, quiet).Run(ctx)
+		}, kafka.Handlers{event.TypeOrderCreate: func(context.Context, event.Event) error { return nil }}, producer, quiet).Run(ctx)
 	}()
 	defer func() {
 		cancel()
@@ -92,7 +92,7 @@ func TestConsumerMiddlewareSeesTheDeliveryAndDeadLettersAreReported(t *testing.T
 	}()
 
 	const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-	sent := newEvent(t, event.OrderCreate, "tx-1")
+	sent := newEvent(t, event.TypeOrderCreate, "tx-1")
 	if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: sent, TraceParent: traceparent, TraceState: "v=1"}); err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestSourceCheckDeadLettersAnEventFromTheWrongProducer(t *testing.T) {
 	go func() {
 		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "order-service", Topic: "order",
 			Middleware: []kafka.Middleware{kafka.SourceCheck()}},
-			kafka.Handlers{event.PaymentComplete: got.handle}, producer, quiet).Run(ctx)
+			kafka.Handlers{event.TypePaymentComplete: got.handle}, producer, quiet).Run(ctx)
 	}()
 	defer func() {
 		cancel()
@@ -34,11 +34,11 @@ func TestSourceCheckDeadLettersAnEventFromTheWrongProducer(t *testing.T) {
 		}
 	}()
 
-	forged, err := event.New(event.PaymentComplete, "/inventory-service", "tx-forged", map[string]string{"transactionId": "tx-forged"})
+	forged, err := event.New(event.TypePaymentComplete, "/inventory-service", "tx-forged", map[string]string{"transactionId": "tx-forged"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rightful, err := event.New(event.PaymentComplete, "/payment-service", "tx-paid", map[string]string{"transactionId": "tx-paid"})
+	rightful, err := event.New(event.TypePaymentComplete, "/payment-service", "tx-paid", map[string]string{"transactionId": "tx-paid"})
 	if err != nil {
 		t.Fatal(err)
 	}

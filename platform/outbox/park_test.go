@@ -43,7 +43,7 @@ func TestRelayParksARecordTheBrokerRefusesAndPublishesTheRest(t *testing.T) {
 	huge, _ := json.Marshal(map[string]string{"transactionId": "tx-big", "blob": strings.Repeat("x", 2<<20)})
 	store := &parkingStore{parked: map[string]string{}}
 	for _, id := range []string{"a", "big", "c", "d"} {
-		e := event.Event{ID: id, Type: event.OrderCreate, Source: "/test", Time: time.Now(), Key: "tx-" + id, Data: json.RawMessage(`{}`)}
+		e := event.Event{ID: id, Type: event.TypeOrderCreate, Source: "/test", Time: time.Now(), Key: "tx-" + id, Data: json.RawMessage(`{}`)}
 		if id == "big" {
 			e.Data = huge
 		}

@@ -20,10 +20,10 @@ func TestConsumerMetrics(t *testing.T) {
 		outcome string // "" when the middleware counts nothing
 		err     bool
 	}{
-		{"applied", event.OrderCreate, func(context.Context, event.Event) error { return nil }, telemetry.OutcomeApplied, false},
-		{"duplicate", event.ItemReserved, func(ctx context.Context, _ event.Event) error { kafka.MarkDuplicate(ctx); return nil }, telemetry.OutcomeDuplicate, false},
-		{"transient failure", event.PaymentFailed, func(context.Context, event.Event) error { return errors.New("store down") }, telemetry.OutcomeRetried, true},
-		{"invalid: left to the dead-letter hook", event.ItemReleased, func(context.Context, event.Event) error { return event.ErrInvalid }, "", true},
+		{"applied", event.TypeOrderCreate, func(context.Context, event.Event) error { return nil }, telemetry.OutcomeApplied, false},
+		{"duplicate", event.TypeItemReserved, func(ctx context.Context, _ event.Event) error { kafka.MarkDuplicate(ctx); return nil }, telemetry.OutcomeDuplicate, false},
+		{"transient failure", event.TypePaymentFailed, func(context.Context, event.Event) error { return errors.New("store down") }, telemetry.OutcomeRetried, true},
+		{"invalid: left to the dead-letter hook", event.TypeItemReleased, func(context.Context, event.Event) error { return event.ErrInvalid }, "", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -40,7 +40,7 @@ func TestConsumerTracingContinuesTheIncomingTrace(t *testing.T) {
 				return nil
 			}, telemetry.ConsumerTracing(tp))
 			ctx := kafka.WithDelivery(context.Background(), kafka.Delivery{Topic: "inventory", Partition: 3, Offset: 7, Group: "inventory-service", Headers: c.headers})
-			if err := h(ctx, event.Event{ID: "ce-1", Type: event.OrderCreate, Key: "tx-1"}); err != nil {
+			if err := h(ctx, event.Event{ID: "ce-1", Type: event.TypeOrderCreate, Key: "tx-1"}); err != nil {
 				t.Fatal(err)
 			}
 			spans := rec.Ended()

@@ -30,8 +30,8 @@ func (c *capture) Publish(_ context.Context, msgs ...kafka.Message) error {
 func TestPublishTracingStampsEachMessageWithItsProducerSpan(t *testing.T) {
 	rec, tp := recorder()
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "handler")
-	stored := kafka.Message{Topic: "inventory", Event: event.Event{ID: "a", Type: event.OrderCreate}, TraceParent: incoming, TraceState: "vendor=x"}
-	direct := kafka.Message{Topic: "order", Event: event.Event{ID: "b", Type: event.PaymentComplete}}
+	stored := kafka.Message{Topic: "inventory", Event: event.Event{ID: "a", Type: event.TypeOrderCreate}, TraceParent: incoming, TraceState: "vendor=x"}
+	direct := kafka.Message{Topic: "order", Event: event.Event{ID: "b", Type: event.TypePaymentComplete}}
 	out := &capture{}
 	if err := kafka.ChainPublisher(out, telemetry.PublishTracing(tp)).Publish(ctx, stored, direct); err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestPublishMetricsCountOnlyAcknowledgedMessages(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			p := kafka.ChainPublisher(&capture{err: c.err}, telemetry.PublishMetrics(reg))
-			msg := kafka.Message{Topic: "order", Event: event.Event{Type: event.ItemReserved}}
+			msg := kafka.Message{Topic: "order", Event: event.Event{Type: event.TypeItemReserved}}
 			err := p.Publish(context.Background(), msg, msg)
 			if (err != nil) != (c.err != nil) {
 				t.Fatalf("err = %v", err)
