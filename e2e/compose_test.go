@@ -28,10 +28,11 @@ const (
 
 // appServices are the Go programs built from this repository, with their HTTP port.
 var appServices = map[string]int{
-	"order-service":     8081,
-	"inventory-service": 8082,
-	"payment-service":   8083,
-	"payment-gateway":   8084,
+	"order-service":        8081,
+	"inventory-service":    8082,
+	"payment-service":      8083,
+	"payment-gateway":      8084,
+	"notification-service": 8085,
 }
 
 // loadCompose parses ../docker-compose.yml the way `docker compose` does, with the variables of
@@ -271,13 +272,16 @@ func TestComposeEnvironment(t *testing.T) {
 		}),
 		"payment-service": kafkaApp(":8083", map[string]string{"PAYMENT_GATEWAY_URL": "http://payment-gateway:8084"}),
 		"payment-gateway": {"HTTP_ADDR": ":8084"},
+		"notification-service": kafkaApp(":8085", map[string]string{
+			"SMTP_ADDR": "mailpit:1025", "MAILBOX_URL": "http://mailpit:8025", "NOTIFICATION_DB_PATH": "/data/notifications.db",
+		}),
 		"localstack": {"SERVICES": "dynamodb",
 			"ORDERS_TABLE": "orders", "IDEMPOTENCY_TABLE": "order-idempotency", "OUTBOX_TABLE": "order-outbox"},
 		"mysql": {"MYSQL_DATABASE": "inventory", "MYSQL_USER": "inventory", "MYSQL_PASSWORD": "change-me-inventory"},
 	}
 	// Each service logs in to Kafka as itself, with its own password from .env.
 	for name, password := range map[string]string{"order-service": "change-me-order", "inventory-service": "change-me-inventory-kafka",
-		"payment-service": "change-me-payment"} {
+		"payment-service": "change-me-payment", "notification-service": "change-me-notification"} {
 		tests[name]["KAFKA_SASL_USERNAME"], tests[name]["KAFKA_SASL_PASSWORD"] = name, password
 	}
 	// Every Go service exports its spans to Jaeger's OTLP/HTTP receiver under its own name.

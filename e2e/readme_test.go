@@ -19,7 +19,7 @@ import (
 	"github.com/edmshop/edm-shop/sandbox"
 )
 
-// The doc-test runner: the shell blocks of README.md and docs/tutorial.md that are marked for it
+// The doc-test runner: the shell blocks of README.md that are marked for it
 // run, in order, against a fresh sandbox, so the tutorial cannot drift from the code.
 //
 // Marking. An HTML comment on the line right before a ```sh (or ```bash) fence marks the block:
@@ -44,9 +44,8 @@ const doctestTimeout = 90 * time.Second
 // doctestDeadline is the ORDER_DEADLINE of the sandbox the tutorial runs against.
 const doctestDeadline = 10 * time.Second
 
-// doctestFiles are read in this order; a missing one is skipped (the tutorial may move from
-// docs/tutorial.md into README.md).
-var doctestFiles = []string{"../README.md", "../docs/tutorial.md"}
+// doctestFiles are read in this order; a missing one is skipped.
+var doctestFiles = []string{"../README.md"}
 
 type doctest struct {
 	file  string
@@ -184,7 +183,7 @@ func runDoctests(ctx context.Context, t *testing.T, blocks []doctest, env []stri
 	return nil
 }
 
-// TestReadme runs the marked blocks of README.md and docs/tutorial.md against a fresh sandbox.
+// TestReadme runs the marked blocks of README.md against a fresh sandbox.
 func TestReadme(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("the tutorial's commands need curl")
