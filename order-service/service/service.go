@@ -42,12 +42,12 @@ type Config struct {
 
 // DefaultMaxInFlight is the in-flight limit unless ORDER_MAX_IN_FLIGHT says otherwise. By
 // Little's law an accepted order waits about limit / (settled orders per second), and the
-// measured p99 of place -> terminal is about twice that; for the p99 of 1 s under
-// overload the limit is about half the sustainable settled/s. The sandbox on the 2-core
-// reference machine settled 170-290 orders/s with the limit in place (make bench, Nov 2026),
-// hence 100. Retune it the same way when the saga gets faster: make bench prints settled/s,
-// and sagabench -max-in-flight N shows p99 at twice that rate.
-const DefaultMaxInFlight = 100
+// measured p99 of place -> terminal is a few times that. On the 2-core reference machine
+// (sagabench -orders 10000 -overload 2, Nov 2026, after the lanes and group commit) the sandbox
+// gave: limit 200, 792 settled/s and p99 0.43 s at twice that rate offered; limit 400, 995/s
+// and p99 0.83 s; limit 1000, 1018/s and p99 3.9 s. 400 is the largest that kept p99 under the
+// 1 s budget. Retune it the same way when the saga gets faster.
+const DefaultMaxInFlight = 400
 
 // ConfigFromEnv reads HTTP_ADDR (default :8081), KAFKA_BROKERS, the KAFKA_TOPIC_* names and
 // STOREFRONT_INVENTORY_URL (default http://localhost:8082), ORDER_MAX_IN_FLIGHT (default
