@@ -79,3 +79,29 @@ func checkIDs(eventID, transactionID string) error {
 	}
 	return nil
 }
+
+// stored ends an event handler: it wakes the outbox relay when the event changed the store, and
+// marks the event a duplicate when its ce_id had been processed before.
+func (a *App) stored(ctx context.Context, applied bool, err error) error {
+	switch {
+	case applied:
+		a.notify()
+	case err == nil:
+		kafka.MarkDuplicate(ctx)
+	}
+	return err
+}
+
+// itemReleased is the ITEM_RELEASED that tells order-service the lines of txID went back to
+// stock, and why.
+func (a *App) itemReleased(txID, reason string, lines []domain.Line) ([]kafka.Message, error) {
+	payload := event.ItemReleased{TransactionID: txID, Reason: reason}
+	for _, l := range lines {
+		payload.Items = append(payload.Items, event.Item{SKU: l.SKU, Quantity: l.Quantity})
+	}
+	released, err := event.New(event.TypeItemReleased, Source, txID, payload)
+	if err != nil {
+		return nil, err
+	}
+	return []kafka.Message{{Topic: a.topics.Order, Event: released}}, nil
+}

@@ -41,13 +41,7 @@ func (a *App) OnOrderCreated(ctx context.Context, e event.Event) error {
 		out, err := a.itemsReserved(order, reservation)
 		return reservation.Lines, out, err
 	})
-	switch {
-	case applied:
-		a.notify()
-	case err == nil:
-		kafka.MarkDuplicate(ctx) // this ce_id was processed before
-	}
-	return err
+	return a.stored(ctx, applied, err)
 }
 
 func (a *App) itemsReserved(order event.OrderCreate, r domain.Reservation) ([]kafka.Message, error) {

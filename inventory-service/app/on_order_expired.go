@@ -26,21 +26,7 @@ func (a *App) OnOrderExpired(ctx context.Context, e event.Event) error {
 		if len(lines) == 0 || status != domain.StatusActive {
 			return nil, nil // nothing held: never reserved, or released already
 		}
-		payload := event.ItemReleased{TransactionID: txID, Reason: event.ReasonExpired}
-		for _, l := range lines {
-			payload.Items = append(payload.Items, event.Item{SKU: l.SKU, Quantity: l.Quantity})
-		}
-		released, err := event.New(event.TypeItemReleased, Source, txID, payload)
-		if err != nil {
-			return nil, err
-		}
-		return []kafka.Message{{Topic: a.topics.Order, Event: released}}, nil
+		return a.itemReleased(txID, event.ReasonExpired, lines)
 	})
-	switch {
-	case applied:
-		a.notify()
-	case err == nil:
-		kafka.MarkDuplicate(ctx) // this ce_id was processed before
-	}
-	return err
+	return a.stored(ctx, applied, err)
 }

@@ -30,21 +30,7 @@ func (a *App) OnPaymentFailed(ctx context.Context, e event.Event) error {
 		case status != domain.StatusActive:
 			return nil, nil // released by an earlier PAYMENT_FAILED; ITEM_RELEASED went out then
 		}
-		payload := event.ItemReleased{TransactionID: txID, Reason: event.ReasonPaymentDeclined}
-		for _, l := range lines {
-			payload.Items = append(payload.Items, event.Item{SKU: l.SKU, Quantity: l.Quantity})
-		}
-		released, err := event.New(event.TypeItemReleased, Source, txID, payload)
-		if err != nil {
-			return nil, err
-		}
-		return []kafka.Message{{Topic: a.topics.Order, Event: released}}, nil
+		return a.itemReleased(txID, event.ReasonPaymentDeclined, lines)
 	})
-	switch {
-	case applied:
-		a.notify()
-	case err == nil:
-		kafka.MarkDuplicate(ctx) // this ce_id was processed before
-	}
-	return err
+	return a.stored(ctx, applied, err)
 }
