@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -46,10 +48,26 @@ func main() {
 		maxInFlight  = flag.Int("max-in-flight", 0, "order-service's in-flight limit in the sandbox (0: its default, -1: none)")
 		settle       = flag.Duration("settle-timeout", 5*time.Minute, "how long orders may take to become terminal after placing ended")
 		asJSON       = flag.Bool("json", false, "write the results as JSON instead of the table")
+		cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the whole run (sandbox included) to this file")
+		blockProfile = flag.String("blockprofile", "", "write a profile of where goroutines waited (sandbox included) to this file")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *blockProfile != "" {
+		runtime.SetBlockProfileRate(int(time.Millisecond))
+		defer writeProfile("block", *blockProfile)
+	}
 	if *relayEvents == 0 {
 		*relayEvents = *orders
 	}
@@ -134,6 +152,18 @@ func main() {
 	}
 	if !ok {
 		os.Exit(1)
+	}
+}
+
+// writeProfile writes the named runtime profile to path.
+func writeProfile(name, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fail(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		fail(err)
 	}
 }
 
