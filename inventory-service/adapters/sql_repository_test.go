@@ -50,7 +50,7 @@ func stores(t testing.TB) []store {
 		t.Cleanup(func() { repo.Close() })
 		return repo
 	}, raw: func(t testing.TB) *sql.DB {
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+		db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,7 @@ func TestSQLiteIdempotencyKeysExpire(t *testing.T) {
 	if reuse(t, r, "old") || reuse(t, r, "new") {
 		t.Fatal("fresh keys were already recorded")
 	}
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}

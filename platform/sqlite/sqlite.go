@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/url"
 
-	_ "modernc.org/sqlite" // driver "sqlite"
+	_ "github.com/mattn/go-sqlite3" // driver "sqlite3": SQLite's C library through cgo
 )
 
 // readers is how many connections OpenReader keeps: in WAL mode readers never wait for the
@@ -31,7 +31,7 @@ func Open(path string) (*sql.DB, error) {
 	if path == ":memory:" || path == "" {
 		return nil, fmt.Errorf("open sqlite %q: a database file is needed", path)
 	}
-	db, err := sql.Open("sqlite", dsn(path)+"?"+pragmas+"&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	db, err := sql.Open("sqlite3", dsn(path)+"?"+pragmas+"&_synchronous=NORMAL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -46,7 +46,7 @@ func Open(path string) (*sql.DB, error) {
 // OpenReader opens a pool of read-only connections to the database file at path, which Open
 // must have switched to WAL first.
 func OpenReader(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", dsn(path)+"?"+pragmas+"&_pragma=query_only(1)")
+	db, err := sql.Open("sqlite3", dsn(path)+"?"+pragmas+"&_query_only=1")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
 	}
@@ -58,6 +58,6 @@ func OpenReader(path string) (*sql.DB, error) {
 // pragmas hold for every connection. cache_size (in KiB when negative) keeps the pages of a few
 // hundred thousand orders' rows in memory: with SQLite's default of 2 MiB, a reservation cost
 // three times as much once the tables held 200,000 orders.
-const pragmas = "_pragma=busy_timeout(5000)&_pragma=cache_size(-65536)"
+const pragmas = "_busy_timeout=5000&_cache_size=-65536"
 
 func dsn(path string) string { return "file:" + (&url.URL{Path: path}).EscapedPath() }
