@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edmshop/edm-shop/notification-service/app"
+	"github.com/edmshop/edm-shop/platform/sqldb"
 	"github.com/edmshop/edm-shop/platform/sqlite"
 )
 
@@ -28,19 +29,22 @@ const schema = `CREATE TABLE IF NOT EXISTS notifications (
 const timeFormat = time.RFC3339Nano
 
 // SQLiteStore is an app.Store in one SQLite file. The file is the dedup that survives
-// restarts, so it belongs on a volume wherever the service runs in a container.
+// restarts, so it belongs on a volume wherever the service runs in a container. Claims and
+// settlements go through a group-commit writer (platform/sqldb) with prepared statements, so
+// the orders handled at once share one commit; reads use a pool of their own.
 type SQLiteStore struct {
-	db *sql.DB
+	db     *sql.DB
+	read   *sql.DB
+	reads  *sqldb.Stmts
+	writer *sqldb.Writer
 }
 
 var _ app.Store = (*SQLiteStore)(nil)
 
 // NewSQLiteStore opens (creating if needed, with its directory) the store at path.
 func NewSQLiteStore(path string) (*SQLiteStore, error) {
-	if path != ":memory:" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
-		}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
 	}
 	db, err := sqlite.Open(path)
 	if err != nil {
@@ -50,65 +54,82 @@ func NewSQLiteStore(path string) (*SQLiteStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("create notifications table in %s: %w", path, err)
 	}
-	return &SQLiteStore{db: db}, nil
+	read, err := sqlite.OpenReader(path)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	writer, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
+	if err != nil {
+		read.Close()
+		db.Close()
+		return nil, err
+	}
+	return &SQLiteStore{db: db, read: read, reads: sqldb.NewStmts(read), writer: writer}, nil
 }
 
-// Close closes the database.
-func (s *SQLiteStore) Close() error { return s.db.Close() }
+// Close closes the database once the writes handed to it are done.
+func (s *SQLiteStore) Close() error {
+	s.writer.Close()
+	s.reads.Close()
+	s.read.Close()
+	return s.db.Close()
+}
 
 // Ping implements app.Store.
-func (s *SQLiteStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *SQLiteStore) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
 
-// Claim implements app.Store in one IMMEDIATE transaction (platform/sqlite), so two claims
-// of one order cannot both see nothing recorded.
+// Claim implements app.Store in one transaction of the writer, which is SQLite's only writer,
+// so two claims of one order cannot both see nothing recorded.
 func (s *SQLiteStore) Claim(ctx context.Context, transactionID, messageID string, at time.Time) (app.State, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	now := at.UTC().Format(timeFormat)
+	var before app.State
+	err := s.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM notifications WHERE transaction_id = ?`, transactionID).Scan(&state)
+		before = app.State(state)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO notifications (transaction_id, message_id, state, attempts, claimed_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)`,
+				transactionID, messageID, string(app.StateSending), now, now)
+			return err
+		case err != nil:
+			return err
+		case before == app.StateSending:
+			_, err = tx.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, claimed_at = ?, updated_at = ? WHERE transaction_id = ?`,
+				now, now, transactionID)
+			return err
+		}
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	defer tx.Rollback()
-	var state string
-	err = tx.QueryRowContext(ctx, `SELECT state FROM notifications WHERE transaction_id = ?`, transactionID).Scan(&state)
-	now := at.UTC().Format(timeFormat)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (transaction_id, message_id, state, attempts, claimed_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)`,
-			transactionID, messageID, string(app.StateSending), now, now); err != nil {
-			return "", err
-		}
-	case err != nil:
-		return "", err
-	case app.State(state) == app.StateSending:
-		if _, err := tx.ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, claimed_at = ?, updated_at = ? WHERE transaction_id = ?`,
-			now, now, transactionID); err != nil {
-			return "", err
-		}
-	default:
-		return app.State(state), nil
-	}
-	return app.State(state), tx.Commit()
+	return before, nil
 }
 
 // Settle implements app.Store.
 func (s *SQLiteStore) Settle(ctx context.Context, transactionID string, state app.State, reason string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE notifications SET state = ?, reason = ?, updated_at = ? WHERE transaction_id = ?`,
-		string(state), reason, at.UTC().Format(timeFormat), transactionID)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return fmt.Errorf("settle %s: %w", transactionID, app.ErrNotFound)
-	}
-	return nil
+	return s.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		res, err := tx.ExecContext(ctx, `UPDATE notifications SET state = ?, reason = ?, updated_at = ? WHERE transaction_id = ?`,
+			string(state), reason, at.UTC().Format(timeFormat), transactionID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("settle %s: %w", transactionID, app.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // Get implements app.Store.
 func (s *SQLiteStore) Get(ctx context.Context, transactionID string) (app.Notification, error) {
 	var n app.Notification
 	var state, claimed, updated string
-	err := s.db.QueryRowContext(ctx, `SELECT transaction_id, message_id, state, attempts, reason, claimed_at, updated_at FROM notifications WHERE transaction_id = ?`, transactionID).
+	err := s.reads.QueryRowContext(ctx, `SELECT transaction_id, message_id, state, attempts, reason, claimed_at, updated_at FROM notifications WHERE transaction_id = ?`, transactionID).
 		Scan(&n.TransactionID, &n.MessageID, &state, &n.Attempts, &n.Reason, &claimed, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.Notification{}, app.ErrNotFound

@@ -99,7 +99,9 @@ func Run(ctx context.Context, cfg Config, parts Parts, log *slog.Logger, opts ..
 		if addr == "" {
 			addr = DefaultSMTPAddr
 		}
-		parts.Mailer = adapters.NewSMTPMailer(addr)
+		mailer := adapters.NewSMTPMailer(addr)
+		defer mailer.Close()
+		parts.Mailer = mailer
 	}
 	if parts.Mailbox == nil && cfg.MailboxURL != "" {
 		parts.Mailbox = adapters.NewMailpitMailbox(cfg.MailboxURL)

@@ -5,7 +5,7 @@
 package smtpsink
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +40,10 @@ type Message struct {
 
 // Sink accepts e-mails over SMTP and keeps them.
 type Sink struct {
+	// NoPipelining makes EHLO leave PIPELINING out, as some servers do, so that clients can be
+	// tested against both kinds. Set it before serving.
+	NoPipelining bool
+
 	log *slog.Logger
 	mu  sync.Mutex
 	seq int
@@ -101,29 +105,45 @@ func (s *Sink) ServeSMTP(ctx context.Context, l net.Listener) error {
 }
 
 // session speaks the server side of one SMTP session: HELO/EHLO, MAIL, RCPT, DATA, RSET, NOOP
-// and QUIT, which is all a client needs to hand over an e-mail.
+// and QUIT, which is all a client needs to hand over an e-mail. A session carries any number
+// of e-mails. It offers PIPELINING: replies are buffered and written only when the client has
+// sent nothing more, so a pipelined MAIL, RCPT and DATA cost one write.
 func (s *Sink) session(conn net.Conn) {
 	tp := textproto.NewConn(conn)
-	reply := func(code int, text string) bool {
+	reply := func(code int, text string) {
+		fmt.Fprintf(tp.W, "%d %s\r\n", code, text)
+	}
+	flush := func() bool {
 		conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		return tp.PrintfLine("%d %s", code, text) == nil
+		return tp.W.Flush() == nil
 	}
-	if !reply(220, "edm-shop smtp sink ready") {
-		return
-	}
+	reply(220, "edm-shop smtp sink ready")
 	var from string
 	var to []string
 	for {
-		conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
+		// Only a read that must wait for the client needs the replies out and a deadline.
+		if tp.R.Buffered() == 0 {
+			if !flush() {
+				return
+			}
+			conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
+		}
 		line, err := tp.ReadLine()
 		if err != nil {
 			return
 		}
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
-		case "HELO", "EHLO":
+		case "HELO":
 			from, to = "", nil
 			reply(250, "edm-shop")
+		case "EHLO":
+			from, to = "", nil
+			if s.NoPipelining {
+				tp.W.WriteString("250-edm-shop\r\n250 8BITMIME\r\n")
+			} else {
+				tp.W.WriteString("250-edm-shop\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+			}
 		case "MAIL":
 			addr, ok := pathArg(arg, "FROM:")
 			if !ok {
@@ -145,9 +165,11 @@ func (s *Sink) session(conn net.Conn) {
 				reply(503, "RCPT first")
 				continue
 			}
-			if !reply(354, "end data with <CR><LF>.<CR><LF>") {
+			reply(354, "end data with <CR><LF>.<CR><LF>")
+			if !flush() { // a client waits for 354 before it sends the data
 				return
 			}
+			conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
 			dot := tp.DotReader()
 			data, err := io.ReadAll(io.LimitReader(dot, MaxMessageBytes+1))
 			if err != nil {
@@ -158,14 +180,15 @@ func (s *Sink) session(conn net.Conn) {
 					return
 				}
 				reply(552, "message too large")
+				from, to = "", nil
 				continue
 			}
 			id, err := s.accept(from, to, data)
 			if err != nil {
 				reply(554, "cannot parse message: "+err.Error())
-				continue
+			} else {
+				reply(250, "OK queued as "+id)
 			}
-			reply(250, "OK queued as "+id)
 			from, to = "", nil
 		case "RSET":
 			from, to = "", nil
@@ -174,6 +197,7 @@ func (s *Sink) session(conn net.Conn) {
 			reply(250, "OK")
 		case "QUIT":
 			reply(221, "bye")
+			flush()
 			return
 		default:
 			reply(502, "command not implemented")
@@ -195,7 +219,7 @@ func pathArg(arg, prefix string) (string, bool) {
 }
 
 func (s *Sink) accept(from string, to []string, data []byte) (string, error) {
-	msg, err := mail.ReadMessage(bufio.NewReader(strings.NewReader(string(data))))
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		return "", err
 	}
