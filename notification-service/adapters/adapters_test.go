@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,4 +137,30 @@ func TestMailboxTrustsOnlyAnExactMessageID(t *testing.T) {
 	if ok, err := mailbox.Delivered(ctx, domain.MessageID("tx-9")); err != nil || !ok {
 		t.Errorf("Delivered(tx-9) = %v, %v; want true", ok, err)
 	}
+}
+
+// BenchmarkSQLiteStoreClaimSettle measures what the store costs per e-mail (a claim and a
+// settlement) from callers working at once, as the consumer's lanes do.
+func BenchmarkSQLiteStoreClaimSettle(b *testing.B) {
+	s, err := adapters.NewSQLiteStore(filepath.Join(b.TempDir(), "n.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var seq atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			tx := strconv.FormatInt(seq.Add(1), 10)
+			if _, err := s.Claim(ctx, tx, domain.MessageID(tx), time.Now()); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := s.Settle(ctx, tx, app.StateSent, "", time.Now()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

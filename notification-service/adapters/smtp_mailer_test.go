@@ -186,3 +186,32 @@ func TestSMTPMailerBoundsConcurrentSessions(t *testing.T) {
 		t.Errorf("Send after Close = %v, want a transient error", err)
 	}
 }
+
+// BenchmarkSMTPMailerSend measures one e-mail handed to the sink, client and server side
+// together, from callers sending at once as the consumer's lanes do.
+func BenchmarkSMTPMailerSend(b *testing.B) {
+	sink := smtpsink.New(slog.New(slog.DiscardHandler))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sink.ServeSMTP(c, l) }()
+	defer func() { cancel(); <-done }()
+	m := adapters.NewSMTPMailer(l.Addr().String())
+	defer m.Close()
+	e := email(1)
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := m.Send(ctx, e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	sink.Clear()
+}
