@@ -50,6 +50,7 @@ func main() {
 		asJSON       = flag.Bool("json", false, "write the results as JSON instead of the table")
 		cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the whole run (sandbox included) to this file")
 		blockProfile = flag.String("blockprofile", "", "write a profile of where goroutines waited (sandbox included) to this file")
+		memProfile   = flag.String("memprofile", "", "write a profile of what the whole run allocated (sandbox included) to this file")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -67,6 +68,9 @@ func main() {
 	if *blockProfile != "" {
 		runtime.SetBlockProfileRate(int(time.Millisecond))
 		defer writeProfile("block", *blockProfile)
+	}
+	if *memProfile != "" {
+		defer writeProfile("allocs", *memProfile)
 	}
 	if *relayEvents == 0 {
 		*relayEvents = *orders
