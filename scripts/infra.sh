@@ -4,7 +4,19 @@
 #   DynamoDB Local                 127.0.0.1:8000
 #   Apache Kafka (KRaft, 1 node)   127.0.0.1:9092  (controller on 9093)
 #
-# Usage: scripts/infra.sh up|down|status|kafka-stop|kafka-start|env
+# Usage: scripts/infra.sh up|down|status|env
+#        scripts/infra.sh kill|stop|start mariadb|dynamodb|kafka
+#        scripts/infra.sh outage mariadb|dynamodb|kafka SECONDS
+#        scripts/infra.sh kafka-stop|kafka-start    (= stop kafka / start kafka)
+#
+# Faults for testers: `kill NAME` SIGKILLs one server (no clean shutdown: a crash), `stop NAME`
+# stops it cleanly (SIGTERM), `start NAME` starts it again and returns once it answers, and
+# `outage NAME SECONDS` does kill, waits SECONDS, then start: e.g. `scripts/infra.sh outage kafka
+# 10` while orders stream. DynamoDB Local keeps its tables in a file under .data/infra/dynamodb
+# (-dbPath), so a restart keeps what it had; DYNAMODB_IN_MEMORY=1 runs it -inMemory instead.
+# DynamoDB Local is not crash-safe: it answers a TransactWriteItems before it commits it (see
+# dynamodb_start), so after `kill dynamodb` the last acknowledged transactions may be gone, which
+# AWS's DynamoDB never does; `stop dynamodb` (SIGTERM) loses nothing.
 #
 # KAFKA_AUTH=1 (opt-in, docs/kafka-auth.md): Kafka requires SASL/SCRAM-SHA-512 and enforces ACLs
 # (one principal per service, an admin that creates topics and ACLs). It is another broker on
@@ -16,8 +28,8 @@
 # once). The default broker stays open: the tests and learners use it.
 #
 # All data, logs and pid files live under .data/infra/, downloaded tools under .data/tools/
-# (both gitignored). Every subcommand is idempotent. `down` keeps the MariaDB and Kafka data
-# (DynamoDB Local is in-memory); remove .data/infra/ after `down` for a clean slate.
+# (both gitignored). Every subcommand is idempotent. `down` keeps the data of all three; remove
+# .data/infra/ after `down` for a clean slate.
 # Servers are started in their own session (setsid) so they outlive the shell that ran `up`;
 # `down` stops them.
 set -euo pipefail
@@ -26,10 +38,11 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$REPO/.data/infra"
 TOOLS="$REPO/.data/tools"
 
-MYSQL_PORT=3306
-DYNAMO_PORT=8000
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+# INFRA_*_PORT move a server, e.g. for a second set of servers beside the usual ones.
+MYSQL_PORT=${INFRA_MYSQL_PORT:-3306}
+DYNAMO_PORT=${INFRA_DYNAMODB_PORT:-8000}
+KAFKA_PORT=${INFRA_KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${INFRA_KAFKA_CONTROLLER_PORT:-9093}
 
 MARIADB_DIR="$DATA/mariadb"
 MARIADB_SOCK="$MARIADB_DIR/run/mysqld.sock"
@@ -122,6 +135,23 @@ stop() {
   rm -f "$DATA/$name.pid"
 }
 
+# kill_hard NAME: SIGKILL, as a crash would, and wait until the process is gone (its port free).
+kill_hard() {
+  local name=$1 pid i
+  if ! alive "$name"; then
+    rm -f "$DATA/$name.pid"
+    return 0
+  fi
+  pid=$(<"$DATA/$name.pid")
+  log "killing $name (pid $pid, SIGKILL)"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -f "$DATA/$name.pid"
+}
+
 # --- MariaDB ---------------------------------------------------------------------------
 
 mariadb_install() {
@@ -194,22 +224,31 @@ dynamo_ping() {
   [[ $code != 000 ]]
 }
 
-dynamo_start() {
+dynamodb_start() {
   if alive dynamodb; then log "dynamodb already running"; return 0; fi
   dynamo_install
   refuse_busy_port dynamodb "$DYNAMO_PORT"
   mkdir -p "$DYNAMO_DIR"
   local dir
   dir=$(dynamo_home)
-  log "starting dynamodb local on 127.0.0.1:$DYNAMO_PORT"
-  # -inMemory: tests create their own tables; nothing needs to survive a restart.
+  # A data file (-dbPath, SQLite) so that a restart keeps the tables: the fault commands restart
+  # it under load. DYNAMODB_IN_MEMORY=1 for -inMemory. Durability: each PutItem/UpdateItem is its
+  # own SQLite transaction (synchronous=FULL, the default: the jar sets no PRAGMA), but
+  # TransactWriteItems is not: SQLiteDBAccess.commitTransaction queues the COMMIT on its SQLite
+  # queue and returns without waiting for it, so the client gets 200 before the commit is on
+  # disk. SIGTERM drains that queue; SIGKILL may lose the last acknowledged transaction (3 kills
+  # of 7 under a loop of writes did; e2e/store_restart_test.go). No option changes this path.
+  local store=(-dbPath "$DYNAMO_DIR/data")
+  [[ ${DYNAMODB_IN_MEMORY:-} == 1 ]] && store=(-inMemory)
+  mkdir -p "$DYNAMO_DIR/data"
+  log "starting dynamodb local on 127.0.0.1:$DYNAMO_PORT (${store[*]})"
   # cwd is the log dir because DynamoDB Local writes files to its working directory.
   (cd "$DYNAMO_DIR" && start_bg dynamodb "$DYNAMO_DIR/dynamodb.log" \
     java -Xmx1g -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
-    -inMemory -sharedDb -port "$DYNAMO_PORT")
+    "${store[@]}" -sharedDb -port "$DYNAMO_PORT")
 }
 
-dynamo_ready() {
+dynamodb_ready() {
   wait_until dynamodb 60 dynamo_ping
   log "dynamodb ready"
 }
@@ -274,7 +313,9 @@ kafka_start() {
     # Writes server.properties and formats the storage.
     KAFKA_LIBS="$KAFKA_LIBS" "$REPO/scripts/kafka-auth.sh" configure "$KAFKA_DIR" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"
   else
-    sed "s|@KAFKA_DATA@|$KAFKA_DIR|g" "$REPO/infra/kafka/server.properties" >"$KAFKA_DIR/server.properties"
+    sed -e "s|@KAFKA_DATA@|$KAFKA_DIR|g" -e "s|127.0.0.1:9092|127.0.0.1:$KAFKA_PORT|g" \
+      -e "s|127.0.0.1:9093|127.0.0.1:$KAFKA_CONTROLLER_PORT|g" \
+      "$REPO/infra/kafka/server.properties" >"$KAFKA_DIR/server.properties"
   fi
   if [[ ! -f $KAFKA_DIR/logs/meta.properties ]]; then
     log "kafka: formatting storage"
@@ -318,19 +359,44 @@ cmd_up() {
   mkdir -p "$DATA"
   # Start all three first, then wait: their start-ups overlap (Kafka and DynamoDB take seconds).
   mariadb_start
-  dynamo_start
+  dynamodb_start
   kafka_start
   mariadb_ready
-  dynamo_ready
+  dynamodb_ready
   kafka_ready
   log "up ($SECONDS s)"
 }
 
+# server_name NAME: NAME if it is one of the three servers, else a usage error. Call it as
+# `name=$(server_name ...)`: set -e stops on a failed assignment, not on a failed substitution
+# inside another command's arguments.
+server_name() {
+  case ${1:-} in
+  mariadb | dynamodb | kafka) echo "$1" ;;
+  *) die "unknown server '${1:-}' (mariadb, dynamodb or kafka)" ;;
+  esac
+}
+
 # Separate statements, not a && chain: set -e does not apply inside functions called there.
-cmd_kafka_start() {
+cmd_start() {
+  local name
+  name=$(server_name "${1:-}")
   mkdir -p "$DATA"
-  kafka_start
-  kafka_ready
+  "${name}_start"
+  "${name}_ready"
+}
+
+# cmd_outage NAME SECONDS: a crash (SIGKILL), SECONDS of outage, then a restart that returns once
+# the server answers again.
+cmd_outage() {
+  local name seconds=${2:-}
+  name=$(server_name "${1:-}")
+  [[ $seconds =~ ^[0-9]+$ ]] || die "outage $name SECONDS: SECONDS must be a whole number"
+  alive "$name" || die "$name is not running"
+  kill_hard "$name"
+  log "$name down for ${seconds}s"
+  sleep "$seconds"
+  cmd_start "$name"
 }
 
 cmd_down() {
@@ -387,11 +453,24 @@ case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
+kill)
+  name=$(server_name "${2:-}")
+  kill_hard "$name"
+  ;;
+stop)
+  name=$(server_name "${2:-}")
+  stop "$name"
+  ;;
+start) cmd_start "${2:-}" ;;
+outage) cmd_outage "${2:-}" "${3:-}" ;;
 kafka-stop) stop kafka ;;
-kafka-start) cmd_kafka_start ;;
+kafka-start) cmd_start kafka ;;
 env) cmd_env ;;
 *)
-  echo "usage: $0 up|down|status|kafka-stop|kafka-start|env" >&2
+  echo "usage: $0 up|down|status|env" >&2
+  echo "       $0 kill|stop|start mariadb|dynamodb|kafka" >&2
+  echo "       $0 outage mariadb|dynamodb|kafka SECONDS" >&2
+  echo "       $0 kafka-stop|kafka-start" >&2
   exit 2
   ;;
 esac
