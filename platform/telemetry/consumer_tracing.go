@@ -21,9 +21,9 @@ func ConsumerTracing(tp trace.TracerProvider) kafka.Middleware {
 		return func(ctx context.Context, e event.Event) error {
 			d, _ := kafka.DeliveryFrom(ctx)
 			parent := Propagator.Extract(ctx, propagation.MapCarrier(d.Headers))
-			ctx, span := tracer.Start(parent, "process "+d.Topic,
-				trace.WithSpanKind(trace.SpanKindConsumer),
-				trace.WithAttributes(
+			ctx, span := tracer.Start(parent, "process "+d.Topic, trace.WithSpanKind(trace.SpanKindConsumer))
+			if span.IsRecording() { // the attributes cost allocations nobody reads otherwise
+				span.SetAttributes(
 					semconv.MessagingSystemKafka,
 					semconv.MessagingDestinationName(d.Topic),
 					semconv.MessagingOperationTypeProcess,
@@ -34,7 +34,8 @@ func ConsumerTracing(tp trace.TracerProvider) kafka.Middleware {
 					semconv.MessagingKafkaOffset(int(d.Offset)),
 					semconv.MessagingKafkaMessageKey(e.Key),
 					eventType.String(string(e.Type)),
-				))
+				)
+			}
 			err := next(ctx, e)
 			EndSpan(span, err)
 			return err

@@ -33,7 +33,9 @@ func (t parentTracer) Start(ctx context.Context, spanName string, opts ...trace.
 // StartStoreSpan starts a client span for a store call (a SQL transaction, a query) as a child
 // of the span in ctx; with no span in ctx it records nothing. End it with EndSpan.
 func StartStoreSpan(ctx context.Context, system, operation string) (context.Context, trace.Span) {
-	return ParentTracerProvider.Tracer(tracerName).Start(ctx, operation,
-		trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(dbSystem.String(system), dbOperation.String(operation)))
+	ctx, span := ParentTracerProvider.Tracer(tracerName).Start(ctx, operation, trace.WithSpanKind(trace.SpanKindClient))
+	if span.IsRecording() {
+		span.SetAttributes(dbSystem.String(system), dbOperation.String(operation))
+	}
+	return ctx, span
 }

@@ -25,9 +25,9 @@ func PublishTracing(tp trace.TracerProvider) kafka.PublishMiddleware {
 				if m.TraceParent != "" {
 					parent = Propagator.Extract(ctx, propagation.MapCarrier{kafka.HeaderTraceParent: m.TraceParent, kafka.HeaderTraceState: m.TraceState})
 				}
-				sctx, span := tracer.Start(parent, "send "+m.Topic,
-					trace.WithSpanKind(trace.SpanKindProducer),
-					trace.WithAttributes(
+				sctx, span := tracer.Start(parent, "send "+m.Topic, trace.WithSpanKind(trace.SpanKindProducer))
+				if span.IsRecording() {
+					span.SetAttributes(
 						semconv.MessagingSystemKafka,
 						semconv.MessagingDestinationName(m.Topic),
 						semconv.MessagingOperationTypeSend,
@@ -35,7 +35,8 @@ func PublishTracing(tp trace.TracerProvider) kafka.PublishMiddleware {
 						semconv.MessagingMessageID(m.Event.ID),
 						semconv.MessagingKafkaMessageKey(m.Event.Key),
 						eventType.String(string(m.Event.Type)),
-					))
+					)
+				}
 				m.TraceParent, m.TraceState = "", ""
 				stamped[i], spans[i] = kafka.StampTrace(sctx, m), span
 			}
