@@ -77,8 +77,8 @@ func TestReserve(t *testing.T) {
 			err:   errors.New("any"),
 		},
 		{
-			name:  "mixed currencies",
-			items: []Item{{"SKU-A", 1}, {"SKU-U", 1}},
+			name:   "mixed currencies",
+			items:  []Item{{"SKU-A", 1}, {"SKU-U", 1}},
 			reject: &Rejection{Reason: MixedCurrency, SKU: "SKU-U"},
 		},
 	}
