@@ -51,7 +51,7 @@ func consumerConfig(brokers, groupID string) *ckafka.ConfigMap {
 		"heartbeat.interval.ms": 2000,
 		// librdkafka's default, stated because DefaultHandlerTimeout and the rewind after
 		// RetryFor are sized well inside it. The poll loop itself never waits on a handler
-		// (a full lane pauses its partition), so only a stuck rewind could exceed it.
+		// (a lane full for long pauses its partition), so only a stuck rewind could exceed it.
 		"max.poll.interval.ms": int(maxPollInterval / time.Millisecond),
 	})
 }

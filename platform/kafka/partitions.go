@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
@@ -16,6 +17,9 @@ const (
 	// laneDepth bounds how many read events wait in one lane. When it is full the poll loop
 	// waits, so a slow lane holds back reading, not memory.
 	laneDepth = 64
+	// laneWait is how long the poll loop waits for room in a full lane before it pauses the
+	// lane's partition instead (see await).
+	laneWait = 50 * time.Millisecond
 )
 
 // membership is one consumer-group membership. The poll loop reads messages and hands each to
@@ -27,10 +31,10 @@ const (
 // cannot be finished, the poll loop stops the partition, waits for the events in progress, and
 // seeks back to the first event not done; what was queued behind it is dropped and read again.
 //
-// The poll loop never waits for a lane. When an event's lane is full (its key's events are
-// being retried, say), the loop pauses that partition and holds its events aside until the lane
-// has room, so a retry stalls only the partition of the failing event while the others keep
-// flowing, and the member keeps polling well inside max.poll.interval.ms.
+// The poll loop waits for a full lane at most laneWait. When an event's lane stays full (its
+// key's events are being retried, say), the loop pauses that partition and holds its events
+// aside until the lane has room, so a retry stalls only the partition of the failing event
+// while the others keep flowing, and the member keeps polling well inside max.poll.interval.ms.
 type membership struct {
 	c    *Consumer
 	kc   *ckafka.Consumer
@@ -98,7 +102,7 @@ func (ms *membership) dispatch(m *ckafka.Message) {
 	p.mu.Lock()
 	p.pending = append(p.pending, q)
 	p.mu.Unlock()
-	if len(p.overflow) == 0 && p.offer(q) {
+	if len(p.overflow) == 0 && (p.offer(q) || ms.await(p, q)) {
 		return
 	}
 	p.overflow = append(p.overflow, q)
@@ -107,6 +111,24 @@ func (ms *membership) dispatch(m *ckafka.Message) {
 			ms.c.log.Warn("pause partition", "partition", p.id, "error", err)
 		}
 		p.paused = true
+	}
+}
+
+// await waits up to laneWait for room in q's lane and queues q there. A lane that is merely busy
+// frees a slot within that time, and waiting on it costs less than pausing the partition,
+// which drops what librdkafka fetched for it and fetches it again on resume (it halved the
+// throughput of BenchmarkConsumeBacklog); a lane held by a retry does not, and the partition
+// is paused.
+func (ms *membership) await(p *partition, q *queued) bool {
+	t := time.NewTimer(laneWait)
+	defer t.Stop()
+	select {
+	case p.lanes[q.lane] <- q:
+		return true
+	case <-t.C:
+		return false
+	case <-ms.ctx.Done():
+		return false
 	}
 }
 
