@@ -24,8 +24,13 @@ const MaxOpenConns = 12 + 8
 
 // NewMySQLRepository connects to MySQL 8.4 or MariaDB 10.11 with dsn (go-sql-driver format, e.g.
 // inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true), creates the tables if
-// they are missing and seeds the catalogue where products are missing.
+// they are missing and seeds the catalogue where products are missing. Network timeouts the DSN
+// does not set get WithMySQLTimeouts' defaults.
 func NewMySQLRepository(ctx context.Context, dsn string) (*SQLRepository, error) {
+	dsn, err := WithMySQLTimeouts(dsn)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {
 		return nil, err

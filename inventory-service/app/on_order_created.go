@@ -12,7 +12,8 @@ import (
 
 // OnOrderCreated handles ORDER_CREATE: it reserves every item of the order or none. Reserved,
 // it emits ITEM_RESERVED, priced by inventory, to the payment and order topics; otherwise
-// OUT_OF_STOCK to the order topic. A redelivered event changes nothing.
+// OUT_OF_STOCK with the reason (out of stock, unknown SKU, mixed currencies) to the order topic.
+// A redelivered event changes nothing.
 func (a *App) OnOrderCreated(ctx context.Context, e event.Event) error {
 	order, err := event.Decode[event.OrderCreate](e)
 	if err != nil {
@@ -35,7 +36,7 @@ func (a *App) OnOrderCreated(ctx context.Context, e event.Event) error {
 			return nil, out, err
 		}
 		if err != nil {
-			// Mixed currencies: retrying will not help, an operator has to look.
+			// No items or a non-positive quantity, which a valid payload never has.
 			return nil, nil, fmt.Errorf("%w: order %s: %v", event.ErrInvalid, order.TransactionID, err)
 		}
 		out, err := a.itemsReserved(order, reservation)
@@ -64,8 +65,11 @@ func (a *App) itemsReserved(order event.OrderCreate, r domain.Reservation) ([]ka
 
 func (a *App) stockRejected(transactionID string, r *domain.Rejection) ([]kafka.Message, error) {
 	reason := event.ReasonOutOfStock
-	if r.Reason == domain.UnknownSKU {
+	switch r.Reason {
+	case domain.UnknownSKU:
 		reason = event.ReasonUnknownSKU
+	case domain.MixedCurrency:
+		reason = event.ReasonMixedCurrency
 	}
 	e, err := event.New(event.TypeOutOfStock, Source, transactionID, event.OutOfStock{TransactionID: transactionID, Reason: reason, SKU: r.SKU})
 	if err != nil {

@@ -55,6 +55,8 @@ type RejectReason string
 const (
 	UnknownSKU RejectReason = "UNKNOWN_SKU"
 	OutOfStock RejectReason = "OUT_OF_STOCK"
+	// MixedCurrency: the products are priced in different currencies; one charge has one.
+	MixedCurrency RejectReason = "MIXED_CURRENCY"
 )
 
 // Rejection is the error Reserve returns when the order cannot be reserved in full.
@@ -65,17 +67,14 @@ type Rejection struct {
 
 func (r *Rejection) Error() string { return fmt.Sprintf("%s: %s", r.Reason, r.SKU) }
 
-// ErrMixedCurrency is returned for an order whose products are priced in different currencies:
-// one charge has one currency.
-var ErrMixedCurrency = errors.New("products of the order are priced in different currencies")
-
 // ErrProductNotFound is returned when a SKU is not in the catalogue.
 var ErrProductNotFound = errors.New("product not found")
 
 // Reserve decides whether items can be reserved from products (by SKU) all together. It returns
 // the priced lines, one per SKU in the order they were first requested (repeated SKUs are
 // added up), and the amount to charge; or a *Rejection: UnknownSKU naming the first unknown SKU
-// if any is unknown, else OutOfStock naming the first SKU short of stock.
+// if any is unknown, else OutOfStock naming the first SKU short of stock, else MixedCurrency
+// naming the first SKU priced in another currency than the first SKU.
 func Reserve(products map[string]Product, items []Item) (Reservation, error) {
 	wanted := map[string]int{}
 	var order []string
@@ -115,7 +114,7 @@ func Reserve(products map[string]Product, items []Item) (Reservation, error) {
 	for _, sku := range order {
 		p := products[sku]
 		if p.Currency != r.Currency {
-			return Reservation{}, ErrMixedCurrency
+			return Reservation{}, &Rejection{Reason: MixedCurrency, SKU: sku}
 		}
 		r.Lines = append(r.Lines, Line{SKU: sku, Quantity: wanted[sku], UnitPrice: p.Price})
 		r.Amount += int64(wanted[sku]) * p.Price

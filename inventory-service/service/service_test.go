@@ -46,6 +46,7 @@ func start(t *testing.T) *harness {
 	for _, p := range []domain.Product{
 		{SKU: "T-A", Name: "Test Synth", Price: 2500, Currency: "EUR", Available: 10},
 		{SKU: "T-B", Name: "Test Vinyl", Price: 1000, Currency: "EUR", Available: 1},
+		{SKU: "T-U", Name: "Test Import", Price: 900, Currency: "USD", Available: 5},
 	} {
 		if err := repo.UpsertProduct(ctx, p); err != nil {
 			t.Fatal(err)
@@ -184,14 +185,14 @@ func TestService(t *testing.T) {
 	// The catalogue: sorted, seeded, and a JSON 404 for an unknown SKU.
 	status, body := h.get("/products")
 	var products []map[string]any
-	if err := json.Unmarshal(body, &products); status != http.StatusOK || err != nil || len(products) != 7 {
+	if err := json.Unmarshal(body, &products); status != http.StatusOK || err != nil || len(products) != 8 {
 		t.Fatalf("GET /products: %d %s", status, body)
 	}
 	var skus []string
 	for _, p := range products {
 		skus = append(skus, p["sku"].(string))
 	}
-	if got := strings.Join(skus, " "); got != "SKU-1001 SKU-1002 SKU-1003 SKU-1004 SKU-1005 T-A T-B" {
+	if got := strings.Join(skus, " "); got != "SKU-1001 SKU-1002 SKU-1003 SKU-1004 SKU-1005 T-A T-B T-U" {
 		t.Fatalf("skus %s", got)
 	}
 	status, body = h.get("/products/NOPE")
@@ -223,6 +224,20 @@ func TestService(t *testing.T) {
 	}
 	if p := h.product("T-A"); p.Available != 8 {
 		t.Fatalf("T-A after a rejected order: %+v", p)
+	}
+
+	// Products priced in two currencies cannot be one charge: the order is rejected with the
+	// reason (order-service cancels it), not dead-lettered, and nothing is reserved.
+	h.send(orderCreated(t, "tx-mixed", event.Item{SKU: "T-A", Quantity: 1}, event.Item{SKU: "T-U", Quantity: 1}))
+	unmarshal(t, h.waitFor("order", "tx-mixed", event.TypeOutOfStock), &rejected)
+	if rejected.Reason != event.ReasonMixedCurrency || rejected.SKU != "T-U" {
+		t.Fatalf("OUT_OF_STOCK for mixed currencies %+v", rejected)
+	}
+	if a, u := h.product("T-A"), h.product("T-U"); a.Available != 8 || u.Available != 5 {
+		t.Fatalf("stock after a mixed-currency order: %+v %+v", a, u)
+	}
+	if dead := kafkatest.ReadAll(t, h.brokers, kafka.DeadLetterTopic("inventory")); len(dead) != 0 {
+		t.Fatalf("%d dead letters after a mixed-currency order", len(dead))
 	}
 
 	// PAYMENT_FAILED: ITEM_RELEASED on order, stock back.

@@ -56,6 +56,7 @@ func Recipient(customerID, recipientDomain string) (string, error) {
 var reasons = map[string]string{
 	event.ReasonOutOfStock:      "an item is out of stock",
 	event.ReasonUnknownSKU:      "an item is not in our catalogue",
+	event.ReasonMixedCurrency:   "its items are priced in different currencies",
 	event.ReasonPaymentDeclined: "the payment was declined",
 	"EXPIRED":                   "it could not be completed in time",
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -75,33 +78,26 @@ var _ app.Repository = (*DynamoDBRepository)(nil)
 // idleConns is how many idle connections to DynamoDB the client keeps.
 const idleConns = 128
 
+// DynamoDB client bounds. A call tries at most dynamoAttempts times, each attempt (an HTTP
+// request, connecting included) for at most dynamoAttemptTimeout, with at most
+// dynamoMaxBackoff between them: 3·2.5 s + 2·0.5 s = 8.5 s, inside kafka.DefaultHandlerTimeout
+// (10 s), so a DynamoDB that stops answering fails the store call and the consumer retries the
+// event with its own backoff. The SDK's default (20 s backoff, no per-attempt timeout) could
+// hold a call, and its partition, until the handler timeout cancelled it.
+const (
+	dynamoAttempts       = 3
+	dynamoAttemptTimeout = 2500 * time.Millisecond
+	dynamoDialTimeout    = time.Second
+	dynamoMaxBackoff     = 500 * time.Millisecond
+)
+
 // NewDynamoDBRepository connects to DynamoDB and creates any of the three tables that is
 // missing (on-demand billing), waiting until they are ACTIVE.
 func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRepository, error) {
-	// The consumer applies many events at once (kafka.DefaultLanes per partition); with the
-	// SDK's default of 10 idle connections, most calls opened a connection of their own.
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns, t.MaxIdleConnsPerHost = idleConns, idleConns
-	})
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region), awsconfig.WithHTTPClient(httpClient))
+	client, err := newDynamoDBClient(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("load aws config: %w", err)
+		return nil, err
 	}
-	// Every call is a child span of the request or event being handled; calls made outside
-	// one (relay scans, health checks) record nothing.
-	otelaws.AppendMiddlewares(&awsCfg.APIOptions,
-		otelaws.WithTracerProvider(telemetry.ParentTracerProvider),
-		otelaws.WithTextMapPropagator(telemetry.Propagator),
-		otelaws.WithAttributeBuilder(otelaws.DefaultAttributeBuilder, otelaws.DynamoDBAttributeBuilder))
-	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
-		if cfg.Endpoint != "" {
-			o.BaseEndpoint = aws.String(cfg.Endpoint)
-			// Emulators (DynamoDB Local, LocalStack) send no X-Amz-Crc32 header on error
-			// responses, and the SDK then logs a spurious checksum warning for every failed
-			// condition (aws-sdk-go-v2 issue 3545).
-			o.DisableValidateResponseChecksum = true
-		}
-	})
 	if cfg.KeyRetention <= 0 {
 		cfg.KeyRetention = config.DefaultDedupRetention
 	}
@@ -503,4 +499,41 @@ func (r *DynamoDBRepository) OutboxStats(ctx context.Context) (outbox.Stats, err
 		stats.Oldest = time.Unix(0, oldest).UTC()
 	}
 	return stats, nil
+}
+
+// newDynamoDBClient is the DynamoDB client with the repository's connection pool, timeouts,
+// retryer and tracing.
+func newDynamoDBClient(ctx context.Context, cfg DynamoDBConfig) (*dynamodb.Client, error) {
+	// The consumer applies many events at once (kafka.DefaultLanes per partition); with the
+	// SDK's default of 10 idle connections, most calls opened a connection of their own.
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = idleConns, idleConns
+	}).WithTimeout(dynamoAttemptTimeout).WithDialerOptions(func(d *net.Dialer) { d.Timeout = dynamoDialTimeout })
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region), awsconfig.WithHTTPClient(httpClient))
+	if err != nil {
+		return nil, fmt.Errorf("load aws config: %w", err)
+	}
+	// Every call is a child span of the request or event being handled; calls made outside
+	// one (relay scans, health checks) record nothing.
+	otelaws.AppendMiddlewares(&awsCfg.APIOptions,
+		otelaws.WithTracerProvider(telemetry.ParentTracerProvider),
+		otelaws.WithTextMapPropagator(telemetry.Propagator),
+		otelaws.WithAttributeBuilder(otelaws.DefaultAttributeBuilder, otelaws.DynamoDBAttributeBuilder))
+	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+			// Emulators (DynamoDB Local, LocalStack) send no X-Amz-Crc32 header on error
+			// responses, and the SDK then logs a spurious checksum warning for every failed
+			// condition (aws-sdk-go-v2 issue 3545).
+			o.DisableValidateResponseChecksum = true
+		}
+		// No retry quota: during an outage the consumer and the relay retry with their own
+		// backoff, and a spent quota would only turn attempts into instant failures.
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = dynamoAttempts
+			so.MaxBackoff = dynamoMaxBackoff
+			so.RateLimiter = ratelimit.None
+		})
+	})
+	return client, nil
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // OnOutOfStock: inventory could not reserve the items, so the order is CANCELLED with the
-// payload's reason (OUT_OF_STOCK or UNKNOWN_SKU).
+// payload's reason (OUT_OF_STOCK, UNKNOWN_SKU or MIXED_CURRENCY).
 func (a *App) OnOutOfStock(ctx context.Context, e event.Event) error {
 	p, err := event.Decode[event.OutOfStock](e)
 	if err != nil {

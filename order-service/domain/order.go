@@ -176,7 +176,7 @@ type Event struct {
 	// Amount and Currency come with ITEM_RESERVED and PAYMENT_COMPLETE.
 	Amount   int64
 	Currency string
-	// Reason comes with OUT_OF_STOCK (event.ReasonOutOfStock or event.ReasonUnknownSKU).
+	// Reason comes with OUT_OF_STOCK (event.ReasonOutOfStock, event.ReasonUnknownSKU or event.ReasonMixedCurrency).
 	Reason string
 }
 

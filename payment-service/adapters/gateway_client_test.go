@@ -39,7 +39,11 @@ func failingGateway(t *testing.T, failures int, failStatus, status int, body str
 		w.Header().Set("Content-Type", "application/json")
 		if int(n) <= failures {
 			w.WriteHeader(failStatus)
-			_, _ = w.Write([]byte(`{"error":{"code":"boom","message":"try later"}}`))
+			code := "boom"
+			if failStatus == http.StatusConflict {
+				code = "request_in_progress" // the only 409 that passes
+			}
+			_, _ = w.Write([]byte(`{"error":{"code":"` + code + `","message":"try later"}}`))
 			return
 		}
 		w.WriteHeader(status)
@@ -71,6 +75,9 @@ func TestChargeRetries(t *testing.T) {
 		{"503 for ever", 100, 503, 201, approved, domain.ChargeResult{}, true, false, 4},
 		{"400 is rejected at once", 0, 0, 400, `{"error":{"code":"invalid_request","message":"bad"}}`, domain.ChargeResult{}, true, true, 1},
 		{"409 is rejected at once", 0, 0, 409, `{"error":{"code":"idempotency_key_reused","message":"no"}}`, domain.ChargeResult{}, true, true, 1},
+		{"422 is rejected at once", 0, 0, 422, `{"error":{"code":"amount_too_large","message":"no"}}`, domain.ChargeResult{}, true, true, 1},
+		{"409 request_in_progress is transient", 2, 409, 201, approved, domain.ChargeResult{Approved: true, ChargeID: "ch_1"}, false, false, 3},
+		{"409 request_in_progress for ever is a plain error, not a rejection", 100, 409, 201, approved, domain.ChargeResult{}, true, false, 4},
 		{"404 is a plain error, not retried here", 0, 0, 404, `{}`, domain.ChargeResult{}, true, false, 1},
 		{"garbled approval", 0, 0, 201, `{"status":"succeeded"}`, domain.ChargeResult{}, true, false, 1},
 		{"garbled decline", 0, 0, 402, `nope`, domain.ChargeResult{}, true, false, 1},

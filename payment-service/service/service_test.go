@@ -74,7 +74,18 @@ func TestService(t *testing.T) {
 	topics := config.DefaultTopics
 	brokers := kafkatest.Start(t, topics.All()...)
 	sim := gateway.NewServer()
-	gw := httptest.NewServer(sim.Handler())
+	// In front of the simulator, a gateway that refuses one key for good (422), as a real one
+	// does for a charge it will never accept.
+	simHandler := sim.Handler()
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(gateway.IdempotencyKeyHeader) == "tx-refused" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = w.Write([]byte(`{"error":{"code":"amount_too_large","message":"refused"}}`))
+			return
+		}
+		simHandler.ServeHTTP(w, r)
+	}))
 	defer gw.Close()
 
 	addr := freeAddr(t)
@@ -106,6 +117,7 @@ func TestService(t *testing.T) {
 	produceReserved(t, brokers, topics.Payment, "tx-visa", gateway.TokenVisa)
 	produceReserved(t, brokers, topics.Payment, "tx-declined", gateway.TokenDeclined)
 	produceReserved(t, brokers, topics.Payment, "tx-broke", gateway.TokenInsufficientFunds)
+	produceReserved(t, brokers, topics.Payment, "tx-refused", gateway.TokenVisa)
 	produceReserved(t, brokers, topics.Payment, "tx-flaky", gateway.TokenFlaky)
 	produceReserved(t, brokers, topics.Payment, "tx-twice", gateway.TokenMastercard)
 	produceReserved(t, brokers, topics.Payment, "tx-twice", gateway.TokenMastercard)
@@ -122,6 +134,8 @@ func TestService(t *testing.T) {
 		{"tx-flaky", topics.Order, event.TypePaymentComplete, ""},
 		{"tx-declined", topics.Inventory, event.TypePaymentFailed, gateway.CodeCardDeclined},
 		{"tx-broke", topics.Inventory, event.TypePaymentFailed, gateway.CodeInsufficientFunds},
+		// A refusal for good is a failed payment with the gateway's code, not a dead letter.
+		{"tx-refused", topics.Inventory, event.TypePaymentFailed, "amount_too_large"},
 	}
 	for _, o := range outcomes {
 		t.Run(o.txID, func(t *testing.T) {

@@ -38,8 +38,11 @@ const (
 
 // Reasons carried by events that cancel an order.
 const (
-	ReasonOutOfStock      = "OUT_OF_STOCK"
-	ReasonUnknownSKU      = "UNKNOWN_SKU"
+	ReasonOutOfStock = "OUT_OF_STOCK"
+	ReasonUnknownSKU = "UNKNOWN_SKU"
+	// ReasonMixedCurrency: the order's products are priced in different currencies, and one
+	// charge has one currency.
+	ReasonMixedCurrency   = "MIXED_CURRENCY"
 	ReasonPaymentDeclined = "PAYMENT_DECLINED"
 )
 

@@ -52,7 +52,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestStockRejectedReasons(t *testing.T) {
-	for reason, valid := range map[string]bool{event.ReasonOutOfStock: true, event.ReasonUnknownSKU: true, "": false, "BROKE": false} {
+	for reason, valid := range map[string]bool{event.ReasonOutOfStock: true, event.ReasonUnknownSKU: true, event.ReasonMixedCurrency: true, "": false, "BROKE": false} {
 		err := event.OutOfStock{TransactionID: "tx", Reason: reason}.Validate()
 		if (err == nil) != valid {
 			t.Errorf("reason %q: Validate() = %v", reason, err)

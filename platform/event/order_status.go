@@ -15,7 +15,7 @@ const (
 )
 
 // OrderOutcome is the payload of ORDER_COMPLETED and ORDER_CANCELLED: what a customer needs to
-// hear about the order. Reason is set only for ORDER_CANCELLED (OUT_OF_STOCK, UNKNOWN_SKU,
+// hear about the order. Reason is set only for ORDER_CANCELLED (OUT_OF_STOCK, UNKNOWN_SKU, MIXED_CURRENCY,
 // PAYMENT_DECLINED, or any later reason such as EXPIRED); Amount and Currency once inventory
 // priced the order.
 type OrderOutcome struct {

@@ -37,8 +37,9 @@ type ItemReserved struct {
 	PaymentMethod string       `json:"paymentMethod"`
 }
 
-// OutOfStock is the payload of OUT_OF_STOCK. Reason is ReasonOutOfStock or ReasonUnknownSKU;
-// SKU names the first item that could not be reserved.
+// OutOfStock is the payload of OUT_OF_STOCK: inventory reserved nothing. Reason is
+// ReasonOutOfStock, ReasonUnknownSKU or ReasonMixedCurrency; SKU names the first item that could
+// not be reserved (for ReasonMixedCurrency, the first priced in another currency than the first).
 type OutOfStock struct {
 	TransactionID string `json:"transactionId"`
 	Reason        string `json:"reason"`
@@ -123,8 +124,10 @@ func (p OutOfStock) Validate() error {
 	if p.TransactionID == "" {
 		return errNoTransaction
 	}
-	if p.Reason != ReasonOutOfStock && p.Reason != ReasonUnknownSKU {
-		return fmt.Errorf("reason %q is not %s or %s", p.Reason, ReasonOutOfStock, ReasonUnknownSKU)
+	switch p.Reason {
+	case ReasonOutOfStock, ReasonUnknownSKU, ReasonMixedCurrency:
+	default:
+		return fmt.Errorf("reason %q is not %s, %s or %s", p.Reason, ReasonOutOfStock, ReasonUnknownSKU, ReasonMixedCurrency)
 	}
 	return nil
 }

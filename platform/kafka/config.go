@@ -4,8 +4,14 @@
 package kafka
 
 import (
+	"time"
+
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
+
+// maxPollInterval is the consumer's max.poll.interval.ms: a member that does not poll for this
+// long leaves the group.
+const maxPollInterval = 300 * time.Second
 
 // DefaultPartitions is how many partitions EnsureTopics gives a topic it creates.
 const DefaultPartitions = 12
@@ -43,5 +49,9 @@ func consumerConfig(brokers, groupID string) *ckafka.ConfigMap {
 		// default 45 s.
 		"session.timeout.ms":    6000,
 		"heartbeat.interval.ms": 2000,
+		// librdkafka's default, stated because DefaultHandlerTimeout and the rewind after
+		// RetryFor are sized well inside it. The poll loop itself never waits on a handler
+		// (a lane full for long pauses its partition), so only a stuck rewind could exceed it.
+		"max.poll.interval.ms": int(maxPollInterval / time.Millisecond),
 	})
 }

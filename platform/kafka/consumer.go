@@ -28,6 +28,11 @@ type ConsumerConfig struct {
 	// RetryFor bounds how long a transiently failing event is retried in place before the
 	// consumer seeks back to it and polls again (so the group does not evict it). Default 20 s.
 	RetryFor time.Duration
+	// Backoff spaces the attempts of a transiently failing event. Default DefaultBackoff.
+	Backoff Backoff
+	// HandlerTimeout bounds each attempt of a handler (Timeout). Default DefaultHandlerTimeout;
+	// negative means none.
+	HandlerTimeout time.Duration
 	// Middleware wraps every handler, the first outermost (metrics, tracing, logging).
 	Middleware []Middleware
 	// OnDeadLetter, when set, hears of every message the dead-letter topic acknowledged; ctx
@@ -55,17 +60,21 @@ func NewConsumer(cfg ConsumerConfig, handlers Handlers, dlt *Producer, log *slog
 	if cfg.RetryFor == 0 {
 		cfg.RetryFor = 20 * time.Second
 	}
-	if len(cfg.Middleware) > 0 {
-		wrapped := make(Handlers, len(handlers))
-		for t, h := range handlers {
-			wrapped[t] = Chain(h, cfg.Middleware...)
-		}
-		handlers = wrapped
+	if cfg.HandlerTimeout == 0 {
+		cfg.HandlerTimeout = DefaultHandlerTimeout
 	}
 	if cfg.Lanes <= 0 {
 		cfg.Lanes = DefaultLanes
 	}
-	return &Consumer{cfg: cfg, handlers: handlers, dlt: dlt, log: log.With("topic", cfg.Topic, "group", cfg.GroupID)}
+	log = log.With("topic", cfg.Topic, "group", cfg.GroupID)
+	// Retry outermost, so that every attempt gets its own timeout and passes through the
+	// metrics and tracing middleware again.
+	mws := append([]Middleware{Retry(cfg.Backoff, cfg.RetryFor, log), Timeout(cfg.HandlerTimeout)}, cfg.Middleware...)
+	wrapped := make(Handlers, len(handlers))
+	for t, h := range handlers {
+		wrapped[t] = Chain(h, mws...)
+	}
+	return &Consumer{cfg: cfg, handlers: wrapped, dlt: dlt, log: log}
 }
 
 // Run consumes until ctx is cancelled, then leaves the group.
@@ -101,7 +110,12 @@ func (c *Consumer) consume(ctx context.Context) error {
 		if !ms.applyRewinds() {
 			return nil
 		}
-		switch ev := kc.Poll(100).(type) {
+		// While events wait for room in a lane, poll briefly so the lane is refilled soon.
+		wait := 100
+		if ms.drain() {
+			wait = 5
+		}
+		switch ev := kc.Poll(wait).(type) {
 		case *ckafka.Message:
 			if ev.TopicPartition.Error != nil {
 				c.log.Warn("consume", "error", ev.TopicPartition.Error)
@@ -134,28 +148,11 @@ func (c *Consumer) process(ctx context.Context, m *ckafka.Message) bool {
 	return false
 }
 
-// apply runs the event's handler, retrying transient failures with backoff for RetryFor.
+// apply runs the event's handler, wrapped in Retry, Timeout and the configured middleware.
 func (c *Consumer) apply(ctx context.Context, e event.Event) error {
 	handle, ok := c.handlers[e.Type]
 	if !ok {
 		return fmt.Errorf("%w: no handler for event type %q on topic %s", event.ErrInvalid, e.Type, c.cfg.Topic)
 	}
-	deadline := time.Now().Add(c.cfg.RetryFor)
-	backoff := 50 * time.Millisecond
-	for {
-		err := handle(ctx, e)
-		if err == nil || errors.Is(err, event.ErrInvalid) {
-			return err
-		}
-		c.log.WarnContext(ctx, "handler failed, retrying", "error", err)
-		if time.Now().Add(backoff).After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 2*time.Second)
-	}
+	return handle(ctx, e)
 }

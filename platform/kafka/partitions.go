@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
@@ -16,6 +17,9 @@ const (
 	// laneDepth bounds how many read events wait in one lane. When it is full the poll loop
 	// waits, so a slow lane holds back reading, not memory.
 	laneDepth = 64
+	// laneWait is how long the poll loop waits for room in a full lane before it pauses the
+	// lane's partition instead (see await).
+	laneWait = 50 * time.Millisecond
 )
 
 // membership is one consumer-group membership. The poll loop reads messages and hands each to
@@ -26,6 +30,11 @@ const (
 // durable, so the committed offset never passes an event that was not applied. When an event
 // cannot be finished, the poll loop stops the partition, waits for the events in progress, and
 // seeks back to the first event not done; what was queued behind it is dropped and read again.
+//
+// The poll loop waits for a full lane at most laneWait. When an event's lane stays full (its
+// key's events are being retried, say), the loop pauses that partition and holds its events
+// aside until the lane has room, so a retry stalls only the partition of the failing event
+// while the others keep flowing, and the member keeps polling well inside max.poll.interval.ms.
 type membership struct {
 	c    *Consumer
 	kc   *ckafka.Consumer
@@ -43,6 +52,7 @@ type membership struct {
 type partition struct {
 	id     int32
 	lanes  []chan *queued
+	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the lane goroutines
 
@@ -53,6 +63,16 @@ type partition struct {
 	stale uint64
 	// gen is the generation the poll loop gives newly read events. Owned by the poll loop.
 	gen uint64
+	// genCtx is the context of the events being applied; cancelGen ends it when one of them
+	// could not be finished, so the others stop retrying and the rewind need not wait for
+	// them. Replaced under running's write lock, read under its read lock.
+	genCtx    context.Context
+	cancelGen context.CancelFunc
+
+	// overflow holds read events, in offset order, waiting for room in their lanes while the
+	// partition is paused. Owned by the poll loop.
+	overflow []*queued
+	paused   bool
 
 	mu      sync.Mutex
 	pending []*queued // read and not yet stored, in offset order
@@ -60,8 +80,9 @@ type partition struct {
 
 // queued is a read message and the generation of its partition when it was read.
 type queued struct {
-	m   *ckafka.Message
-	gen uint64
+	m    *ckafka.Message
+	gen  uint64
+	lane int
 	// done says the event's effect is durable. Guarded by its partition's mu.
 	done bool
 }
@@ -70,29 +91,95 @@ func newMembership(ctx context.Context, c *Consumer, kc *ckafka.Consumer) *membe
 	return &membership{c: c, kc: kc, ctx: ctx, seed: maphash.MakeSeed(), parts: map[int32]*partition{}, failed: map[int32]bool{}}
 }
 
-// dispatch queues m in its lane, starting the partition's lanes if needed. It waits while the
-// lane is full and returns false if ctx ends first.
-func (ms *membership) dispatch(m *ckafka.Message) bool {
+// dispatch queues m in its lane, starting the partition's lanes if needed. When the lane is
+// full, or events of the partition already wait, m waits aside too and the partition is paused.
+func (ms *membership) dispatch(m *ckafka.Message) {
 	p, ok := ms.parts[m.TopicPartition.Partition]
 	if !ok {
 		p = ms.start(m.TopicPartition.Partition)
 	}
-	q := &queued{m: m, gen: p.gen}
+	q := &queued{m: m, gen: p.gen, lane: int(maphash.Bytes(ms.seed, m.Key) % uint64(len(p.lanes)))}
 	p.mu.Lock()
 	p.pending = append(p.pending, q)
 	p.mu.Unlock()
-	lane := p.lanes[maphash.Bytes(ms.seed, m.Key)%uint64(len(p.lanes))]
+	if len(p.overflow) == 0 && (p.offer(q) || ms.await(p, q)) {
+		return
+	}
+	p.overflow = append(p.overflow, q)
+	if !p.paused {
+		if err := ms.kc.Pause([]ckafka.TopicPartition{ms.topicPartition(p.id)}); err != nil {
+			ms.c.log.Warn("pause partition", "partition", p.id, "error", err)
+		}
+		p.paused = true
+	}
+}
+
+// await waits up to laneWait for room in q's lane and queues q there. A lane that is merely busy
+// frees a slot within that time, and waiting on it costs less than pausing the partition,
+// which drops what librdkafka fetched for it and fetches it again on resume (it halved the
+// throughput of BenchmarkConsumeBacklog); a lane held by a retry does not, and the partition
+// is paused.
+func (ms *membership) await(p *partition, q *queued) bool {
+	t := time.NewTimer(laneWait)
+	defer t.Stop()
 	select {
-	case lane <- q:
+	case p.lanes[q.lane] <- q:
 		return true
+	case <-t.C:
+		return false
 	case <-ms.ctx.Done():
 		return false
 	}
 }
 
+// offer queues q in its lane if the lane has room.
+func (p *partition) offer(q *queued) bool {
+	select {
+	case p.lanes[q.lane] <- q:
+		return true
+	default:
+		return false
+	}
+}
+
+// drain moves the events waiting aside into their lanes, in order, as far as there is room,
+// and resumes a partition that has none left waiting. It reports whether any still wait.
+func (ms *membership) drain() bool {
+	waiting := false
+	for _, p := range ms.parts {
+		n := 0
+		for n < len(p.overflow) && p.offer(p.overflow[n]) {
+			n++
+		}
+		p.overflow = p.overflow[n:]
+		if len(p.overflow) > 0 {
+			waiting = true
+			continue
+		}
+		ms.resume(p)
+	}
+	return waiting
+}
+
+func (ms *membership) resume(p *partition) {
+	if !p.paused {
+		return
+	}
+	p.overflow = nil
+	p.paused = false
+	if err := ms.kc.Resume([]ckafka.TopicPartition{ms.topicPartition(p.id)}); err != nil {
+		ms.c.log.Warn("resume partition", "partition", p.id, "error", err)
+	}
+}
+
+func (ms *membership) topicPartition(id int32) ckafka.TopicPartition {
+	return ckafka.TopicPartition{Topic: &ms.c.cfg.Topic, Partition: id}
+}
+
 func (ms *membership) start(id int32) *partition {
 	ctx, cancel := context.WithCancel(ms.ctx)
-	p := &partition{id: id, cancel: cancel, gen: 1}
+	p := &partition{id: id, ctx: ctx, cancel: cancel, gen: 1}
+	p.genCtx, p.cancelGen = context.WithCancel(ctx)
 	for range ms.c.cfg.Lanes {
 		lane := make(chan *queued, laneDepth)
 		p.lanes = append(p.lanes, lane)
@@ -112,8 +199,9 @@ func (ms *membership) work(ctx context.Context, p *partition, lane chan *queued)
 			p.running.RUnlock()
 			continue
 		}
-		if !ms.c.process(ctx, q.m) {
+		if !ms.c.process(p.genCtx, q.m) {
 			failedGen = q.gen
+			p.cancelGen()
 			p.running.RUnlock()
 			ms.mu.Lock()
 			ms.failed[p.id] = true
@@ -162,9 +250,11 @@ func (ms *membership) applyRewinds() bool {
 		if !ok {
 			continue // revoked meanwhile
 		}
-		p.running.Lock() // waits for the events in progress
+		p.running.Lock() // waits for the events in progress (cancelled by cancelGen)
 		p.stale = p.gen
 		p.gen++
+		p.cancelGen()
+		p.genCtx, p.cancelGen = context.WithCancel(p.ctx)
 		p.mu.Lock()
 		var first *queued
 		for _, e := range p.pending {
@@ -176,6 +266,8 @@ func (ms *membership) applyRewinds() bool {
 		p.pending = nil
 		p.mu.Unlock()
 		p.running.Unlock()
+		// Resumed before the seek, which then sets where fetching starts again.
+		ms.resume(p)
 		if first == nil {
 			continue
 		}
@@ -207,6 +299,7 @@ func (ms *membership) stop(id int32) {
 		return
 	}
 	delete(ms.parts, id)
+	ms.resume(p)
 	p.cancel()
 	for _, lane := range p.lanes {
 		close(lane)

@@ -1,0 +1,4 @@
+package kafka
+
+// MaxPollInterval exposes maxPollInterval to the tests.
+const MaxPollInterval = maxPollInterval
