@@ -169,6 +169,7 @@ require (
 
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/edmshop/edm-shop/loadgen v0.0.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/mattn/go-sqlite3 v1.14.53 // indirect
 )
@@ -185,3 +186,5 @@ replace (
 replace github.com/edmshop/edm-shop/notification-service => ../notification-service
 
 replace github.com/edmshop/edm-shop/api => ../api
+
+replace github.com/edmshop/edm-shop/loadgen => ../loadgen

@@ -66,8 +66,8 @@ func waitTCP(t *testing.T, addr string, timeout time.Duration) {
 }
 
 // privateMariaDB starts a MariaDB of its own on a free port and returns the server and the DSN
-// of a fresh database on it.
-func privateMariaDB(t *testing.T, logs *os.File) (*server, string) {
+// of a fresh database on it. extra are more mariadbd flags.
+func privateMariaDB(t *testing.T, logs *os.File, extra ...string) (*server, string) {
 	dir := t.TempDir()
 	install := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+filepath.Join(dir, "data"), "--user=root",
 		"--auth-root-authentication-method=normal", "--skip-test-db")
@@ -80,9 +80,9 @@ func privateMariaDB(t *testing.T, logs *os.File) (*server, string) {
 	addr := freeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	sock := filepath.Join(dir, "run", "mysqld.sock")
-	s := &server{name: "mariadb", log: logs, args: []string{"mariadbd", "--no-defaults", "--datadir=" + filepath.Join(dir, "data"),
+	s := &server{name: "mariadb", log: logs, args: append([]string{"mariadbd", "--no-defaults", "--datadir=" + filepath.Join(dir, "data"),
 		"--socket=" + sock, "--pid-file=" + filepath.Join(dir, "run", "mysqld.pid"), "--port=" + port,
-		"--bind-address=127.0.0.1", "--user=root", "--skip-name-resolve"}}
+		"--bind-address=127.0.0.1", "--user=root", "--skip-name-resolve"}, extra...)}
 	s.start(t)
 	t.Cleanup(s.kill)
 	waitTCP(t, addr, 30*time.Second)

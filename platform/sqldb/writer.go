@@ -148,7 +148,33 @@ func (w *Writer) exec(query string) error {
 	return err
 }
 
-// commit runs a group in one transaction.
+// begin starts a transaction, on a new connection if there is none or the server closed the
+// idle one.
+func (w *Writer) begin() error {
+	if w.conn == nil {
+		if err := w.connect(context.Background()); err != nil {
+			return fmt.Errorf("writer connection: %w", err)
+		}
+	}
+	if err := w.exec(w.dialect.Begin); err != nil {
+		w.disconnect()
+		if err = w.connect(context.Background()); err == nil {
+			err = w.exec(w.dialect.Begin)
+		}
+		if err != nil {
+			w.disconnect()
+			return err
+		}
+	}
+	return nil
+}
+
+// commit runs a group in one transaction. A job that runs first in its transaction needs no
+// savepoint: if it fails, the transaction holds nothing else and is rolled back whole (the
+// next job begins a new one), so a group of one costs BEGIN, its statements and COMMIT. The
+// jobs after it run in a savepoint each, which is never released: SAVEPOINT with the name of
+// an existing one replaces it on MySQL and nests on SQLite, so ROLLBACK TO rolls back the
+// latest job either way, and COMMIT ends them all.
 func (w *Writer) commit(group []*job) {
 	fail := func(err error) {
 		for _, j := range group {
@@ -157,25 +183,26 @@ func (w *Writer) commit(group []*job) {
 			}
 		}
 	}
-	if w.conn == nil {
-		if err := w.connect(context.Background()); err != nil {
-			fail(fmt.Errorf("writer connection: %w", err))
-			return
-		}
-	}
-	if err := w.exec(w.dialect.Begin); err != nil {
-		// The server may have closed an idle connection: try once more on a new one.
-		w.disconnect()
-		if err = w.connect(context.Background()); err == nil {
-			err = w.exec(w.dialect.Begin)
-		}
-		if err != nil {
-			w.disconnect()
-			fail(err)
-			return
-		}
-	}
+	open, clean := false, false // a transaction is open; it has nothing in it yet
 	for _, j := range group {
+		if !open {
+			if err := w.begin(); err != nil {
+				fail(err)
+				return
+			}
+			open, clean = true, true
+		}
+		if clean {
+			if j.err = j.fn(j.ctx, w.stmts); j.err == nil {
+				clean = false
+				continue
+			}
+			if w.exec("ROLLBACK") != nil {
+				w.disconnect()
+			}
+			open = false
+			continue
+		}
 		if err := w.step(j); err != nil {
 			if w.exec("ROLLBACK") != nil {
 				w.disconnect()
@@ -183,6 +210,9 @@ func (w *Writer) commit(group []*job) {
 			fail(fmt.Errorf("group transaction: %w", err))
 			return
 		}
+	}
+	if !open {
+		return
 	}
 	if err := w.exec("COMMIT"); err != nil {
 		if w.exec("ROLLBACK") != nil {
@@ -198,15 +228,10 @@ func (w *Writer) step(j *job) error {
 	if err := w.exec("SAVEPOINT job"); err != nil {
 		return err
 	}
-	j.err = j.fn(j.ctx, w.stmts)
-	if j.err == nil {
-		return w.exec("RELEASE SAVEPOINT job")
+	if j.err = j.fn(j.ctx, w.stmts); j.err == nil {
+		return nil
 	}
-	err := w.exec("ROLLBACK TO SAVEPOINT job")
-	if err == nil {
-		err = w.exec("RELEASE SAVEPOINT job")
-	}
-	if err != nil {
+	if err := w.exec("ROLLBACK TO SAVEPOINT job"); err != nil {
 		return errors.Join(j.err, err)
 	}
 	return nil
