@@ -35,11 +35,13 @@ func (r *SQLRepository) Expire(ctx context.Context, eventID, transactionID strin
 	})
 }
 
-// expired reports whether the transaction's order expired (it has a tombstone).
-func (r *SQLRepository) expired(ctx context.Context, tx sqldb.Querier, transactionID string) (bool, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM expired_transactions WHERE transaction_id = ?`, transactionID).Scan(&n)
-	return n > 0, err
+// reservedOrExpired reports whether the transaction holds a reservation already or its order
+// expired (it has a tombstone): either way Reserve reserves nothing.
+func (r *SQLRepository) reservedOrExpired(ctx context.Context, tx sqldb.Querier, transactionID string) (bool, error) {
+	var done bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM reservations WHERE transaction_id = ?) OR EXISTS (SELECT 1 FROM expired_transactions WHERE transaction_id = ?)`,
+		transactionID, transactionID).Scan(&done)
+	return done, err
 }
 
 // lockReservation reads (and locks) the transaction's reservation lines in SKU order, and

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/edmshop/edm-shop/platform/outbox"
+	"github.com/edmshop/edm-shop/platform/sqldb"
 )
 
 // The replicas of inventory-service share one MySQL outbox. Each relay claims the rows it is
@@ -33,28 +34,27 @@ func migrateClaims(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// claimOutbox claims up to limit rows, oldest first, and returns those this relay holds. One
-// READ COMMITTED transaction, so the claim locks only the rows it takes: a concurrent claim by
-// another replica waits for them and then skips them, and no gap lock holds up the writers'
-// inserts.
+// claimOutbox claims up to limit rows, oldest first, and returns those this relay holds. It
+// runs as a write transaction of the group-commit writers (sqldb.Pool): their sessions are READ
+// COMMITTED, so the claim locks only the rows it takes (a concurrent claim by another replica
+// waits for them and then skips them, and no gap lock holds up the writers' inserts), its two
+// statements are prepared once, and its BEGIN and COMMIT are shared with the group's.
 func (r *SQLRepository) claimOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
-	tx, err := r.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	var records []outbox.Record
+	err := r.write(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET claim_owner = ?, claim_until = NOW(6) + INTERVAL ? MICROSECOND
+		WHERE claim_owner = '' OR claim_owner = ? OR claim_until < NOW(6) ORDER BY id LIMIT ?`, r.owner, r.lease.Microseconds(), r.owner, limit); err != nil {
+			return fmt.Errorf("claim outbox rows: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE claim_owner = ? AND claim_until >= NOW(6) ORDER BY id LIMIT ?`, r.owner, limit)
+		if err != nil {
+			return err
+		}
+		records, err = scanOutbox(rows)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback() // a no-op once committed
-	lease := r.lease.Microseconds()
-	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET claim_owner = ?, claim_until = NOW(6) + INTERVAL ? MICROSECOND
-		WHERE claim_owner = '' OR claim_owner = ? OR claim_until < NOW(6) ORDER BY id LIMIT ?`, r.owner, lease, r.owner, limit); err != nil {
-		return nil, fmt.Errorf("claim outbox rows: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE claim_owner = ? AND claim_until >= NOW(6) ORDER BY id LIMIT ?`, r.owner, limit)
-	if err != nil {
-		return nil, err
-	}
-	records, err := scanOutbox(rows)
-	if err != nil {
-		return nil, err
-	}
-	return records, tx.Commit()
+	return records, nil
 }

@@ -192,16 +192,9 @@ func (r *SQLRepository) Reserve(ctx context.Context, eventID, transactionID stri
 		key = slices.Min(skus)
 	}
 	return r.apply(ctx, eventID, key, func(ctx context.Context, tx sqldb.Querier) ([]kafka.Message, error) {
-		// Second guard after processed_events: an order that reserved under another event id.
-		var held int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM reservations WHERE transaction_id = ?`, transactionID).Scan(&held); err != nil {
-			return nil, err
-		}
-		if held > 0 {
-			return nil, nil
-		}
-		// Third: an order that expired before its ORDER_CREATE came (see sql_expiry.go).
-		if gone, err := r.expired(ctx, tx, transactionID); err != nil || gone {
+		// Guards after processed_events, one query for both: an order that reserved under
+		// another event id, or that expired before its ORDER_CREATE came (sql_expiry.go).
+		if done, err := r.reservedOrExpired(ctx, tx, transactionID); err != nil || done {
 			return nil, err
 		}
 		products, err := r.lockProducts(ctx, tx, skus)
@@ -312,11 +305,15 @@ func (r *SQLRepository) apply(ctx context.Context, eventID, key string, work fun
 		if err != nil {
 			return err
 		}
-		for _, m := range out {
-			m = kafka.StampTrace(caller, m)
-			e := m.Event
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(time.RFC3339Nano), string(e.Data), m.TraceParent, m.TraceState); err != nil {
+		if len(out) > 0 {
+			// One multi-row INSERT for all of them: a reservation stores two messages.
+			args := make([]any, 0, len(out)*9)
+			for _, m := range out {
+				m = kafka.StampTrace(caller, m)
+				e := m.Event
+				args = append(args, m.Topic, e.Key, e.ID, string(e.Type), e.Source, e.Time.UTC().Format(time.RFC3339Nano), string(e.Data), m.TraceParent, m.TraceState)
+			}
+			if _, err := tx.ExecContext(ctx, outboxInsert(len(out)), args...); err != nil {
 				return err
 			}
 		}
@@ -324,6 +321,13 @@ func (r *SQLRepository) apply(ctx context.Context, eventID, key string, work fun
 		return nil
 	})
 	return applied && err == nil, err
+}
+
+// outboxInsert is the INSERT of n outbox rows. Rows get ids in the order of their VALUES, so
+// the relay publishes them in the order the handler returned them.
+func outboxInsert(n int) string {
+	return `INSERT INTO outbox (topic, message_key, event_id, event_type, source, event_time, payload, trace_parent, trace_state) VALUES ` +
+		strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?), `, n-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 }
 
 // outboxColumns are what scanOutbox reads.
