@@ -51,6 +51,9 @@ func newCallCounter(t *testing.T, endpoint string) (*callCounter, string) {
 	return c, "http://" + l.Addr().String()
 }
 
+// runSuffix is the run's suffix of a table name.
+var runSuffix = regexp.MustCompile(`-[0-9a-f]{8}\b`)
+
 func (c *callCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -71,23 +74,31 @@ func (c *callCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			table += op + ":" + x.TableName + " "
 		}
 	}
+	items := 0 // statements or write requests a batch carries
 	if len(in.Statements) > 0 {
 		f := strings.Fields(in.Statements[0].Statement)
-		table = fmt.Sprintf("%d x %s", len(in.Statements), strings.Join(f[:min(len(f), 4)], " "))
+		table = strings.Join(f[:min(len(f), 2)], " ")
+		items = len(in.Statements)
 	}
-	for name := range in.RequestItems {
+	for name, reqs := range in.RequestItems {
+		var list []json.RawMessage
+		json.Unmarshal(reqs, &list)
+		items += len(list)
 		table = name
 	}
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
-	if i := strings.LastIndex(table, "-"); i > 0 && in.TableName != "" {
+	if i := strings.LastIndex(table, "-"); i > 0 && (in.TableName != "" || len(in.RequestItems) > 0) {
 		table = table[:i] // drop the run's suffix
 	}
-	key := op + " " + table
+	key := runSuffix.ReplaceAllString(op+" "+table, "")
 	if in.ConsistentRead {
 		key += " (consistent)"
 	}
 	c.mu.Lock()
 	c.counts[key]++
+	if items > 0 {
+		c.counts["status items in "+key] += items
+	}
 	c.mu.Unlock()
 	c.proxy.ServeHTTP(w, r)
 }

@@ -19,8 +19,8 @@ const mysqlWriters = 4
 
 // MaxOpenConns bounds the MySQL pool, so that replicas added later wait for a connection
 // instead of exhausting the server's max_connections: enough for the group-commit writers
-// (mysqlWriters), the consumer's concurrent reads, the HTTP API and the outbox relay.
-const MaxOpenConns = 12 + 8
+// (mysqlWriters), the consumer's concurrent reads, the HTTP API and the outbox relay's writer.
+const MaxOpenConns = 12 + 8 + 1
 
 // NewMySQLRepository connects to MySQL 8.4 or MariaDB 10.11 with dsn (go-sql-driver format, e.g.
 // inventory@tcp(127.0.0.1:3306)/inventory?parseTime=true), creates the tables if
@@ -58,7 +58,12 @@ func NewMySQLRepository(ctx context.Context, dsn string) (*SQLRepository, error)
 		db.Close()
 		return nil, err
 	}
-	repo.closers = []func(){repo.writers.Close}
+	if repo.relay, err = sqldb.NewWriter(ctx, db, sqldb.MySQL); err != nil {
+		repo.writers.Close()
+		db.Close()
+		return nil, err
+	}
+	repo.closers = []func(){repo.writers.Close, repo.relay.Close}
 	return repo, nil
 }
 

@@ -35,13 +35,13 @@ func migrateClaims(ctx context.Context, db *sql.DB) error {
 }
 
 // claimOutbox claims up to limit rows, oldest first, and returns those this relay holds. It
-// runs as a write transaction of the group-commit writers (sqldb.Pool): their sessions are READ
-// COMMITTED, so the claim locks only the rows it takes (a concurrent claim by another replica
-// waits for them and then skips them, and no gap lock holds up the writers' inserts), its two
-// statements are prepared once, and its BEGIN and COMMIT are shared with the group's.
+// runs on the relay's writer (sqldb.Writer), whose session is READ COMMITTED, so the claim
+// locks only the rows it takes (a concurrent claim by another replica waits for them and then
+// skips them, and no gap lock holds up the writers' inserts); its two statements are prepared
+// once on that connection.
 func (r *SQLRepository) claimOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
 	var records []outbox.Record
-	err := r.write(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	err := r.relayWrite(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET claim_owner = ?, claim_until = NOW(6) + INTERVAL ? MICROSECOND
 		WHERE claim_owner = '' OR claim_owner = ? OR claim_until < NOW(6) ORDER BY id LIMIT ?`, r.owner, r.lease.Microseconds(), r.owner, limit); err != nil {
 			return fmt.Errorf("claim outbox rows: %w", err)

@@ -63,6 +63,10 @@ type SQLRepository struct {
 	closers []func()
 	// writers group concurrent write transactions into one commit per writer.
 	writers *sqldb.Pool
+	// relay runs the outbox relay's claims and deletes on MySQL: a writer of their own, whose
+	// transactions lock outbox rows only, so they never form a cycle with the writers' product
+	// locks (grouped with those, a claim deadlocked with a concurrent Release).
+	relay *sqldb.Writer
 	// owner names this process's outbox claims, which last lease; empty where the dialect
 	// claims nothing.
 	owner string
@@ -130,6 +134,14 @@ func (r *SQLRepository) writeKey(ctx context.Context, key string, fn func(ctx co
 		return err
 	}
 	return tx.Commit()
+}
+
+// relayWrite runs fn as write does, on the relay's writer where there is one.
+func (r *SQLRepository) relayWrite(ctx context.Context, fn func(ctx context.Context, tx sqldb.Querier) error) error {
+	if r.relay != nil {
+		return r.relay.Do(ctx, fn)
+	}
+	return r.write(ctx, fn)
 }
 
 // Ping checks that the database answers.
@@ -385,7 +397,7 @@ func (r *SQLRepository) DeleteOutbox(ctx context.Context, ids []string) error {
 		nums[i] = n
 	}
 	in, args := sqldb.InList(nums)
-	return r.write(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	return r.relayWrite(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id IN `+in, args...)
 		return err
 	})

@@ -246,7 +246,8 @@ type outboxItem struct {
 	TraceParent string `dynamodbav:"traceparent,omitempty"`
 	TraceState  string `dynamodbav:"tracestate,omitempty"`
 	// ClaimOwner names the relay that holds the record until ClaimUntil (Unix milliseconds):
-	// replicas share the outbox (dynamodb_outbox_claim.go). Absent until a relay claims it.
+	// replicas share the outbox (dynamodb_outbox_claim.go). The writer's relay holds a record
+	// from the start (preClaim).
 	ClaimOwner string `dynamodbav:"claimOwner,omitempty"`
 	ClaimUntil int64  `dynamodbav:"claimUntil,omitempty"`
 }
@@ -280,6 +281,7 @@ func (r *DynamoDBRepository) CreateOrder(ctx context.Context, o domain.Order, ms
 		ID: e.ID, Topic: msg.Topic, EventKey: e.Key, EventID: e.ID, EventType: string(e.Type),
 		Source: e.Source, EventTime: e.Time.UTC(), Data: string(e.Data), CreatedAt: now.UnixNano(),
 		TraceParent: msg.TraceParent, TraceState: msg.TraceState,
+		ClaimOwner: r.owner, ClaimUntil: r.preClaim(),
 	})
 	if err != nil {
 		return app.IdempotencyKey{}, err

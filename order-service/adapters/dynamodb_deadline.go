@@ -217,6 +217,7 @@ func (r *DynamoDBRepository) UpdateOrderWithEvents(ctx context.Context, o domain
 			ID: outboxID(m), Topic: m.Topic, EventKey: e.Key, EventID: e.ID, EventType: string(e.Type),
 			Source: e.Source, EventTime: e.Time.UTC(), Data: string(e.Data), CreatedAt: now + int64(i),
 			TraceParent: m.TraceParent, TraceState: m.TraceState,
+			ClaimOwner: r.owner, ClaimUntil: r.preClaim(),
 		})
 		if err != nil {
 			return err

@@ -33,6 +33,7 @@ func (r *DynamoDBRepository) updateOrderWithOutbox(ctx context.Context, o domain
 			ID: e.ID, Topic: msg.Topic, EventKey: e.Key, EventID: e.ID, EventType: string(e.Type),
 			Source: e.Source, EventTime: e.Time.UTC(), Data: string(e.Data), CreatedAt: now.UnixNano() + int64(i),
 			TraceParent: msg.TraceParent, TraceState: msg.TraceState,
+			ClaimOwner: r.owner, ClaimUntil: r.preClaim(),
 		})
 		if err != nil {
 			return err

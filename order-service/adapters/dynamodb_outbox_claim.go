@@ -23,6 +23,16 @@ import (
 // succeed or fail one by one; a record this relay claimed less than half a lease ago is not
 // claimed again.
 
+// A record is written already claimed by the relay of the process that writes it, in the same
+// transaction (preClaim): the write wakes that relay, which then publishes the record without
+// a claim of its own (claim skips records this relay claimed less than half a lease ago). So
+// with one replica or many, a record costs no claim call unless its writer's relay falls more
+// than half a lease behind; if the writer dies, another replica takes the record over once the
+// lease expires, as it does the records a relay claimed and did not publish.
+
+// preClaim is the claimUntil (Unix milliseconds) of a record this process writes now.
+func (r *DynamoDBRepository) preClaim() int64 { return time.Now().Add(r.lease).UnixMilli() }
+
 // claimWorkers is how many BatchExecuteStatement calls of one batch are in flight at once.
 const claimWorkers = 16
 

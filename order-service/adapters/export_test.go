@@ -1,6 +1,14 @@
 package adapters
 
-import "time"
+import (
+	"context"
+	"sync"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+)
 
 // SetOutboxLease makes r's outbox claims last d, so a test sees one expire without waiting
 // outbox.Lease.
@@ -14,3 +22,34 @@ const (
 	DynamoAttempts  = dynamoAttempts
 	DynamoCallBound = dynamoAttempts*dynamoAttemptTimeout + (dynamoAttempts-1)*dynamoMaxBackoff
 )
+
+// Calls counts the DynamoDB calls of a repository by operation, each attempt of a retried call
+// included.
+type Calls struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Take returns the counts so far and starts again from zero.
+func (c *Calls) Take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = map[string]int{}
+	return n
+}
+
+// CountCalls makes r count the calls it sends to DynamoDB from now on.
+func CountCalls(r *DynamoDBRepository) *Calls {
+	c := &Calls{n: map[string]int{}}
+	count := middleware.FinalizeMiddlewareFunc("countCalls", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		c.mu.Lock()
+		c.n[awsmiddleware.GetOperationName(ctx)]++
+		c.mu.Unlock()
+		return next.HandleFinalize(ctx, in)
+	})
+	r.client = dynamodb.New(r.client.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error { return s.Finalize.Add(count, middleware.After) })
+	})
+	return c
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas opens one DynamoDB outbox as two replicas
-// do: each relay reads only records it claimed, the two never get the same record, a relay
+// do: a replica's relay holds the records it wrote, each relay reads only records it claimed, the two never get the same record, a relay
 // keeps its own on its next read, and the records of a replica whose lease expired go to the
 // other.
 func TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas(t *testing.T) {
@@ -37,8 +37,25 @@ func TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas(t *testing.T) {
 			t.Errorf("delete tables: %v", err)
 		}
 	})
+	// The records a replica writes are its relay's from the start: the other does not get them.
+	create(t, a)
+	create(t, a)
+	if got := pending(t, b, 100); len(got) != 0 {
+		t.Fatalf("b got %d records a wrote and holds", len(got))
+	}
+	own := pending(t, a, 100)
+	if len(own) != 2 {
+		t.Fatalf("a got %d of the records it wrote, want 2", len(own))
+	}
+	if err := a.DeleteOutbox(ctx, own); err != nil {
+		t.Fatal(err)
+	}
+
+	// w writes records whose claim has expired already, as a replica that died long ago.
+	w := open()
+	adapters.SetOutboxLease(w, -time.Minute)
 	for range 10 {
-		create(t, a)
+		create(t, w)
 	}
 	fromA := pending(t, a, 4)
 	fromB := pending(t, b, 100)
@@ -64,8 +81,8 @@ func TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas(t *testing.T) {
 	// c claims the next records on a short lease and dies (reads no more): b takes them over.
 	c := open()
 	adapters.SetOutboxLease(c, 300*time.Millisecond)
-	create(t, a)
-	create(t, a)
+	create(t, w)
+	create(t, w)
 	if held := pending(t, c, 100); len(held) != 2 {
 		t.Fatalf("c got %d records, want 2", len(held))
 	}
@@ -97,13 +114,13 @@ func BenchmarkDynamoDBClaimBatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { r.DeleteTables(context.Background()) })
+	adapters.SetOutboxLease(r, time.Nanosecond) // before writing: records come claimed by their writer
 	for range 1000 {
 		o, msg := newOrder(b)
 		if _, err := r.CreateOrder(ctx, o, msg, app.IdempotencyKey{}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	adapters.SetOutboxLease(r, time.Nanosecond)
 	for b.Loop() {
 		recs, err := r.PendingOutbox(ctx, 1000)
 		if err != nil || len(recs) != 1000 {
