@@ -35,10 +35,11 @@ func migrateClaims(ctx context.Context, db *sql.DB) error {
 }
 
 // claimOutbox claims up to limit rows, oldest first, and returns those this relay holds. It
-// runs on the relay's writer (sqldb.Writer), whose session is READ COMMITTED, so the claim
-// locks only the rows it takes (a concurrent claim by another replica waits for them and then
-// skips them, and no gap lock holds up the writers' inserts); its two statements are prepared
-// once on that connection.
+// runs on the relay's writer (sqldb.Writer.DoAlone), whose session is READ COMMITTED, so the
+// claim locks only the rows it takes (a concurrent claim by another replica waits for them and
+// then skips them, and no gap lock holds up the writers' inserts); its two statements are
+// prepared once on that connection. They need no transaction together: the UPDATE commits the
+// claim, and the SELECT reads what this relay holds, a live claim no other relay takes.
 func (r *SQLRepository) claimOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
 	var records []outbox.Record
 	err := r.relayWrite(ctx, func(ctx context.Context, tx sqldb.Querier) error {

@@ -64,8 +64,9 @@ type SQLRepository struct {
 	// writers group concurrent write transactions into one commit per writer.
 	writers *sqldb.Pool
 	// relay runs the outbox relay's claims and deletes on MySQL: a writer of their own, whose
-	// transactions lock outbox rows only, so they never form a cycle with the writers' product
-	// locks (grouped with those, a claim deadlocked with a concurrent Release).
+	// statements lock outbox rows only, so they never form a cycle with the writers' product
+	// locks (grouped with those, a claim deadlocked with a concurrent Release). They run
+	// outside transactions (DoAlone): each statement is atomic by itself.
 	relay *sqldb.Writer
 	// owner names this process's outbox claims, which last lease; empty where the dialect
 	// claims nothing.
@@ -136,10 +137,11 @@ func (r *SQLRepository) writeKey(ctx context.Context, key string, fn func(ctx co
 	return tx.Commit()
 }
 
-// relayWrite runs fn as write does, on the relay's writer where there is one.
+// relayWrite runs fn on the relay's writer, outside a transaction, where there is one (MySQL),
+// and else as write does.
 func (r *SQLRepository) relayWrite(ctx context.Context, fn func(ctx context.Context, tx sqldb.Querier) error) error {
 	if r.relay != nil {
-		return r.relay.Do(ctx, fn)
+		return r.relay.DoAlone(ctx, fn)
 	}
 	return r.write(ctx, fn)
 }

@@ -50,6 +50,8 @@ type job struct {
 	fn   func(ctx context.Context, q Querier) error
 	err  error
 	done chan struct{}
+	// alone runs fn outside any transaction (DoAlone).
+	alone bool
 }
 
 // NewWriter starts a writer over db; Close stops it.
@@ -105,7 +107,18 @@ func (w *Writer) Close() {
 // whole group's transaction. q prepares each query once: build queries from a small set of
 // strings (InList for IN lists).
 func (w *Writer) Do(ctx context.Context, fn func(ctx context.Context, q Querier) error) error {
-	j := &job{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan struct{})}
+	return w.do(ctx, &job{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan struct{})})
+}
+
+// DoAlone runs fn on the writer's connection, in its turn, outside any transaction: each of
+// its statements commits by itself. It is for work whose statements need not apply together
+// (an outbox relay's claim, an UPDATE and then a SELECT of what it took; a DELETE), and saves
+// the BEGIN and COMMIT a transaction of its own would cost.
+func (w *Writer) DoAlone(ctx context.Context, fn func(ctx context.Context, q Querier) error) error {
+	return w.do(ctx, &job{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan struct{}), alone: true})
+}
+
+func (w *Writer) do(ctx context.Context, j *job) error {
 	select {
 	case w.jobs <- j:
 	case <-ctx.Done():
@@ -131,7 +144,19 @@ func (w *Writer) run() {
 				break more
 			}
 		}
-		w.commit(group)
+		start := 0
+		for i, j := range group {
+			if j.alone {
+				if i > start {
+					w.commit(group[start:i])
+				}
+				w.runAlone(j)
+				start = i + 1
+			}
+		}
+		if start < len(group) {
+			w.commit(group[start:])
+		}
 		for _, j := range group {
 			close(j.done)
 		}
@@ -146,6 +171,20 @@ func (w *Writer) exec(query string) error {
 		_, err = w.conn.ExecContext(context.Background(), query)
 	}
 	return err
+}
+
+// runAlone runs a DoAlone job. After a failure the connection's state is unknown, so the
+// next job gets a new one.
+func (w *Writer) runAlone(j *job) {
+	if w.conn == nil {
+		if err := w.connect(context.Background()); err != nil {
+			j.err = fmt.Errorf("writer connection: %w", err)
+			return
+		}
+	}
+	if j.err = j.fn(j.ctx, w.stmts); j.err != nil {
+		w.disconnect()
+	}
 }
 
 // begin starts a transaction, on a new connection if there is none or the server closed the

@@ -100,3 +100,60 @@ func TestWriterCommitsWorkWhoseCallerGaveUp(t *testing.T) {
 		t.Errorf("Do = %v with %d rows, want nil and 1", err, n)
 	}
 }
+
+// TestWriterDoAloneCommitsEachStatement: a DoAlone job runs outside any transaction, so what it
+// did before it failed stays, and the writer goes on with the next jobs (grouped ones too).
+func TestWriterDoAloneCommitsEachStatement(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE rows (n INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	insert := func(n int) func(ctx context.Context, q sqldb.Querier) error {
+		return func(ctx context.Context, q sqldb.Querier) error {
+			_, err := q.ExecContext(ctx, `INSERT INTO rows (n) VALUES (?)`, n)
+			return err
+		}
+	}
+	errBoom := errors.New("boom")
+	if err := w.DoAlone(context.Background(), func(ctx context.Context, q sqldb.Querier) error {
+		if err := insert(1)(ctx, q); err != nil {
+			return err
+		}
+		return errBoom
+	}); !errors.Is(err, errBoom) {
+		t.Fatalf("DoAlone = %v, want its own error", err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			if i%2 == 0 {
+				errs[i] = w.DoAlone(context.Background(), insert(10+i))
+			} else {
+				errs[i] = w.Do(context.Background(), insert(10+i))
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("job %d: %v", i, err)
+		}
+	}
+	var n, sum int
+	if err := db.QueryRow(`SELECT COUNT(*), SUM(n) FROM rows`).Scan(&n, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 || sum != 1+10+11+12+13 {
+		t.Errorf("%d rows summing to %d, want the failed job's first row and the four others", n, sum)
+	}
+}
