@@ -23,8 +23,12 @@ type Dialect struct {
 	PrepareControl bool
 }
 
-// SQLite begins transactions IMMEDIATE: the write lock is taken up front.
-var SQLite = Dialect{Begin: "BEGIN IMMEDIATE", PrepareControl: true}
+// SQLite begins transactions IMMEDIATE: the write lock is taken up front. The writer, the only
+// connection that commits, checkpoints the WAL every 10,000 pages (40 MB) instead of SQLite's
+// 1,000: the pages every order touches (the outbox's, the newest orders', a hot product's) are
+// copied back into the database once per checkpoint however often they changed, so rarer
+// checkpoints copy fewer pages (about -3% CPU per order in the sandbox, medians of 2 and 3 runs).
+var SQLite = Dialect{Setup: []string{"PRAGMA wal_autocheckpoint=10000"}, Begin: "BEGIN IMMEDIATE", PrepareControl: true}
 
 // MySQL runs a writer's transactions READ COMMITTED, as InnoDB then takes no gap locks.
 var MySQL = Dialect{Setup: []string{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"}, Begin: "START TRANSACTION"}
