@@ -125,8 +125,8 @@ func withDefaults(name string, cfg config.Service) config.Service {
 
 // Run runs the service until ctx is cancelled (then it returns nil once every part stopped) or
 // a part fails (then it stops the others and returns the error). It creates every saga topic
-// and its dead-letter twin, then runs the consumer, the outbox relay (with an outbox), the
-// consumer-lag reader and the HTTP server (the service's routes, /healthz, /readyz, /metrics).
+// and its dead-letter twin, then runs the consumer (which also reports its lag), the outbox
+// relay (with an outbox) and the HTTP server (the service's routes, /healthz, /readyz, /metrics).
 func Run(ctx context.Context, svc Service, opts ...Option) error {
 	o := options{lagInterval: telemetry.LagInterval}
 	for _, opt := range opts {
@@ -198,11 +198,12 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 		Middleware: append([]kafka.Middleware{consumerMetrics.Middleware(), telemetry.ConsumerTracing(tel.Tracer), kafka.SourceCheck()},
 			o.consumerMws...),
 		OnDeadLetter: consumerMetrics.DeadLettered,
+		// The consumer reports its own lag: an AdminClient asking the group coordinator for
+		// it crashed the service when the broker restarted (issue #9).
+		OnLag:       telemetry.NewConsumerLag(tel.Registry, topic).Observe,
+		LagInterval: o.lagInterval,
 	}, built.Handlers, producer, log)
 	parts["kafka consumer"] = consumer.Run
-	parts["consumer lag"] = func(ctx context.Context) error {
-		return telemetry.RunLagMetrics(ctx, tel.Registry, cfg.Brokers, cfg.GroupID, topic, o.lagInterval, log)
-	}
 
 	checks := map[string]httpx.Check{"kafka": producer.Ping}
 	for name, check := range built.Checks {

@@ -42,6 +42,11 @@ type ConsumerConfig struct {
 	// events of its share of the keys in order. Default DefaultLanes; 1 applies a partition's
 	// events strictly one after another.
 	Lanes int
+	// OnLag, when set, hears the Lag of the partitions this consumer owns every LagInterval
+	// (default 2 s), and an empty Lag when a membership ends. It is called from the poll loop,
+	// so it must not block.
+	OnLag       func(Lag)
+	LagInterval time.Duration
 }
 
 // Consumer reads one topic in a consumer group and hands each event to its handler. Events of
@@ -65,6 +70,9 @@ func NewConsumer(cfg ConsumerConfig, handlers Handlers, dlt *Producer, log *slog
 	}
 	if cfg.Lanes <= 0 {
 		cfg.Lanes = DefaultLanes
+	}
+	if cfg.LagInterval <= 0 {
+		cfg.LagInterval = 2 * time.Second
 	}
 	log = log.With("topic", cfg.Topic, "group", cfg.GroupID)
 	// Retry outermost, so that every attempt gets its own timeout and passes through the
@@ -95,7 +103,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 // cancelled, or early when an unfinished event could not be rewound: Run then joins again and
 // resumes from the last committed offset, so nothing behind that event is committed past it.
 func (c *Consumer) consume(ctx context.Context) error {
-	kc, err := ckafka.NewConsumer(consumerConfig(c.cfg.Brokers, c.cfg.GroupID))
+	conf := consumerConfig(c.cfg.Brokers, c.cfg.GroupID)
+	if c.cfg.OnLag != nil {
+		// librdkafka then hands the poll loop its statistics, the lag's only source.
+		(*conf)["statistics.interval.ms"] = max(int(c.cfg.LagInterval.Milliseconds()), 1)
+		defer c.cfg.OnLag(Lag{}) // no longer a member: it owns no partition
+	}
+	kc, err := ckafka.NewConsumer(conf)
 	if err != nil {
 		return fmt.Errorf("create kafka consumer: %w", err)
 	}
@@ -122,6 +136,8 @@ func (c *Consumer) consume(ctx context.Context) error {
 				continue
 			}
 			ms.dispatch(ev)
+		case *ckafka.Stats:
+			c.reportLag(ev)
 		case ckafka.Error:
 			c.log.Warn("consumer", "error", ev)
 			if ev.IsFatal() {
@@ -130,6 +146,16 @@ func (c *Consumer) consume(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// reportLag hands OnLag the lag librdkafka's statistics show.
+func (c *Consumer) reportLag(stats *ckafka.Stats) {
+	lag, err := lagFromStats([]byte(stats.String()), c.cfg.Topic)
+	if err != nil {
+		c.log.Debug("consumer lag", "error", err)
+		return
+	}
+	c.cfg.OnLag(lag)
 }
 
 // process applies one message and reports whether it is done with (applied or dead-lettered).

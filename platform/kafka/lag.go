@@ -1,91 +1,66 @@
 package kafka
 
 import (
-	"context"
+	"encoding/json"
 	"fmt"
-	"time"
-
-	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"strconv"
 )
 
-// LagReader reads how far a consumer group is behind on a topic, with an admin client of its
-// own: it never touches a consumer, so asking never blocks consuming.
-type LagReader struct {
-	admin *ckafka.AdminClient
-	group string
-	topic string
-}
+// Lag is, per partition the consumer owns, how many of the partition's messages its group has
+// not committed yet: the high watermark minus the committed offset, or minus the low watermark
+// when the group committed nothing there yet (the consumer starts from the earliest message).
+//
+// The consumer computes it from librdkafka's statistics, which hold the watermarks of the last
+// fetch response and the offsets committed or fetched at assignment: no request to the broker.
+// An AdminClient asking for the group's offsets (ListConsumerGroupOffsets) every 2 s crashed
+// every service when the broker restarted (librdkafka issue #4605, the assertion
+// `eonce->refcnt > 0` or a segfault inside the admin coordinator request; issue #9).
+type Lag map[int32]int64
 
-// NewLagReader connects a LagReader for group on topic; Close releases it.
-func NewLagReader(brokers, group, topic string) (*LagReader, error) {
-	admin, err := ckafka.NewAdminClient(ClientConfig(brokers))
-	if err != nil {
-		return nil, fmt.Errorf("create kafka admin client: %w", err)
+// partitionLag is the lag of one partition from librdkafka's view of it; ok is false while a
+// watermark it needs is not known yet (no fetch response so far).
+func partitionLag(committed, low, high int64) (lag int64, ok bool) {
+	if high < 0 {
+		return 0, false
 	}
-	return &LagReader{admin: admin, group: group, topic: topic}, nil
-}
-
-// Close releases the admin client.
-func (l *LagReader) Close() { l.admin.Close() }
-
-// Lag returns, per partition, the high watermark minus the group's committed offset (the
-// whole partition, from its low watermark, when the group committed nothing there yet).
-func (l *LagReader) Lag(ctx context.Context) (map[int32]int64, error) {
-	timeout := 5 * time.Second
-	if d, ok := ctx.Deadline(); ok {
-		timeout = time.Until(d)
-	}
-	md, err := l.admin.GetMetadata(&l.topic, false, int(timeout.Milliseconds()))
-	if err != nil {
-		return nil, fmt.Errorf("metadata of %s: %w", l.topic, err)
-	}
-	tm, ok := md.Topics[l.topic]
-	if !ok || tm.Error.Code() != ckafka.ErrNoError {
-		return nil, fmt.Errorf("metadata of %s: %v", l.topic, tm.Error)
-	}
-	var parts []ckafka.TopicPartition
-	latest := map[ckafka.TopicPartition]ckafka.OffsetSpec{}
-	earliest := map[ckafka.TopicPartition]ckafka.OffsetSpec{}
-	for _, p := range tm.Partitions {
-		tp := ckafka.TopicPartition{Topic: &l.topic, Partition: p.ID}
-		parts = append(parts, tp)
-		latest[tp] = ckafka.LatestOffsetSpec
-		earliest[tp] = ckafka.EarliestOffsetSpec
-	}
-	committed, err := l.admin.ListConsumerGroupOffsets(ctx, []ckafka.ConsumerGroupTopicPartitions{{Group: l.group, Partitions: parts}})
-	if err != nil {
-		return nil, fmt.Errorf("committed offsets of %s: %w", l.group, err)
-	}
-	high, err := l.admin.ListOffsets(ctx, latest)
-	if err != nil {
-		return nil, fmt.Errorf("high watermarks of %s: %w", l.topic, err)
-	}
-	low, err := l.admin.ListOffsets(ctx, earliest)
-	if err != nil {
-		return nil, fmt.Errorf("low watermarks of %s: %w", l.topic, err)
-	}
-	byPartition := func(r ckafka.ListOffsetsResult) map[int32]int64 {
-		out := map[int32]int64{}
-		for tp, info := range r.ResultInfos {
-			if info.Error.Code() == ckafka.ErrNoError {
-				out[tp.Partition] = int64(info.Offset)
-			}
+	from := committed
+	if from < 0 { // nothing committed: the whole partition is behind
+		if low < 0 {
+			return 0, false
 		}
-		return out
+		from = low
 	}
-	highs, lows := byPartition(high), byPartition(low)
-	lag := map[int32]int64{}
-	for _, g := range committed.ConsumerGroupsTopicPartitions {
-		for _, tp := range g.Partitions {
-			h, ok := highs[tp.Partition]
-			if !ok || tp.Error != nil {
-				continue
-			}
-			from := lows[tp.Partition]
-			if tp.Offset >= 0 {
-				from = int64(tp.Offset)
-			}
-			lag[tp.Partition] = max(h-from, 0)
+	return max(high-from, 0), true
+}
+
+// statsPartition is what lagFromStats reads of a partition in librdkafka's statistics JSON.
+type statsPartition struct {
+	Desired   bool  `json:"desired"`
+	Committed int64 `json:"committed_offset"`
+	Low       int64 `json:"lo_offset"`
+	High      int64 `json:"hi_offset"`
+}
+
+// lagFromStats computes the Lag of topic from librdkafka's statistics JSON: the partitions of
+// the consumer's current assignment ("desired"), leaving out the internal partition -1 and
+// those whose watermarks are not known yet.
+func lagFromStats(stats []byte, topic string) (Lag, error) {
+	var s struct {
+		Topics map[string]struct {
+			Partitions map[string]statsPartition `json:"partitions"`
+		} `json:"topics"`
+	}
+	if err := json.Unmarshal(stats, &s); err != nil {
+		return nil, fmt.Errorf("librdkafka statistics: %w", err)
+	}
+	lag := Lag{}
+	for id, p := range s.Topics[topic].Partitions {
+		n, err := strconv.ParseInt(id, 10, 32)
+		if err != nil || n < 0 || !p.Desired {
+			continue
+		}
+		if l, ok := partitionLag(p.Committed, p.Low, p.High); ok {
+			lag[int32(n)] = l
 		}
 	}
 	return lag, nil
