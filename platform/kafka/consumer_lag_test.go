@@ -1,0 +1,83 @@
+package kafka_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/kafkatest"
+)
+
+// lagSeen is the last Lag a consumer reported.
+type lagSeen struct {
+	mu   sync.Mutex
+	last kafka.Lag
+}
+
+func (l *lagSeen) observe(lag kafka.Lag) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last = lag
+}
+
+func (l *lagSeen) get() kafka.Lag {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
+func TestTheConsumerReportsTheLagOfItsPartitions(t *testing.T) {
+	brokers := kafkatest.Start(t, "orders")
+	producer, err := kafka.NewProducer(brokers, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	release := make(chan struct{})
+	handler := func(ctx context.Context, _ event.Event) error {
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var seen lagSeen
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: "orders", RetryFor: time.Minute,
+			OnLag: seen.observe, LagInterval: 50 * time.Millisecond}, kafka.Handlers{event.TypeOrderCreate: handler}, producer, quiet).Run(ctx)
+	}()
+	sum := func(l kafka.Lag) (n int64) {
+		for _, v := range l {
+			n += v
+		}
+		return n
+	}
+	for _, id := range []string{"tx-1", "tx-2"} {
+		if err := producer.Publish(context.Background(), kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The only member owns every partition; two events are read and none is committed.
+	eventually(t, "a lag of 2 over all partitions", func() bool {
+		l := seen.get()
+		return len(l) == kafka.DefaultPartitions && sum(l) == 2
+	})
+	close(release)
+	eventually(t, "no lag once the events are committed", func() bool {
+		l := seen.get()
+		return len(l) == kafka.DefaultPartitions && sum(l) == 0
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if l := seen.get(); len(l) != 0 {
+		t.Errorf("after leaving the group the consumer still reports %v", l)
+	}
+}
