@@ -152,7 +152,8 @@ func privateKafka(t *testing.T, logs *os.File, root, libs string) (*server, stri
 // TestServerRestartRound runs the services as processes on a MariaDB, a DynamoDB Local and a
 // Kafka broker of its own, streams orders and takes each server down in turn for 10 s:
 // MariaDB SIGKILLed, DynamoDB Local stopped (SIGTERM, see below), the broker SIGKILLed. Each
-// time orders must flow again after the restart, and at rest the invariants of checkAtRest hold
+// time orders must flow again after the restart, no service may have died meanwhile (the
+// supervisor would restart it), and at rest the invariants of checkAtRest hold
 // (an order with a good card may only have expired). It never touches the shared servers.
 func TestServerRestartRound(t *testing.T) {
 	if testing.Short() {
@@ -213,11 +214,12 @@ func TestServerRestartRound(t *testing.T) {
 	}
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
 	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
-	sup := stack.Start(stack.Services(bin, addrs, "KAFKA_BROKERS="+brokers,
+	procs := stack.Services(bin, addrs, "KAFKA_BROKERS="+brokers,
 		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
 		"MYSQL_DSN="+dsn, "DYNAMODB_ENDPOINT="+endpoint, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"ORDERS_TABLE=orders-"+run, "IDEMPOTENCY_TABLE=order-idempotency-"+run, "OUTBOX_TABLE=order-outbox-"+run,
-	), logs)
+	)
+	sup := stack.Start(procs, logs)
 	t.Cleanup(func() {
 		sup.Stop()
 		if t.Failed() {
@@ -270,6 +272,10 @@ func TestServerRestartRound(t *testing.T) {
 		sig syscall.Signal
 	}{{maria, syscall.SIGKILL}, {dynamo, syscall.SIGTERM}, {broker, syscall.SIGKILL}} {
 		s := f.s
+		starts := map[string]int{}
+		for _, p := range procs {
+			starts[p.Name] = sup.Starts(p.Name)
+		}
 		s.stop(f.sig)
 		time.Sleep(10 * time.Second) // the outage the issue asks for
 		restarted := time.Now()
@@ -277,6 +283,13 @@ func TestServerRestartRound(t *testing.T) {
 		tg.waitReady(t, 120*time.Second)
 		shop.flowing(t, tg, "after restarting "+s.name, 15, 120*time.Second)
 		t.Logf("%s: 15 orders accepted %v after the restart", s.name, time.Since(restarted).Round(100*time.Millisecond))
+		// The services ride out the outage: the supervisor restarting one would hide a crash
+		// (each service used to die inside librdkafka when the broker came back, issue #9).
+		for _, p := range procs {
+			if n := sup.Starts(p.Name); n != starts[p.Name] {
+				t.Errorf("%s was restarted %d times during the %s outage", p.Name, n-starts[p.Name], s.name)
+			}
+		}
 	}
 	tg.checkAtRest(t, shop.stop(), before, mayExpire)
 }
