@@ -1,9 +1,10 @@
 // Command sagabench is the saga benchmark of `make bench` and `make bench-stack`. It measures,
 // in one run and on one broker: a bare three-hop Kafka relay (loadgen.RunBareRelay), a closed
 // loop of orders and a flash sale (package loadgen), and prints one table with settled orders
-// per second, place->terminal latency and the ratio of the saga to the bare relay. Last, an
-// open loop offers twice (-overload) what the closed loop settled, to show bounded overload:
-// refused orders (503s) and the latency of the accepted ones.
+// per second, place->terminal latency and the ratio of the saga to the bare relay. Then two open
+// loops: half (-calm) of what the closed loop settled, for the latency of a platform that keeps
+// up, and twice (-overload), to show bounded overload: refused orders (503s) and the latency of
+// the accepted ones.
 //
 // By default it starts a fresh sandbox in-process on free ports and relays on the sandbox's
 // broker (kfake). With -stack it uses a running platform (make stack: -order-url,
@@ -43,8 +44,9 @@ func main() {
 		flashOrders  = flag.Int("flash-orders", 20000, "orders of the flash sale (0 skips it)")
 		flashStock   = flag.Int("flash-stock", 1000, "stock of the flash sale")
 		relayEvents  = flag.Int("relay-events", 0, "events through the bare relay (default: -orders)")
+		calm         = flag.Float64("calm", 0.5, "open loop offered at this multiple of the closed loop's settled/s, for latency below the limit (0 skips it)")
 		overload     = flag.Float64("overload", 2, "open loop offered at this multiple of the closed loop's settled/s (0 skips it)")
-		overloadFor  = flag.Duration("overload-duration", 30*time.Second, "how long the open loop offers orders")
+		overloadFor  = flag.Duration("overload-duration", 30*time.Second, "how long each open loop offers orders")
 		maxInFlight  = flag.Int("max-in-flight", 0, "order-service's in-flight limit in the sandbox (0: its default, -1: none)")
 		settle       = flag.Duration("settle-timeout", 5*time.Minute, "how long orders may take to become terminal after placing ended")
 		asJSON       = flag.Bool("json", false, "write the results as JSON instead of the table")
@@ -107,6 +109,15 @@ func main() {
 			fail(err)
 		}
 		results = append(results, flash)
+	}
+	if *calm > 0 && closed.SettledPerSec > 0 {
+		rate := *calm * closed.SettledPerSec
+		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, *calm, *overloadFor)
+		open, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
+		if err != nil {
+			fail(err)
+		}
+		results = append(results, open)
 	}
 	if *overload > 0 && closed.SettledPerSec > 0 {
 		rate := *overload * closed.SettledPerSec
