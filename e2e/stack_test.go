@@ -66,6 +66,10 @@ func TestStack(t *testing.T) {
 		"KAFKA_TOPIC_ORDER_STATUS="+topics.OrderStatus, "NOTIFICATION_DB_PATH="+filepath.Join(t.TempDir(), "notifications.db"),
 		"MYSQL_DSN="+dsn,
 		"ORDERS_TABLE=orders-"+run, "IDEMPOTENCY_TABLE=order-idempotency-"+run, "OUTBOX_TABLE=order-outbox-"+run,
+		// The fault round restarts the shared broker, which on a loaded machine took more than
+		// the default 30 s deadline to come back: orders then expired, as they should. This
+		// round is about crashes with no deadline pressure; deadlines have rounds of their own.
+		"ORDER_DEADLINE=3m",
 	), logs)
 	t.Cleanup(func() {
 		sup.Stop()
