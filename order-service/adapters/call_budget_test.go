@@ -3,7 +3,6 @@ package adapters_test
 import (
 	"context"
 	"maps"
-	"os"
 	"testing"
 	"time"
 
@@ -19,14 +18,7 @@ import (
 // RESERVED, COMPLETED with its ORDER_COMPLETED, and the relay publishing both records. DynamoDB
 // Local was the real stack's limit: each call this test allows more is a regression.
 func TestDynamoDBOrderLifeCallBudget(t *testing.T) {
-	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
-	}
-	cfg := adapters.DynamoDBConfigFromEnv()
-	suffix := "-budget-" + randomSuffix(t)
-	cfg.OrdersTable += suffix
-	cfg.IdempotencyTable += suffix
-	cfg.OutboxTable += suffix
+	cfg := dynamoDBTestConfig(t, "budget")
 	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -188,14 +187,7 @@ func errorsIsConflict(err error) bool { return err != nil && errors.Is(err, app.
 // TestDynamoDBDueOrdersOnATableWithoutTheIndex opens an orders table made before the deadline
 // existed: DynamoDB Local cannot add the index to it, so due orders are found by a scan.
 func TestDynamoDBDueOrdersOnATableWithoutTheIndex(t *testing.T) {
-	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
-	}
-	cfg := adapters.DynamoDBConfigFromEnv()
-	suffix := "-old-" + randomSuffix(t)
-	cfg.OrdersTable += suffix
-	cfg.IdempotencyTable += suffix
-	cfg.OutboxTable += suffix
+	cfg := dynamoDBTestConfig(t, "old")
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
 	if err != nil {
 		t.Fatal(err)
