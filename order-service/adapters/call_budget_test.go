@@ -1,7 +1,6 @@
 package adapters_test
 
 import (
-	"context"
 	"maps"
 	"testing"
 	"time"
@@ -18,16 +17,7 @@ import (
 // RESERVED, COMPLETED with its ORDER_COMPLETED, and the relay publishing both records. DynamoDB
 // Local was the real stack's limit: each call this test allows more is a regression.
 func TestDynamoDBOrderLifeCallBudget(t *testing.T) {
-	cfg := dynamoDBTestConfig(t, "budget")
-	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := r.DeleteTables(context.Background()); err != nil {
-			t.Errorf("delete tables: %v", err)
-		}
-	})
+	r := newDynamoDBRepository(t, dynamoDBTestConfig(t, "budget"))
 	calls := adapters.CountCalls(r)
 	step := func(what string, want map[string]int, do func()) {
 		t.Helper()

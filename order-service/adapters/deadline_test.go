@@ -1,7 +1,6 @@
 package adapters_test
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
-	"github.com/edmshop/edm-shop/order-service/adapters"
 	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
@@ -201,15 +199,7 @@ func TestDynamoDBDueOrdersOnATableWithoutTheIndex(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := r.DeleteTables(context.Background()); err != nil {
-			t.Errorf("delete tables: %v", err)
-		}
-	})
+	r := newDynamoDBRepository(t, cfg)
 	due := createAt(t, r, time.Now().Add(-2*time.Minute))
 	createAt(t, r, time.Now())
 	dueOrders(t, r, time.Now().Add(-time.Minute), []string{due.TransactionID})

@@ -1,7 +1,6 @@
 package adapters_test
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -23,15 +22,7 @@ func TestCountInFlight(t *testing.T) {
 			return r
 		},
 		"dynamodb": func(t *testing.T) app.Repository {
-			cfg := dynamoDBTestConfig(t, "inflight")
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { r.DeleteTables(context.Background()) })
-			return r
+			return newDynamoDBRepository(t, dynamoDBTestConfig(t, "inflight"))
 		},
 	}
 	for name, open := range stores {

@@ -93,12 +93,7 @@ func TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas(t *testing.T) {
 // BenchmarkDynamoDBClaimBatch measures one relay read of a full batch (1000 records) that must
 // claim every record: the lease is so short that each read claims them all again.
 func BenchmarkDynamoDBClaimBatch(b *testing.B) {
-	cfg := dynamoDBTestConfig(b, "claimbench")
-	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { r.DeleteTables(context.Background()) })
+	r := newDynamoDBRepository(b, dynamoDBTestConfig(b, "claimbench"))
 	adapters.SetOutboxLease(r, time.Nanosecond) // before writing: records come claimed by their writer
 	for range 1000 {
 		o, msg := newOrder(b)

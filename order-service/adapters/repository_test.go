@@ -71,19 +71,7 @@ func TestDynamoDBRepository(t *testing.T) {
 	}
 	run := randomSuffix(t)
 	testRepository(t, func(t *testing.T) app.Repository {
-		cfg := dynamoDBTestConfig(t, run)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := r.DeleteTables(context.Background()); err != nil {
-				t.Errorf("delete tables: %v", err)
-			}
-		})
-		return r
+		return newDynamoDBRepository(t, dynamoDBTestConfig(t, run))
 	})
 }
 
@@ -99,6 +87,23 @@ func dynamoDBTestConfig(t testing.TB, name string) adapters.DynamoDBConfig {
 	cfg.IdempotencyTable += suffix
 	cfg.OutboxTable += suffix
 	return cfg
+}
+
+// newDynamoDBRepository opens a DynamoDBRepository on cfg (creating its tables) and deletes
+// its tables when the test ends.
+func newDynamoDBRepository(t testing.TB, cfg adapters.DynamoDBConfig) *adapters.DynamoDBRepository {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.DeleteTables(context.Background()); err != nil {
+			t.Errorf("delete tables: %v", err)
+		}
+	})
+	return r
 }
 
 func randomSuffix(t testing.TB) string {

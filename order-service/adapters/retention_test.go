@@ -59,11 +59,7 @@ func TestSQLiteIdempotencyKeysExpire(t *testing.T) {
 func TestDynamoDBIdempotencyKeysExpire(t *testing.T) {
 	cfg := dynamoDBTestConfig(t, "ttl")
 	cfg.KeyRetention = time.Second
-	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.DeleteTables(ctx) })
+	r := newDynamoDBRepository(t, cfg)
 	if reuse(t, r, "k") {
 		t.Fatal("a fresh key was already recorded")
 	}
