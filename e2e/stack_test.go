@@ -266,6 +266,7 @@ func buildBinaries(root, bin string, names ...string) error {
 // builtBinaries builds the named services (all of them when none are named) into a temporary
 // directory, which it returns.
 func builtBinaries(t *testing.T, root string, names ...string) string {
+	t.Helper()
 	bin := t.TempDir()
 	if err := buildBinaries(root, bin, names...); err != nil {
 		t.Fatal(err)
@@ -276,6 +277,7 @@ func builtBinaries(t *testing.T, root string, names ...string) string {
 // runLog creates .data/e2e/<name>.log below root, where a run's server and service output is
 // kept (gitignored) for a post-mortem.
 func runLog(t *testing.T, root, name string) *os.File {
+	t.Helper()
 	dir := filepath.Join(root, ".data", "e2e")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

