@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"log/slog"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,25 +32,9 @@ func TestAServiceOutlivesABrokerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kafkaLibs := os.Getenv("KAFKA_LIBS")
-	if kafkaLibs == "" {
-		kafkaLibs = filepath.Join(root, ".data", "tools", "kafka", "libs")
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Skip("java is not installed")
-	}
-	if jars, _ := filepath.Glob(filepath.Join(kafkaLibs, "kafka-clients-*.jar")); len(jars) == 0 {
-		t.Skipf("no Kafka jars in %s: run `scripts/infra.sh up` (it fetches them) or set KAFKA_LIBS", kafkaLibs)
-	}
+	kafkaLibs := kafkaLibsDir(t, root)
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	logDir := filepath.Join(root, ".data", "e2e")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(logDir, "broker-restart-"+run+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs := runLog(t, root, "broker-restart-"+run)
 	partitions, err := config.Partitions(kafka.DefaultPartitions)
 	if err != nil {
 		t.Fatal(err)

@@ -39,16 +39,7 @@ func TestKafkaAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	libs := os.Getenv("KAFKA_LIBS")
-	if libs == "" {
-		libs = filepath.Join(root, ".data", "tools", "kafka", "libs")
-	}
-	if jars, _ := filepath.Glob(filepath.Join(libs, "kafka-clients-*.jar")); len(jars) == 0 {
-		t.Skipf("no Kafka jars in %s: run `scripts/infra.sh up` (it fetches them) or set KAFKA_LIBS", libs)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Skip("java is not installed")
-	}
+	libs := kafkaLibsDir(t, root)
 
 	passwords := map[string]string{"admin": secret(t)}
 	env := []string{"KAFKA_LIBS=" + libs, "KAFKA_ADMIN_PASSWORD=" + passwords["admin"]}
@@ -172,14 +163,7 @@ func sagaWithAuth(t *testing.T, root, brokers string, env []string) {
 			t.Skipf("%s is not set: run `eval \"$(scripts/infra.sh env)\"` to run the saga on the real stores", name)
 		}
 	}
-	bin := t.TempDir()
-	for name, pkg := range stack.Binaries {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", name, err, out)
-		}
-	}
+	bin := builtBinaries(t, root)
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	dsn := freshDatabase(t, "inventory_auth_"+run)
 	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t),

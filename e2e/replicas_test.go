@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -43,28 +42,14 @@ func TestReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	for _, name := range []string{"order-service", "inventory-service", "payment-service", "payment-gateway"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), stack.Binaries[name])
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", name, err, out)
-		}
-	}
+	bin := builtBinaries(t, root, "order-service", "inventory-service", "payment-service", "payment-gateway")
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	brokers := os.Getenv("KAFKA_BROKERS")
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run, OrderStatus: "order-status-" + run}
 	t.Cleanup(func() { deleteTopics(t, brokers, topics) })
 	dsn := freshDatabase(t, "inventory_replicas_"+run)
 	addrs := stack.Addrs{Order: replicaPair(t), Inventory: replicaPair(t), Payment: replicaPair(t), Gateway: freeAddr(t)}
-	logDir := filepath.Join(root, ".data", "e2e")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(logDir, "replicas-"+run+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs := runLog(t, root, "replicas-"+run)
 	sup := stack.Start(stack.Replicas(bin, addrs, 2,
 		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
 		"KAFKA_TOPIC_ORDER_STATUS="+topics.OrderStatus, "MYSQL_DSN="+dsn,

@@ -198,26 +198,12 @@ func TestStackCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	logDir := filepath.Join(root, ".data", "e2e")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(logDir, "stack-calls-"+run+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs := runLog(t, root, "stack-calls-"+run)
 	generalLog := filepath.Join(t.TempDir(), "general.log")
 	_, dsn := privateMariaDB(t, logs, "--general-log=1", "--general-log-file="+generalLog)
 	counter, endpoint := newCallCounter(t, os.Getenv("DYNAMODB_ENDPOINT"))
 
-	bin := t.TempDir()
-	for _, name := range []string{"order-service", "inventory-service", "payment-service", "payment-gateway"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), stack.Binaries[name])
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", name, err, out)
-		}
-	}
+	bin := builtBinaries(t, root, "order-service", "inventory-service", "payment-service", "payment-gateway")
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
 	t.Cleanup(func() { deleteTopics(t, os.Getenv("KAFKA_BROKERS"), topics) })
 	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}

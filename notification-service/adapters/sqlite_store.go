@@ -33,10 +33,7 @@ const timeFormat = time.RFC3339Nano
 // settlements go through a group-commit writer (platform/sqldb) with prepared statements, so
 // the orders handled at once share one commit; reads use a pool of their own.
 type SQLiteStore struct {
-	db     *sql.DB
-	read   *sql.DB
-	reads  *sqldb.Stmts
-	writer *sqldb.Writer
+	store *sqlite.Store
 }
 
 var _ app.Store = (*SQLiteStore)(nil)
@@ -46,45 +43,30 @@ func NewSQLiteStore(path string) (*SQLiteStore, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(path)
+	store, err := sqlite.OpenStore(path, func(db *sql.DB) error {
+		if _, err := db.Exec(schema); err != nil {
+			return fmt.Errorf("create notifications table in %s: %w", path, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create notifications table in %s: %w", path, err)
-	}
-	read, err := sqlite.OpenReader(path)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	writer, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
-	if err != nil {
-		read.Close()
-		db.Close()
-		return nil, err
-	}
-	return &SQLiteStore{db: db, read: read, reads: sqldb.NewStmts(read), writer: writer}, nil
+	return &SQLiteStore{store: store}, nil
 }
 
 // Close closes the database once the writes handed to it are done.
-func (s *SQLiteStore) Close() error {
-	s.writer.Close()
-	s.reads.Close()
-	s.read.Close()
-	return s.db.Close()
-}
+func (s *SQLiteStore) Close() error { return s.store.Close() }
 
 // Ping implements app.Store.
-func (s *SQLiteStore) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+func (s *SQLiteStore) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // Claim implements app.Store in one transaction of the writer, which is SQLite's only writer,
 // so two claims of one order cannot both see nothing recorded.
 func (s *SQLiteStore) Claim(ctx context.Context, transactionID, messageID string, at time.Time) (app.State, error) {
 	now := at.UTC().Format(timeFormat)
 	var before app.State
-	err := s.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	err := s.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		var state string
 		err := tx.QueryRowContext(ctx, `SELECT state FROM notifications WHERE transaction_id = ?`, transactionID).Scan(&state)
 		before = app.State(state)
@@ -110,7 +92,7 @@ func (s *SQLiteStore) Claim(ctx context.Context, transactionID, messageID string
 
 // Settle implements app.Store.
 func (s *SQLiteStore) Settle(ctx context.Context, transactionID string, state app.State, reason string, at time.Time) error {
-	return s.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	return s.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notifications SET state = ?, reason = ?, updated_at = ? WHERE transaction_id = ?`,
 			string(state), reason, at.UTC().Format(timeFormat), transactionID)
 		if err != nil {
@@ -129,7 +111,7 @@ func (s *SQLiteStore) Settle(ctx context.Context, transactionID string, state ap
 func (s *SQLiteStore) Get(ctx context.Context, transactionID string) (app.Notification, error) {
 	var n app.Notification
 	var state, claimed, updated string
-	err := s.reads.QueryRowContext(ctx, `SELECT transaction_id, message_id, state, attempts, reason, claimed_at, updated_at FROM notifications WHERE transaction_id = ?`, transactionID).
+	err := s.store.Reads.QueryRowContext(ctx, `SELECT transaction_id, message_id, state, attempts, reason, claimed_at, updated_at FROM notifications WHERE transaction_id = ?`, transactionID).
 		Scan(&n.TransactionID, &n.MessageID, &state, &n.Attempts, &n.Reason, &claimed, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.Notification{}, app.ErrNotFound

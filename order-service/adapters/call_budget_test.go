@@ -1,9 +1,7 @@
 package adapters_test
 
 import (
-	"context"
 	"maps"
-	"os"
 	"testing"
 	"time"
 
@@ -19,23 +17,7 @@ import (
 // RESERVED, COMPLETED with its ORDER_COMPLETED, and the relay publishing both records. DynamoDB
 // Local was the real stack's limit: each call this test allows more is a regression.
 func TestDynamoDBOrderLifeCallBudget(t *testing.T) {
-	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
-	}
-	cfg := adapters.DynamoDBConfigFromEnv()
-	suffix := "-budget-" + randomSuffix(t)
-	cfg.OrdersTable += suffix
-	cfg.IdempotencyTable += suffix
-	cfg.OutboxTable += suffix
-	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := r.DeleteTables(context.Background()); err != nil {
-			t.Errorf("delete tables: %v", err)
-		}
-	})
+	r := newDynamoDBRepository(t, dynamoDBTestConfig(t, "budget"))
 	calls := adapters.CountCalls(r)
 	step := func(what string, want map[string]int, do func()) {
 		t.Helper()

@@ -1,11 +1,9 @@
 package adapters_test
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
-	"github.com/edmshop/edm-shop/order-service/adapters"
 	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
@@ -188,14 +185,7 @@ func errorsIsConflict(err error) bool { return err != nil && errors.Is(err, app.
 // TestDynamoDBDueOrdersOnATableWithoutTheIndex opens an orders table made before the deadline
 // existed: DynamoDB Local cannot add the index to it, so due orders are found by a scan.
 func TestDynamoDBDueOrdersOnATableWithoutTheIndex(t *testing.T) {
-	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
-	}
-	cfg := adapters.DynamoDBConfigFromEnv()
-	suffix := "-old-" + randomSuffix(t)
-	cfg.OrdersTable += suffix
-	cfg.IdempotencyTable += suffix
-	cfg.OutboxTable += suffix
+	cfg := dynamoDBTestConfig(t, "old")
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
 	if err != nil {
 		t.Fatal(err)
@@ -209,15 +199,7 @@ func TestDynamoDBDueOrdersOnATableWithoutTheIndex(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := r.DeleteTables(context.Background()); err != nil {
-			t.Errorf("delete tables: %v", err)
-		}
-	})
+	r := newDynamoDBRepository(t, cfg)
 	due := createAt(t, r, time.Now().Add(-2*time.Minute))
 	createAt(t, r, time.Now())
 	dueOrders(t, r, time.Now().Add(-time.Minute), []string{due.TransactionID})

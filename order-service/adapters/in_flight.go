@@ -19,7 +19,7 @@ var (
 // CountInFlight implements app.InFlightCounter: the orders still PENDING or RESERVED.
 func (r *SQLiteRepository) CountInFlight(ctx context.Context) (int, error) {
 	var n int
-	err := r.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE status IN (?, ?)`, domain.StatusPending, domain.StatusReserved).Scan(&n)
+	err := r.store.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE status IN (?, ?)`, domain.StatusPending, domain.StatusReserved).Scan(&n)
 	return n, err
 }
 

@@ -1,8 +1,6 @@
 package adapters_test
 
 import (
-	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,22 +22,7 @@ func TestCountInFlight(t *testing.T) {
 			return r
 		},
 		"dynamodb": func(t *testing.T) app.Repository {
-			if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-				t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
-			}
-			cfg := adapters.DynamoDBConfigFromEnv()
-			suffix := "-inflight-" + randomSuffix(t)
-			cfg.OrdersTable += suffix
-			cfg.IdempotencyTable += suffix
-			cfg.OutboxTable += suffix
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { r.DeleteTables(context.Background()) })
-			return r
+			return newDynamoDBRepository(t, dynamoDBTestConfig(t, "inflight"))
 		},
 	}
 	for name, open := range stores {

@@ -2,7 +2,6 @@ package adapters_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -16,14 +15,7 @@ import (
 // keeps its own on its next read, and the records of a replica whose lease expired go to the
 // other.
 func TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas(t *testing.T) {
-	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
-	}
-	cfg := adapters.DynamoDBConfigFromEnv()
-	suffix := "-claims-" + randomSuffix(t)
-	cfg.OrdersTable += suffix
-	cfg.IdempotencyTable += suffix
-	cfg.OutboxTable += suffix
+	cfg := dynamoDBTestConfig(t, "claims")
 	open := func() *adapters.DynamoDBRepository {
 		r, err := adapters.NewDynamoDBRepository(ctx, cfg)
 		if err != nil {
@@ -101,19 +93,7 @@ func TestDynamoDBOutboxClaimsShareRecordsAcrossReplicas(t *testing.T) {
 // BenchmarkDynamoDBClaimBatch measures one relay read of a full batch (1000 records) that must
 // claim every record: the lease is so short that each read claims them all again.
 func BenchmarkDynamoDBClaimBatch(b *testing.B) {
-	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		b.Skip("DYNAMODB_ENDPOINT not set")
-	}
-	cfg := adapters.DynamoDBConfigFromEnv()
-	suffix := "-claimbench-" + time.Now().Format("150405.000000")
-	cfg.OrdersTable += suffix
-	cfg.IdempotencyTable += suffix
-	cfg.OutboxTable += suffix
-	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { r.DeleteTables(context.Background()) })
+	r := newDynamoDBRepository(b, dynamoDBTestConfig(b, "claimbench"))
 	adapters.SetOutboxLease(r, time.Nanosecond) // before writing: records come claimed by their writer
 	for range 1000 {
 		o, msg := newOrder(b)

@@ -71,27 +71,42 @@ func TestDynamoDBRepository(t *testing.T) {
 	}
 	run := randomSuffix(t)
 	testRepository(t, func(t *testing.T) app.Repository {
-		cfg := adapters.DynamoDBConfigFromEnv()
-		suffix := "-" + run + "-" + randomSuffix(t)
-		cfg.OrdersTable += suffix
-		cfg.IdempotencyTable += suffix
-		cfg.OutboxTable += suffix
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := r.DeleteTables(context.Background()); err != nil {
-				t.Errorf("delete tables: %v", err)
-			}
-		})
-		return r
+		return newDynamoDBRepository(t, dynamoDBTestConfig(t, run))
 	})
 }
 
-func randomSuffix(t *testing.T) string {
+// dynamoDBTestConfig skips the test without DYNAMODB_ENDPOINT and returns the environment's
+// configuration with tables of the test's own: their names end in -name-<random>.
+func dynamoDBTestConfig(t testing.TB, name string) adapters.DynamoDBConfig {
+	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
+		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
+	}
+	cfg := adapters.DynamoDBConfigFromEnv()
+	suffix := "-" + name + "-" + randomSuffix(t)
+	cfg.OrdersTable += suffix
+	cfg.IdempotencyTable += suffix
+	cfg.OutboxTable += suffix
+	return cfg
+}
+
+// newDynamoDBRepository opens a DynamoDBRepository on cfg (creating its tables) and deletes
+// its tables when the test ends.
+func newDynamoDBRepository(t testing.TB, cfg adapters.DynamoDBConfig) *adapters.DynamoDBRepository {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.DeleteTables(context.Background()); err != nil {
+			t.Errorf("delete tables: %v", err)
+		}
+	})
+	return r
+}
+
+func randomSuffix(t testing.TB) string {
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package adapters_test
 import (
 	"database/sql"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,20 +57,9 @@ func TestSQLiteIdempotencyKeysExpire(t *testing.T) {
 }
 
 func TestDynamoDBIdempotencyKeysExpire(t *testing.T) {
-	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		t.Skip("DYNAMODB_ENDPOINT not set; run `make infra-up` and `eval $(scripts/infra.sh env)`")
-	}
-	cfg := adapters.DynamoDBConfigFromEnv()
-	suffix := "-ttl-" + randomSuffix(t)
-	cfg.OrdersTable += suffix
-	cfg.IdempotencyTable += suffix
-	cfg.OutboxTable += suffix
+	cfg := dynamoDBTestConfig(t, "ttl")
 	cfg.KeyRetention = time.Second
-	r, err := adapters.NewDynamoDBRepository(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.DeleteTables(ctx) })
+	r := newDynamoDBRepository(t, cfg)
 	if reuse(t, r, "k") {
 		t.Fatal("a fresh key was already recorded")
 	}

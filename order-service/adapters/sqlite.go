@@ -26,55 +26,36 @@ var sqliteSchema string
 // SQLiteRepository is an app.Repository in one SQLite file, for the in-process sandbox. Writes
 // go through one writer connection that commits concurrent writes together; reads use a pool.
 type SQLiteRepository struct {
-	db     *sql.DB
-	read   *sql.DB
-	reads  *sqldb.Stmts
-	writer *sqldb.Writer
+	store *sqlite.Store
 }
 
 var _ app.Repository = (*SQLiteRepository)(nil)
 
 // NewSQLiteRepository opens (creating if needed) the database file at path and its schema.
 func NewSQLiteRepository(path string) (*SQLiteRepository, error) {
-	db, err := sqlite.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := db.Exec(sqliteSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create sqlite schema in %s: %w", path, err)
-	}
-	// Databases created before the outbox kept trace context gain its columns.
-	for _, col := range []string{"trace_parent", "trace_state"} {
-		if _, err := db.Exec(`ALTER TABLE outbox ADD COLUMN ` + col + ` TEXT NOT NULL DEFAULT ''`); err != nil && !strings.Contains(err.Error(), "duplicate column") {
-			db.Close()
-			return nil, fmt.Errorf("add outbox column %s in %s: %w", col, path, err)
+	store, err := sqlite.OpenStore(path, func(db *sql.DB) error {
+		if _, err := db.Exec(sqliteSchema); err != nil {
+			return fmt.Errorf("create sqlite schema in %s: %w", path, err)
 		}
-	}
-	read, err := sqlite.OpenReader(path)
+		// Databases created before the outbox kept trace context gain its columns.
+		for _, col := range []string{"trace_parent", "trace_state"} {
+			if _, err := db.Exec(`ALTER TABLE outbox ADD COLUMN ` + col + ` TEXT NOT NULL DEFAULT ''`); err != nil && !strings.Contains(err.Error(), "duplicate column") {
+				return fmt.Errorf("add outbox column %s in %s: %w", col, path, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
-	writer, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
-	if err != nil {
-		read.Close()
-		db.Close()
-		return nil, err
-	}
-	return &SQLiteRepository{db: db, read: read, reads: sqldb.NewStmts(read), writer: writer}, nil
+	return &SQLiteRepository{store: store}, nil
 }
 
 // Close closes the database.
-func (r *SQLiteRepository) Close() error {
-	r.writer.Close()
-	r.reads.Close()
-	r.read.Close()
-	return r.db.Close()
-}
+func (r *SQLiteRepository) Close() error { return r.store.Close() }
 
 // Ping reports whether the database can be reached.
-func (r *SQLiteRepository) Ping(ctx context.Context) error { return r.read.PingContext(ctx) }
+func (r *SQLiteRepository) Ping(ctx context.Context) error { return r.store.Ping(ctx) }
 
 // CreateOrder implements app.Repository.
 func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key app.IdempotencyKey) (_ app.IdempotencyKey, err error) {
@@ -89,7 +70,7 @@ func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg 
 	query := `INSERT INTO orders (` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(cols)-1) + `)`
 	now := time.Now().UTC().Format(timeFormat)
 	stored := app.IdempotencyKey{Key: key.Key}
-	err = r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	err = r.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		if key.Key != "" {
 			err := tx.QueryRowContext(ctx, `SELECT request_hash, transaction_id FROM idempotency_keys WHERE idempotency_key = ?`, key.Key).
 				Scan(&stored.RequestHash, &stored.TransactionID)
@@ -148,7 +129,7 @@ func (r *SQLiteRepository) GetOrder(ctx context.Context, transactionID string) (
 		amount                 sql.NullInt64
 		currency               sql.NullString
 	)
-	err = r.reads.QueryRowContext(ctx, `SELECT transaction_id, customer_id, payment_method, items, status, reason, amount, currency, created_at, updated_at, history, version
+	err = r.store.Reads.QueryRowContext(ctx, `SELECT transaction_id, customer_id, payment_method, items, status, reason, amount, currency, created_at, updated_at, history, version
 		FROM orders WHERE transaction_id = ?`, transactionID).
 		Scan(&o.TransactionID, &o.CustomerID, &o.PaymentMethod, &items, &status, &o.Reason, &amount, &currency, &createdAt, &updatedAt, &history, &o.Version)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -192,7 +173,7 @@ func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order, msgs
 		set = append(set, c+" = ?")
 	}
 	args = append(args[1:], o.TransactionID, o.Version)
-	return r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	return r.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		res, err := tx.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
 		if err != nil {
 			return err
@@ -210,7 +191,7 @@ func (r *SQLiteRepository) UpdateOrder(ctx context.Context, o domain.Order, msgs
 
 // PendingOutbox implements outbox.Store.
 func (r *SQLiteRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
-	rows, err := r.reads.QueryContext(ctx, `SELECT id, topic, event_key, event_id, event_type, source, event_time, data, trace_parent, trace_state FROM outbox ORDER BY seq LIMIT ?`, limit)
+	rows, err := r.store.Reads.QueryContext(ctx, `SELECT id, topic, event_key, event_id, event_type, source, event_time, data, trace_parent, trace_state FROM outbox ORDER BY seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +220,7 @@ func (r *SQLiteRepository) DeleteOutbox(ctx context.Context, ids []string) error
 		return nil
 	}
 	in, args := sqldb.InList(ids)
-	return r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	return r.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id IN `+in, args...)
 		return err
 	})
@@ -249,7 +230,7 @@ func (r *SQLiteRepository) DeleteOutbox(ctx context.Context, ids []string) error
 func (r *SQLiteRepository) OutboxStats(ctx context.Context) (outbox.Stats, error) {
 	var stats outbox.Stats
 	var oldest sql.NullString
-	err := r.reads.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT created_at FROM outbox ORDER BY seq LIMIT 1) FROM outbox`).Scan(&stats.Pending, &oldest)
+	err := r.store.Reads.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT created_at FROM outbox ORDER BY seq LIMIT 1) FROM outbox`).Scan(&stats.Pending, &oldest)
 	if err != nil {
 		return outbox.Stats{}, err
 	}
@@ -272,7 +253,7 @@ func (r *SQLiteRepository) PurgeIdempotencyKeys(ctx context.Context, age time.Du
 	total := 0
 	for {
 		var n int64
-		err := r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		err := r.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE idempotency_key IN
 				(SELECT idempotency_key FROM idempotency_keys WHERE created_at < ? LIMIT ?)`, cutoff, purgeBatch)
 			if err != nil {

@@ -17,7 +17,7 @@ import (
 func (r *SQLiteRepository) DueOrders(ctx context.Context, createdBefore time.Time, limit int) (_ []string, err error) {
 	ctx, span := telemetry.StartStoreSpan(ctx, "sqlite", "DueOrders")
 	defer func() { telemetry.EndSpan(span, err) }()
-	rows, err := r.reads.QueryContext(ctx, `SELECT transaction_id FROM orders
+	rows, err := r.store.Reads.QueryContext(ctx, `SELECT transaction_id FROM orders
 		WHERE status IN ('PENDING', 'RESERVED') AND julianday(created_at) <= julianday(?)
 		ORDER BY julianday(created_at) LIMIT ?`, createdBefore.UTC().Format(timeFormat), limit)
 	if err != nil {
@@ -53,7 +53,7 @@ func (r *SQLiteRepository) UpdateOrderWithEvents(ctx context.Context, o domain.O
 	}
 	args = append(args[1:], o.TransactionID, o.Version)
 	now := time.Now().UTC().Format(timeFormat)
-	return r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	return r.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		res, err := tx.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE transaction_id = ? AND version = ?`, args...)
 		if err != nil {
 			return err

@@ -39,7 +39,7 @@ func (r *SQLiteRepository) ListOrders(ctx context.Context, customerID string, li
 	// One more than asked tells whether there is a next page.
 	query += ` ORDER BY ` + sqliteCreatedKey + ` DESC, transaction_id DESC LIMIT ?`
 	args = append(args, limit+1)
-	rows, err := r.db.QueryContext(ctx, query, args...)
+	rows, err := r.store.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", err
 	}

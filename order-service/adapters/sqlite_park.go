@@ -12,7 +12,7 @@ var _ outbox.Parker = (*SQLiteRepository)(nil)
 
 // ParkOutbox implements outbox.Parker: it moves the record to outbox_parked with the reason.
 func (r *SQLiteRepository) ParkOutbox(ctx context.Context, id, reason string) error {
-	return r.writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+	return r.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO outbox_parked (id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state, reason, parked_at)
 		SELECT id, topic, event_key, event_id, event_type, source, event_time, data, created_at, trace_parent, trace_state, ?, ? FROM outbox WHERE id = ?`,
 			reason, time.Now().UTC().Format(timeFormat), id); err != nil {
@@ -25,7 +25,7 @@ func (r *SQLiteRepository) ParkOutbox(ctx context.Context, id, reason string) er
 
 // ParkedOutbox returns the parked records' ids and reasons, for operators and tests.
 func (r *SQLiteRepository) ParkedOutbox(ctx context.Context) (map[string]string, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT id, reason FROM outbox_parked`)
+	rows, err := r.store.DB.QueryContext(ctx, `SELECT id, reason FROM outbox_parked`)
 	if err != nil {
 		return nil, err
 	}

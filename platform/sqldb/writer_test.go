@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -17,20 +18,8 @@ import (
 // succeeded must be there in full, the failed ones not at all, and each caller must get its own
 // outcome.
 func TestWriterGroupsTransactionsAndKeepsEachAllOrNothing(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "w.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE rows (tx INTEGER NOT NULL, n INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	w, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	s := openStore(t, `CREATE TABLE rows (tx INTEGER NOT NULL, n INTEGER NOT NULL)`)
+	w := s.Writer
 	errBoom := errors.New("boom")
 	const txs = 300
 	results := make([]error, txs)
@@ -50,11 +39,7 @@ func TestWriterGroupsTransactionsAndKeepsEachAllOrNothing(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	read, err := sqlite.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer read.Close()
+	read := s.Read
 	for i, err := range results {
 		var n int
 		if err := read.QueryRow(`SELECT COUNT(*) FROM rows WHERE tx = ?`, i).Scan(&n); err != nil {
@@ -72,22 +57,10 @@ func TestWriterGroupsTransactionsAndKeepsEachAllOrNothing(t *testing.T) {
 // TestWriterCommitsWorkWhoseCallerGaveUp: a caller whose context is cancelled still learns
 // the outcome, and a cancelled context does not interrupt the group's statements.
 func TestWriterCommitsWorkWhoseCallerGaveUp(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "w.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE rows (n INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	w, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	s := openStore(t, `CREATE TABLE rows (n INTEGER NOT NULL)`)
+	db, w := s.DB, s.Writer
 	ctx, cancel := context.WithCancel(context.Background())
-	err = w.Do(ctx, func(ctx context.Context, q sqldb.Querier) error {
+	err := w.Do(ctx, func(ctx context.Context, q sqldb.Querier) error {
 		cancel()
 		_, err := q.ExecContext(ctx, `INSERT INTO rows (n) VALUES (1)`)
 		return err
@@ -104,19 +77,8 @@ func TestWriterCommitsWorkWhoseCallerGaveUp(t *testing.T) {
 // TestWriterDoAloneCommitsEachStatement: a DoAlone job runs outside any transaction, so what it
 // did before it failed stays, and the writer goes on with the next jobs (grouped ones too).
 func TestWriterDoAloneCommitsEachStatement(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE rows (n INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	w, err := sqldb.NewWriter(context.Background(), db, sqldb.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	s := openStore(t, `CREATE TABLE rows (n INTEGER NOT NULL)`)
+	db, w := s.DB, s.Writer
 	insert := func(n int) func(ctx context.Context, q sqldb.Querier) error {
 		return func(ctx context.Context, q sqldb.Querier) error {
 			_, err := q.ExecContext(ctx, `INSERT INTO rows (n) VALUES (?)`, n)
@@ -156,4 +118,18 @@ func TestWriterDoAloneCommitsEachStatement(t *testing.T) {
 	if n != 5 || sum != 1+10+11+12+13 {
 		t.Errorf("%d rows summing to %d, want the failed job's first row and the four others", n, sum)
 	}
+}
+
+// openStore opens a SQLite store (sqlite.OpenStore) in a temporary file with the table schema
+// creates; it is closed when the test ends.
+func openStore(t *testing.T, schema string) *sqlite.Store {
+	s, err := sqlite.OpenStore(filepath.Join(t.TempDir(), "w.db"), func(db *sql.DB) error {
+		_, err := db.Exec(schema)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
