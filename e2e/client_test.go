@@ -119,6 +119,7 @@ type product struct {
 	Price     int64  `json:"price"`
 	Currency  string `json:"currency"`
 	Available int    `json:"available"`
+	Reserved  int    `json:"reserved"`
 }
 
 type errorBody struct {

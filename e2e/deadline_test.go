@@ -90,22 +90,28 @@ func (tg *target) history(t testing.TB, id string) map[string]bool {
 // its stock comes back, and the charge that still went through is refunded; the late
 // PAYMENT_COMPLETE is recorded without effect.
 func TestSlowPaymentExpiresAndCompensates(t *testing.T) {
-	const deadline = time.Second
-	_, tg := startSandbox(t, deadline, nil)
+	_, tg := startSandbox(t, time.Second, nil)
 	tg.addProduct(t, "SKU-SLOW", 1500, 10)
-	if code, _ := call(t, http.MethodPut, tg.gatewayURL+"/v1/faults", map[string]any{"latencyMs": 3000}, nil, nil); code != http.StatusOK && code != http.StatusNoContent {
-		t.Fatalf("PUT /v1/faults = %d", code)
-	}
+	tg.setFaults(t, 3000, 0)
 	t.Cleanup(func() { call(t, http.MethodDelete, tg.gatewayURL+"/v1/faults", nil, nil, nil) })
 
 	id := tg.placeOrder(t, orderRequest{CustomerID: "slow", Items: []item{{SKU: "SKU-SLOW", Quantity: 2}}, PaymentMethod: "pm_card_visa"})
+	tg.expiredAndCompensated(t, id, "SKU-SLOW", 10, 0)
+}
+
+// expiredAndCompensated checks that order id expired and was compensated: CANCELLED EXPIRED,
+// ORDER_EXPIRED applied and no PAYMENT_COMPLETE applied, its charge refunded or voided (one
+// at most), its units of sku back (available and reserved as given, reserved being what the
+// other orders keep), and ORDER_EXPIRED sent once to each service that compensates.
+func (tg *target) expiredAndCompensated(t *testing.T, id, sku string, available, reserved int) {
+	t.Helper()
 	o := tg.settled(t, id)
 	if o.Status != "CANCELLED" || o.Reason != event.ReasonExpired {
 		t.Fatalf("order %s is %s %q, want CANCELLED EXPIRED", id, o.Status, o.Reason)
 	}
 	eventually(t, 60*time.Second, "the charge refunded or voided and the stock back", func() bool {
-		st := tg.chargeStatus(t, id)
-		return (st == "refunded" || st == "voided") && tg.product(t, "SKU-SLOW").Available == 10
+		st, p := tg.chargeStatus(t, id), tg.product(t, sku)
+		return (st == "refunded" || st == "voided") && p.Available == available && p.Reserved == reserved
 	})
 	tg.drained(t, id)
 	o = tg.order(t, id)
@@ -119,8 +125,19 @@ func TestSlowPaymentExpiresAndCompensates(t *testing.T) {
 	if st := tg.chargeStatus(t, id); st == "succeeded" {
 		t.Errorf("the charge of an expired order stands")
 	}
-	if p := tg.product(t, "SKU-SLOW"); p.Available != 10 {
-		t.Errorf("available %d, want 10", p.Available)
+	if p := tg.product(t, sku); p.Available != available || p.Reserved != reserved {
+		t.Errorf("%s: available %d, reserved %d; want %d and %d", sku, p.Available, p.Reserved, available, reserved)
+	}
+	for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment} {
+		n := 0
+		for _, r := range tg.readEvents(t, topic) {
+			if r.Key == id && r.Headers["ce_type"] == string(event.TypeOrderExpired) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("ORDER_EXPIRED of %s is %d times on %s, want once", id, n, topic)
+		}
 	}
 }
 

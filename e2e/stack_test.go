@@ -27,35 +27,61 @@ import (
 // DynamoDB Local (`make infra-up`; `eval "$(scripts/infra.sh env)"` sets the variables), checks
 // the whole contract, then kills each service in turn and restarts the broker while orders flow.
 func TestStack(t *testing.T) {
+	needSharedServers(t)
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t),
+		Notification: freeAddr(t), SMTP: freeAddr(t), Mail: freeAddr(t)}
+	st := startStackRun(t, root, builtBinaries(t, root), "stack", addrs,
+		"NOTIFICATION_DB_PATH="+filepath.Join(t.TempDir(), "notifications.db"),
+		// The fault round restarts the shared broker, which on a loaded machine took more than
+		// the default 30 s deadline to come back: orders then expired, as they should. This
+		// round is about crashes with no deadline pressure; deadlines have rounds of their own.
+		"ORDER_DEADLINE=3m",
+	)
+	registerServices(st.target)
+
+	t.Run("contract", func(t *testing.T) { runContract(t, st.target) })
+	t.Run("notifications", func(t *testing.T) { checkNotifications(t, st.target, "http://"+addrs.Mail) })
+	t.Run("metrics and trace context", func(t *testing.T) { checkServedTelemetry(t, st.target) })
+	t.Run("fault round", func(t *testing.T) { faultRound(t, st.target, st.sup, root, st.run) })
+}
+
+// needSharedServers skips the test unless the environment names the shared servers.
+func needSharedServers(t *testing.T) {
+	t.Helper()
 	for _, name := range []string{"KAFKA_BROKERS", "MYSQL_DSN", "MYSQL_ADMIN_DSN", "DYNAMODB_ENDPOINT"} {
 		if os.Getenv(name) == "" {
 			t.Skipf("%s is not set: run `make infra-up` and `eval \"$(scripts/infra.sh env)\"` to test against the real servers", name)
 		}
 	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := builtBinaries(t, root)
+}
 
-	// Everything this run touches is its own: topics, database and tables carry its id.
+// stackRun is the services running as processes on the shared servers (needSharedServers).
+type stackRun struct {
+	*target
+	sup *stack.Supervisor
+	run string // the run's id, in the names of its topics, database and tables
+}
+
+// startStackRun runs the services built in bin as processes on the shared servers, listening
+// on addrs, with env added to their environment, and waits until they are ready. Everything
+// the run touches is its own: topics, database and tables carry its id. Their output goes to
+// .data/e2e/<name>-<id>.log (runLog), whose tail a failed test logs.
+func startStackRun(t *testing.T, root, bin, name string, addrs stack.Addrs, env ...string) stackRun {
+	t.Helper()
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run, OrderStatus: "order-status-" + run}
 	t.Cleanup(func() { deleteTopics(t, os.Getenv("KAFKA_BROKERS"), topics) })
 	dsn := freshDatabase(t, "inventory_e2e_"+run)
-	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t),
-		Notification: freeAddr(t), SMTP: freeAddr(t), Mail: freeAddr(t)}
-	logs := runLog(t, root, "stack-"+run)
-	sup := stack.Start(stack.Services(bin, addrs,
-		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
-		"KAFKA_TOPIC_ORDER_STATUS="+topics.OrderStatus, "NOTIFICATION_DB_PATH="+filepath.Join(t.TempDir(), "notifications.db"),
-		"MYSQL_DSN="+dsn,
-		"ORDERS_TABLE=orders-"+run, "IDEMPOTENCY_TABLE=order-idempotency-"+run, "OUTBOX_TABLE=order-outbox-"+run,
-		// The fault round restarts the shared broker, which on a loaded machine took more than
-		// the default 30 s deadline to come back: orders then expired, as they should. This
-		// round is about crashes with no deadline pressure; deadlines have rounds of their own.
-		"ORDER_DEADLINE=3m",
-	), logs)
+	logs := runLog(t, root, name+"-"+run)
+	sup := stack.Start(stack.Services(bin, addrs, append([]string{
+		"KAFKA_TOPIC_INVENTORY=" + topics.Inventory, "KAFKA_TOPIC_PAYMENT=" + topics.Payment, "KAFKA_TOPIC_ORDER=" + topics.Order,
+		"KAFKA_TOPIC_ORDER_STATUS=" + topics.OrderStatus, "MYSQL_DSN=" + dsn,
+		"ORDERS_TABLE=orders-" + run, "IDEMPOTENCY_TABLE=order-idempotency-" + run, "OUTBOX_TABLE=order-outbox-" + run,
+	}, env...)...), logs)
 	t.Cleanup(func() {
 		sup.Stop()
 		if t.Failed() {
@@ -78,13 +104,8 @@ func TestStack(t *testing.T) {
 			}
 		},
 	}
-	registerServices(tg)
 	tg.waitReady(t, 90*time.Second)
-
-	t.Run("contract", func(t *testing.T) { runContract(t, tg) })
-	t.Run("notifications", func(t *testing.T) { checkNotifications(t, tg, "http://"+addrs.Mail) })
-	t.Run("metrics and trace context", func(t *testing.T) { checkServedTelemetry(t, tg) })
-	t.Run("fault round", func(t *testing.T) { faultRound(t, tg, sup, root, run) })
+	return stackRun{target: tg, sup: sup, run: run}
 }
 
 // faultRound keeps orders flowing while it SIGKILLs each service in turn and restarts the broker,
@@ -258,11 +279,20 @@ func buildBinaries(root, bin string, names ...string) error {
 		}
 	}
 	for _, name := range names {
-		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), stack.Binaries[name])
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("build %s: %v\n%s", name, err, out)
+		if err := goBuild(root, filepath.Join(bin, name), stack.Binaries[name]); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// goBuild builds the main package pkg of the module tree at root into the file out, with flags
+// added to go build.
+func goBuild(root, out, pkg string, flags ...string) error {
+	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, pkg)...)
+	build.Dir = root
+	if output, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %v\n%s", pkg, err, output)
 	}
 	return nil
 }

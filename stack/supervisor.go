@@ -99,14 +99,20 @@ func (s *Supervisor) keepRunning(ctx context.Context, p Process) {
 }
 
 // Kill sends SIGKILL to the named process, as a crash would; the supervisor restarts it.
-func (s *Supervisor) Kill(name string) error {
+func (s *Supervisor) Kill(name string) error { return s.signal(name, syscall.SIGKILL) }
+
+// Restart sends SIGTERM to the named process, as a deploy stops a service's old version, and
+// the supervisor starts it again from its Path: a new build put there meanwhile is deployed.
+func (s *Supervisor) Restart(name string) error { return s.signal(name, syscall.SIGTERM) }
+
+func (s *Supervisor) signal(name string, sig syscall.Signal) error {
 	s.mu.Lock()
 	cmd := s.running[name]
 	s.mu.Unlock()
 	if cmd == nil {
 		return fmt.Errorf("%s is not running", name)
 	}
-	return cmd.Process.Kill()
+	return cmd.Process.Signal(sig)
 }
 
 // KillFor sends SIGKILL to the named process and restarts it no sooner than hold later, so that

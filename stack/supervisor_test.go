@@ -2,6 +2,8 @@ package stack
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +73,34 @@ func TestSupervisorKillForHoldsTheRestart(t *testing.T) {
 	waitFor(t, "restart", func() bool { return strings.Count(out.String(), "[sleeper] up") == 2 })
 	if held := time.Since(killed); held < 3*time.Second {
 		t.Errorf("restarted after %v, want at least 3s", held)
+	}
+}
+
+func TestSupervisorRestartDeploysANewBuild(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "service")
+	release := func(version string) {
+		t.Helper()
+		// A new file renamed over the old one, as a deploy replaces a running binary.
+		next := path + ".next"
+		if err := os.WriteFile(next, []byte("#!/bin/sh\necho "+version+"\nexec sleep 60\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(next, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release("v1")
+	var out syncBuffer
+	s := Start([]Process{{Name: "service", Path: path}}, &out)
+	defer s.Stop()
+	waitFor(t, "v1", func() bool { return strings.Contains(out.String(), "[service] v1") })
+	release("v2")
+	if err := s.Restart("service"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "v2", func() bool { return strings.Contains(out.String(), "[service] v2") })
+	if !strings.Contains(out.String(), "signal: terminated") {
+		t.Errorf("the old version was not asked to stop with SIGTERM:\n%s", out.String())
 	}
 }
 
