@@ -137,8 +137,14 @@ func privateKafka(t *testing.T, logs *os.File, root, libs string) (*server, stri
 	}
 	java := []string{"java", "-Xms256m", "-Xmx512m", "-Dlog4j2.configurationFile=" + filepath.Join(root, "infra", "kafka", "log4j2.properties"),
 		"-Dkafka.logs.dir=" + dir, "-cp", filepath.Join(libs, "*")}
-	id := uuid.New()
-	format := exec.Command(java[0], append(java[1:], "kafka.tools.StorageTool", "format", "-t", base64.RawURLEncoding.EncodeToString(id[:]),
+	// A cluster id is 16 random bytes in URL-safe base64; one that begins with "-" would be read
+	// as an option (as Kafka's own random-uuid avoids), so draw again.
+	clusterID := "-"
+	for strings.HasPrefix(clusterID, "-") {
+		id := uuid.New()
+		clusterID = base64.RawURLEncoding.EncodeToString(id[:])
+	}
+	format := exec.Command(java[0], append(java[1:], "kafka.tools.StorageTool", "format", "-t", clusterID,
 		"-c", filepath.Join(dir, "server.properties"))...)
 	if out, err := format.CombinedOutput(); err != nil {
 		t.Fatalf("kafka storage format: %v\n%s", err, out)
