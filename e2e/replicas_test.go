@@ -99,28 +99,33 @@ func TestReplicas(t *testing.T) {
 		accepted []placed
 		count    atomic.Int64
 	)
-	ctx, stopLoad := context.WithCancel(context.Background())
-	var load sync.WaitGroup
-	for w := range 8 {
-		load.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				req := orderRequest{CustomerID: fmt.Sprintf("repl-%d", w), Items: []item{{skus[i%2], 1 + i%2}}, PaymentMethod: "pm_card_visa"}
-				if i%5 == 0 {
-					req.PaymentMethod = "pm_card_declined"
+	// shop streams orders from 8 shoppers, each placing on one order-service replica and
+	// following the order on the other, until the returned stop is called.
+	shop := func(keyPrefix string) (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		var load sync.WaitGroup
+		for w := range 8 {
+			load.Go(func() {
+				for i := 0; ctx.Err() == nil; i++ {
+					req := orderRequest{CustomerID: fmt.Sprintf("repl-%d", w), Items: []item{{skus[i%2], 1 + i%2}}, PaymentMethod: "pm_card_visa"}
+					if i%5 == 0 {
+						req.PaymentMethod = "pm_card_declined"
+					}
+					id, ok := placeOnAny(ctx, t, tgs, (w+i)%2, req, fmt.Sprintf("%s-%s-%d-%d", keyPrefix, run, w, i))
+					if !ok {
+						return
+					}
+					mu.Lock()
+					accepted = append(accepted, placed{id, req.PaymentMethod == "pm_card_declined", req.Items})
+					mu.Unlock()
+					count.Add(1)
+					settleOnAny(ctx, tgs, (w+i+1)%2, id)
 				}
-				// Placed on one order-service replica, followed on the other.
-				id, ok := placeOnAny(ctx, t, tgs, (w+i)%2, req, fmt.Sprintf("repl-%s-%d-%d", run, w, i))
-				if !ok {
-					return
-				}
-				mu.Lock()
-				accepted = append(accepted, placed{id, req.PaymentMethod == "pm_card_declined", req.Items})
-				mu.Unlock()
-				count.Add(1)
-				settleOnAny(ctx, tgs, (w+i+1)%2, id)
-			}
-		})
+			})
+		}
+		return func() { cancel(); load.Wait() }
 	}
+	stopLoad := shop("repl")
 	flowing := func(what string, n int64) {
 		t.Helper()
 		from := count.Load()
@@ -130,7 +135,6 @@ func TestReplicas(t *testing.T) {
 	// A normal run: nothing published twice.
 	flowing("with two replicas of each service", 600)
 	stopLoad()
-	load.Wait()
 	for _, p := range accepted {
 		settleOnAny(context.Background(), tgs, 0, p.id)
 	}
@@ -157,26 +161,7 @@ func TestReplicas(t *testing.T) {
 	}
 	t.Logf("normal run: %d orders, %d events, published by replica: %v", normal, dup.events, published)
 
-	ctx, stopLoad = context.WithCancel(context.Background())
-	for w := range 8 {
-		load.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				req := orderRequest{CustomerID: fmt.Sprintf("repl-%d", w), Items: []item{{skus[i%2], 1 + i%2}}, PaymentMethod: "pm_card_visa"}
-				if i%5 == 0 {
-					req.PaymentMethod = "pm_card_declined"
-				}
-				id, ok := placeOnAny(ctx, t, tgs, (w+i)%2, req, fmt.Sprintf("repl-kill-%s-%d-%d", run, w, i))
-				if !ok {
-					return
-				}
-				mu.Lock()
-				accepted = append(accepted, placed{id, req.PaymentMethod == "pm_card_declined", req.Items})
-				mu.Unlock()
-				count.Add(1)
-				settleOnAny(ctx, tgs, (w+i+1)%2, id)
-			}
-		})
-	}
+	stopLoad = shop("repl-kill")
 	flowing("before the kills", 20)
 	for _, victim := range []struct{ service, replica string }{
 		{"order-service", stack.ReplicaName("order-service", 1, 2)},
@@ -206,7 +191,6 @@ func TestReplicas(t *testing.T) {
 	}
 	flowing("after the kills", 20)
 	stopLoad()
-	load.Wait()
 
 	bought := map[string]int{}
 	completed, expired := 0, 0

@@ -100,18 +100,10 @@ type historyJSON struct {
 	Applied bool      `json:"applied"`
 }
 
+// orderResponse is GET /orders/{id}: the order's summary and its history.
 type orderResponse struct {
-	TransactionID string        `json:"transactionId"`
-	CustomerID    string        `json:"customerId"`
-	Items         []itemJSON    `json:"items"`
-	PaymentMethod string        `json:"paymentMethod"`
-	Status        domain.Status `json:"status"`
-	Reason        string        `json:"reason,omitempty"`
-	Amount        *int64        `json:"amount,omitempty"`
-	Currency      string        `json:"currency,omitempty"`
-	CreatedAt     time.Time     `json:"createdAt"`
-	UpdatedAt     time.Time     `json:"updatedAt"`
-	History       []historyJSON `json:"history"`
+	orderSummary
+	History []historyJSON `json:"history"`
 }
 
 func (h handlers) getOrder(c *gin.Context) {
@@ -135,7 +127,15 @@ func (h handlers) getOrder(c *gin.Context) {
 }
 
 func toOrderResponse(o domain.Order) orderResponse {
-	resp := orderResponse{
+	resp := orderResponse{orderSummary: toOrderSummary(o), History: make([]historyJSON, len(o.History))}
+	for i, e := range o.History {
+		resp.History[i] = historyJSON{Type: string(e.Type), At: e.At.UTC(), EventID: e.EventID, Applied: e.Applied}
+	}
+	return resp
+}
+
+func toOrderSummary(o domain.Order) orderSummary {
+	sum := orderSummary{
 		TransactionID: o.TransactionID,
 		CustomerID:    o.CustomerID,
 		Items:         make([]itemJSON, len(o.Items)),
@@ -145,17 +145,13 @@ func toOrderResponse(o domain.Order) orderResponse {
 		Currency:      o.Currency,
 		CreatedAt:     o.CreatedAt.UTC(),
 		UpdatedAt:     o.UpdatedAt.UTC(),
-		History:       make([]historyJSON, len(o.History)),
 	}
 	if o.AmountKnown() {
 		amount := o.Amount
-		resp.Amount = &amount
+		sum.Amount = &amount
 	}
 	for i, it := range o.Items {
-		resp.Items[i] = itemJSON{SKU: it.SKU, Quantity: it.Quantity}
+		sum.Items[i] = itemJSON{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	for i, e := range o.History {
-		resp.History[i] = historyJSON{Type: string(e.Type), At: e.At.UTC(), EventID: e.EventID, Applied: e.Applied}
-	}
-	return resp
+	return sum
 }

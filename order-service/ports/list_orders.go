@@ -58,12 +58,7 @@ func (h handlers) listOrders(c *gin.Context) {
 	}
 	resp := listOrdersResponse{Orders: make([]orderSummary, len(page.Orders)), Next: page.Next}
 	for i, o := range page.Orders {
-		full := toOrderResponse(o)
-		resp.Orders[i] = orderSummary{
-			TransactionID: full.TransactionID, CustomerID: full.CustomerID, Items: full.Items, PaymentMethod: full.PaymentMethod,
-			Status: full.Status, Reason: full.Reason, Amount: full.Amount, Currency: full.Currency,
-			CreatedAt: full.CreatedAt, UpdatedAt: full.UpdatedAt,
-		}
+		resp.Orders[i] = toOrderSummary(o)
 	}
 	c.JSON(http.StatusOK, resp)
 }
