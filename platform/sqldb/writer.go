@@ -28,7 +28,10 @@ type Dialect struct {
 // 1,000: the pages every order touches (the outbox's, the newest orders', a hot product's) are
 // copied back into the database once per checkpoint however often they changed, so rarer
 // checkpoints copy fewer pages (about -3% CPU per order in the sandbox, medians of 2 and 3 runs).
-var SQLite = Dialect{Setup: []string{"PRAGMA wal_autocheckpoint=10000"}, Begin: "BEGIN IMMEDIATE", PrepareControl: true}
+// temp_store=MEMORY keeps the statement journal of the group's savepoints in memory: SQLite
+// spills it past 64 KiB to a temporary file in /var/tmp, and the sandbox's writers then made
+// ~50,000 write calls a second to the disk's file system (perf trace; -9% CPU per order).
+var SQLite = Dialect{Setup: []string{"PRAGMA wal_autocheckpoint=10000", "PRAGMA temp_store=MEMORY"}, Begin: "BEGIN IMMEDIATE", PrepareControl: true}
 
 // MySQL runs a writer's transactions READ COMMITTED, as InnoDB then takes no gap locks.
 var MySQL = Dialect{Setup: []string{"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"}, Begin: "START TRANSACTION"}

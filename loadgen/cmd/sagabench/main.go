@@ -45,6 +45,7 @@ func main() {
 		flashStock   = flag.Int("flash-stock", 1000, "stock of the flash sale")
 		relayEvents  = flag.Int("relay-events", 0, "events through the bare relay (default: -orders)")
 		calm         = flag.Float64("calm", 0.5, "open loop offered at this multiple of the closed loop's settled/s, for latency below the limit (0 skips it)")
+		calmRate     = flag.Float64("calm-rate", 0, "offer the calm open loop at this many orders/s instead of -calm times the closed loop's (compare builds at one rate)")
 		overload     = flag.Float64("overload", 2, "open loop offered at this multiple of the closed loop's settled/s (0 skips it)")
 		overloadFor  = flag.Duration("overload-duration", 30*time.Second, "how long each open loop offers orders")
 		maxInFlight  = flag.Int("max-in-flight", 0, "order-service's in-flight limit in the sandbox (0: its default, -1: none)")
@@ -110,8 +111,11 @@ func main() {
 		}
 		results = append(results, flash)
 	}
-	if *calm > 0 && closed.SettledPerSec > 0 {
+	if *calm > 0 && closed.SettledPerSec > 0 || *calmRate > 0 {
 		rate := *calm * closed.SettledPerSec
+		if *calmRate > 0 {
+			rate = *calmRate
+		}
 		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, *calm, *overloadFor)
 		open, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
 		if err != nil {
