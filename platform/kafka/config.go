@@ -30,6 +30,12 @@ func producerConfig(brokers string) *ckafka.ConfigMap {
 		// Long enough to ride out a broker restart, short enough that a caller hears of a
 		// broker that is really gone.
 		"message.timeout.ms": 60000,
+		// confluent-kafka-go allocates both Go channels at NewProducer, a million entries each
+		// by default: 24 MB of pointers per producer that the garbage collector scanned on every
+		// cycle. Delivery reports go to per-call channels, so Events() carries only errors and
+		// ProduceChannel() is unused.
+		"go.events.channel.size":  1000,
+		"go.produce.channel.size": 1,
 	})
 }
 
