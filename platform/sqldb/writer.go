@@ -223,9 +223,9 @@ func (w *Writer) begin() error {
 // commit runs a group in one transaction. A job that runs first in its transaction needs no
 // savepoint: if it fails, the transaction holds nothing else and is rolled back whole (the
 // next job begins a new one), so a group of one costs BEGIN, its statements and COMMIT. The
-// jobs after it run in a savepoint each, which is never released: SAVEPOINT with the name of
-// an existing one replaces it on MySQL and nests on SQLite, so ROLLBACK TO rolls back the
-// latest job either way, and COMMIT ends them all.
+// jobs after it run in a savepoint each: SAVEPOINT with the name of an existing one replaces it
+// on MySQL, and SQLite releases it after a job that succeeded (Dialect.ReleaseSavepoints), so
+// ROLLBACK TO rolls back the latest job either way, and COMMIT ends the transaction.
 func (w *Writer) commit(group []*job) {
 	fail := func(err error) {
 		for _, j := range group {
