@@ -38,8 +38,9 @@ import (
 // PutItem of an outbox record 0.37, of an order 0.40 (no index) / 0.55 (in-flight index) /
 // 0.60 (both indexes), 0.75 with eight history entries; UpdateItem of the same change 0.76-1.0
 // (dearer than PutItem); TransactWriteItems of order + outbox 1.6-1.7 (two PutItems: 1.0), of
-// key + order + outbox 1.9-2.1 (ClientRequestToken: within noise); BatchWriteItem delete
-// 0.15 per record. The callers' concurrency (2 to 128) changes nothing measurable. With the
+// key + order + outbox 1.7-2.1 (ClientRequestToken: within noise), of key + order holding
+// its event 1.5; BatchWriteItem delete 0.15 per record, while taking an event out of an order
+// item costs an UpdateItem (0.55) or a PartiQL UPDATE in BatchExecuteStatement (0.95 each). The callers' concurrency (2 to 128) changes nothing measurable. With the
 // data file (-dbPath) instead of -inMemory, a PutItem costs 1.4-1.5 and TransactWriteItems
 // 2.2-3.6. -XX:+UseSerialGC instead of G1 saved ~10% here but not in the stack (6.2 vs 5.5 ms
 // per order). An order on the stack makes one TransactWriteItems of three items, one PutItem,
@@ -250,6 +251,50 @@ func BenchmarkDynamoDBLocalCost(b *testing.B) {
 		{"TWI2/create/gsi=none", create(bare, false, false)},
 		{"TWI2/completed/gsi=both", updateTx(orders)},
 		{"TWI2/completed/gsi=none", updateTx(bare)},
+		// The shapes of an outbox kept inside the order item: the key and the order with its
+		// event in one transaction, and the relay taking the event out again.
+		{"TWI2/create+key,event-in-order/gsi=both", func(*testing.B) func(int) error {
+			return func(int) error {
+				id := uuid.NewString()
+				order := costOrder(b, id, 1, domain.StatusPending)
+				order["outbox"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberM{Value: costOutbox(b, r, uuid.NewString())}}}
+				key, _ := attributevalue.MarshalMap(idempotencyItem{Key: "alice\x00" + id, RequestHash: strings.Repeat("ab", 32), TransactionID: id, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour).Unix()})
+				_, err := r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+					{Put: &types.Put{TableName: aws.String(orders), Item: order, ConditionExpression: aws.String("attribute_not_exists(transactionId)")}},
+					{Put: &types.Put{TableName: aws.String(cfg.IdempotencyTable), Item: key, ConditionExpression: aws.String("attribute_not_exists(idempotencyKey)")}},
+				}})
+				return err
+			}
+		}},
+		{"UpdateItem/remove-event/gsi=both", func(b *testing.B) func(int) error {
+			ids := seed(orders, b.N, 2)
+			return func(i int) error {
+				_, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+					TableName: aws.String(orders), Key: map[string]types.AttributeValue{"transactionId": &types.AttributeValueMemberS{Value: ids[i]}},
+					UpdateExpression: aws.String("REMOVE outbox"), ConditionExpression: aws.String("version = :read"), ExpressionAttributeValues: version(1),
+				})
+				return err
+			}
+		}},
+		{"BatchExecuteStatement/remove-event25(per item)/gsi=both", func(b *testing.B) func(int) error {
+			ids := seed(orders, b.N, 2)
+			stmt := aws.String(fmt.Sprintf(`UPDATE "%s" REMOVE outbox WHERE transactionId = ? AND version = ?`, orders))
+			return func(i int) error {
+				if i%25 != 0 {
+					return nil
+				}
+				var stmts []types.BatchStatementRequest
+				for _, id := range ids[i:min(i+25, len(ids))] {
+					stmts = append(stmts, types.BatchStatementRequest{Statement: stmt, Parameters: []types.AttributeValue{
+						&types.AttributeValueMemberS{Value: id}, &types.AttributeValueMemberN{Value: "1"}}})
+				}
+				out, err := r.client.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: stmts})
+				if err == nil && out.Responses[0].Error != nil {
+					err = fmt.Errorf("%s", aws.ToString(out.Responses[0].Error.Message))
+				}
+				return err
+			}
+		}},
 		{"BatchWriteItem/delete25(per item)", func(b *testing.B) func(int) error {
 			ids := seedOutbox(b.N)
 			return func(i int) error {
