@@ -167,13 +167,30 @@ func (c *Client) PlaceOrder(ctx context.Context, key, customer, sku string, quan
 	body := map[string]any{"customerId": customer, "items": []map[string]any{{"sku": sku, "quantity": quantity}}, "paymentMethod": card}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		// The same key makes a retry after a lost answer return the order the first try made.
+		// The same key makes a retry after a lost answer, or after a 500 from a store that
+		// timed out but did commit, return the order the first try made instead of counting
+		// an order that exists as failed.
 		_, err = c.do(ctx, http.MethodPost, c.OrderURL+"/orders", http.Header{"Idempotency-Key": {key}}, body, &out, 202)
-		if _, isStatus := err.(*StatusError); err == nil || isStatus || ctx.Err() != nil {
+		if err == nil || !retryable(err) || ctx.Err() != nil {
 			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
 		}
 	}
 	return out.TransactionID, err
+}
+
+// retryable reports whether placing an order again under the same key may succeed: after a
+// connection error or a server error, but not after a refusal (4xx) or an overload (503, which
+// the callers pace themselves).
+func retryable(err error) bool {
+	se, isStatus := err.(*StatusError)
+	if !isStatus {
+		return true
+	}
+	return se.Status >= 500 && se.Status != http.StatusServiceUnavailable
 }
 
 // GetOrder reads an order.
