@@ -46,7 +46,11 @@ type Config struct {
 // (sagabench -orders 10000 -overload 2, Nov 2026, after the lanes and group commit) the sandbox
 // gave: limit 200, 792 settled/s and p99 0.43 s at twice that rate offered; limit 400, 995/s
 // and p99 0.83 s; limit 1000, 1018/s and p99 3.9 s. 400 is the largest that kept p99 under the
-// 1 s budget. Retune it the same way when the saga gets faster.
+// 1 s budget. Retuned after the saga got faster (sagabench -orders 20000 -flash-orders 0 -calm 0
+// -max-in-flight N, two runs each, 25 Nov 2026): limit 400 settled 1659/1854 orders/s in the
+// closed loop and kept p99 at 0.56/0.57 s with twice that offered; 600, 1635/1659/s and
+// 0.93/1.03 s; 800, 1568/2034/s and 1.55/1.68 s. 400 stays. Retune it the same way when the
+// saga gets faster.
 const DefaultMaxInFlight = 400
 
 // ConfigFromEnv reads HTTP_ADDR (default :8081), KAFKA_BROKERS, the KAFKA_TOPIC_* names and
