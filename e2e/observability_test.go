@@ -144,6 +144,7 @@ func checkMetrics(t *testing.T, tg *target) {
 		consumed("order", topics.Order, "", "duplicate", 0),
 		consumed("order", topics.Order, "", "dead_lettered", 0),
 		{"order", "edm_event_handle_duration_seconds", labels("topic", topics.Order), 5},
+		{"order", "edm_event_delivery_delay_seconds", labels("topic", topics.Order), 5},
 		{"order", "edm_saga_duration_seconds", labels("outcome", "COMPLETED"), 1},
 		{"order", "edm_saga_duration_seconds", labels("outcome", "OUT_OF_STOCK"), 1},
 		{"order", "edm_saga_duration_seconds", labels("outcome", "PAYMENT_DECLINED"), 1},

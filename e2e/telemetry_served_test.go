@@ -12,13 +12,13 @@ import (
 // servedMetrics are the metrics of the contract each program serves once an order went
 // through (a counter appears with its first count).
 var servedMetrics = map[string][]string{
-	"order": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds",
+	"order": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds", "edm_event_delivery_delay_seconds",
 		"edm_events_published_total", "edm_outbox_pending", "edm_outbox_oldest_pending_age_seconds", "edm_consumer_lag",
 		"edm_saga_duration_seconds", "edm_orders_in_flight", "go_goroutines", "process_cpu_seconds_total"},
-	"inventory": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds",
+	"inventory": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds", "edm_event_delivery_delay_seconds",
 		"edm_events_published_total", "edm_outbox_pending", "edm_outbox_oldest_pending_age_seconds", "edm_consumer_lag",
 		"go_goroutines", "process_cpu_seconds_total"},
-	"payment": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds",
+	"payment": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds", "edm_event_delivery_delay_seconds",
 		"edm_events_published_total", "edm_consumer_lag", "edm_payment_gateway_requests_total",
 		"edm_payment_gateway_request_duration_seconds", "go_goroutines", "process_cpu_seconds_total"},
 	"gateway": {"http_server_request_duration_seconds", "go_goroutines", "process_cpu_seconds_total"},

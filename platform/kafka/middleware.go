@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
@@ -33,6 +34,9 @@ type Delivery struct {
 	Group     string
 	Key       string
 	Headers   map[string]string
+	// Timestamp is the record's timestamp: when its producer sent it (CreateTime), or when the
+	// broker appended it (LogAppendTime).
+	Timestamp time.Time
 }
 
 // ID is the message's ce_id header.
@@ -59,7 +63,8 @@ func withMessage(ctx context.Context, m *ckafka.Message, group string) context.C
 	for _, hd := range m.Headers {
 		h[hd.Key] = string(hd.Value)
 	}
-	d := Delivery{Partition: m.TopicPartition.Partition, Offset: int64(m.TopicPartition.Offset), Group: group, Key: string(m.Key), Headers: h}
+	d := Delivery{Partition: m.TopicPartition.Partition, Offset: int64(m.TopicPartition.Offset), Group: group, Key: string(m.Key), Headers: h,
+		Timestamp: m.Timestamp}
 	if m.TopicPartition.Topic != nil {
 		d.Topic = *m.TopicPartition.Topic
 	}

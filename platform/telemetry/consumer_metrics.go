@@ -20,12 +20,17 @@ const (
 )
 
 // ConsumerMetrics counts what a service's consumer does with events:
-// edm_events_consumed_total{topic,type,outcome} and edm_event_handle_duration_seconds{topic,type}.
+// edm_events_consumed_total{topic,type,outcome}, edm_event_handle_duration_seconds{topic,type}
+// and edm_event_delivery_delay_seconds{topic,type}, the time from a record's timestamp to the
+// start of a handler attempt: how long an event waited in the producer, the broker and the
+// consumer's queues and lanes before its handler ran (the hops' latency, where handle duration
+// is the work).
 // Its Middleware counts handler calls (applied, duplicate, retried); DeadLettered, the consumer's
 // OnDeadLetter hook, counts dead letters, also those of messages that never reached a handler.
 type ConsumerMetrics struct {
 	consumed *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	delay    *prometheus.HistogramVec
 }
 
 // NewConsumerMetrics registers the consumer metrics with reg.
@@ -40,8 +45,13 @@ func NewConsumerMetrics(reg prometheus.Registerer) *ConsumerMetrics {
 			Help:    "Time a handler took for one attempt at an event, by topic and type.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"topic", "type"}),
+		delay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "edm_event_delivery_delay_seconds",
+			Help:    "Time from a record's timestamp (sent by its producer) to the start of a handler attempt, by topic and type.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"topic", "type"}),
 	}
-	reg.MustRegister(m.consumed, m.duration)
+	reg.MustRegister(m.consumed, m.duration, m.delay)
 	return m
 }
 
@@ -53,6 +63,10 @@ func (m *ConsumerMetrics) Middleware() kafka.Middleware {
 			typ := kafka.KnownType(string(e.Type))
 			ctx, duplicate := kafka.TrackDuplicate(ctx)
 			start := time.Now()
+			if !d.Timestamp.IsZero() {
+				// Clocks of other hosts may run ahead: a negative delay counts as none.
+				m.delay.WithLabelValues(d.Topic, typ).Observe(max(start.Sub(d.Timestamp), 0).Seconds())
+			}
 			err := next(ctx, e)
 			m.duration.WithLabelValues(d.Topic, typ).Observe(time.Since(start).Seconds())
 			switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -64,4 +65,51 @@ func TestDeadLetteredTypeLabelIsBounded(t *testing.T) {
 			t.Errorf("ce_type %q: dead_lettered{type=%q} = %v, want 1", c.ceType, c.label, got)
 		}
 	}
+}
+
+func TestConsumerMetricsDeliveryDelay(t *testing.T) {
+	cases := []struct {
+		name      string
+		timestamp time.Time
+		observed  float64
+		atLeast   float64 // seconds the observation must reach
+	}{
+		{"sent 2 s ago", time.Now().Add(-2 * time.Second), 1, 2},
+		{"stamped by a clock that runs ahead: no delay", time.Now().Add(time.Hour), 1, 0},
+		{"no timestamp: nothing observed", time.Time{}, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			m := telemetry.NewConsumerMetrics(reg)
+			ctx := kafka.WithDelivery(context.Background(), kafka.Delivery{Topic: "payment", Timestamp: c.timestamp})
+			if err := kafka.Chain(func(context.Context, event.Event) error { return nil }, m.Middleware())(ctx, event.Event{Type: event.TypeItemReserved}); err != nil {
+				t.Fatal(err)
+			}
+			labels := map[string]string{"topic": "payment", "type": string(event.TypeItemReserved)}
+			if got := sample(t, reg, "edm_event_delivery_delay_seconds", labels); got != c.observed {
+				t.Fatalf("delivery delay observed %v times, want %v", got, c.observed)
+			}
+			if sum := histogramSum(t, reg, "edm_event_delivery_delay_seconds"); sum < c.atLeast || (c.atLeast == 0 && sum != 0) {
+				t.Errorf("delivery delay sum = %v s, want %v", sum, c.atLeast)
+			}
+		})
+	}
+}
+
+// histogramSum is the sum of the observations of the histogram name (its only series).
+func histogramSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				return m.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	return 0
 }
