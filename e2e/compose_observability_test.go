@@ -23,12 +23,14 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// metricContract is issue #8's list of metric names, with their types. The Go runtime and
-// process collectors add go_* and process_* (see contractMetric).
+// metricContract is issue #8's list of metric names, with their types, and the delivery delay
+// added with issue #7. The Go runtime and process collectors add go_* and process_* (see
+// contractMetric).
 var metricContract = map[string]string{
 	"http_server_request_duration_seconds":         "histogram",
 	"edm_events_consumed_total":                    "counter",
 	"edm_event_handle_duration_seconds":            "histogram",
+	"edm_event_delivery_delay_seconds":             "histogram",
 	"edm_events_published_total":                   "counter",
 	"edm_outbox_pending":                           "gauge",
 	"edm_outbox_oldest_pending_age_seconds":        "gauge",
