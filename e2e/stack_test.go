@@ -143,7 +143,11 @@ func faultRound(t *testing.T, tg *target, sup *stack.Supervisor, root, run strin
 			t.Fatalf("%s: %v\n%s", step, err, out)
 		}
 	}
-	tg.waitReady(t, 90*time.Second)
+	// A producer that had requests in flight when the broker went away may wait for them to
+	// time out (message.timeout.ms, 60 s) before it gets a new producer id and answers again:
+	// one CI run's order-service took longer than 90 s to be ready while the suite's other
+	// tests loaded the machine.
+	tg.waitReady(t, 150*time.Second)
 	shop.flowing(t, tg, "after the broker restart", 20, 90*time.Second)
 	tg.checkAtRest(t, shop.stop(), before, nil)
 }
