@@ -50,6 +50,22 @@ func startSandbox(t *testing.T, deadline time.Duration, options map[string][]boo
 	}
 }
 
+// replayedCompleted checks that the order whose dead letter was replayed settled COMPLETED
+// before its deadline, with its charge succeeded, and returns how long after placing it settled.
+func (tg *target) replayedCompleted(t testing.TB, id string, deadline time.Duration) time.Duration {
+	t.Helper()
+	o := tg.settled(t, id)
+	created, _ := time.Parse(time.RFC3339Nano, o.CreatedAt)
+	updated, _ := time.Parse(time.RFC3339Nano, o.UpdatedAt)
+	if o.Status != "COMPLETED" || !updated.Before(created.Add(deadline)) {
+		t.Fatalf("replayed order is %s at %s, want COMPLETED before its deadline %s", o.Status, o.UpdatedAt, created.Add(deadline))
+	}
+	if cs := tg.chargeStatus(t, id); cs != "succeeded" {
+		t.Errorf("replayed order's charge is %q, want succeeded", cs)
+	}
+	return updated.Sub(created)
+}
+
 // chargeStatus is where the gateway says the money of a transaction stands ("" when unknown).
 func (tg *target) chargeStatus(t testing.TB, transactionID string) string {
 	t.Helper()
@@ -192,17 +208,9 @@ func TestDeadLetterReplayCompletesBeforeTheDeadline(t *testing.T) {
 	if err := dlt.Replay(ctx, tg.brokers, []dlt.Letter{letter}); err != nil {
 		t.Fatal(err)
 	}
-	o := tg.settled(t, replayed)
-	created, _ := time.Parse(time.RFC3339Nano, o.CreatedAt)
-	updated, _ := time.Parse(time.RFC3339Nano, o.UpdatedAt)
-	if o.Status != "COMPLETED" || !updated.Before(created.Add(deadline)) {
-		t.Fatalf("replayed order is %s at %s, want COMPLETED before its deadline %s", o.Status, o.UpdatedAt, created.Add(deadline))
-	}
-	if st := tg.chargeStatus(t, replayed); st != "succeeded" {
-		t.Errorf("replayed order's charge is %q, want succeeded", st)
-	}
+	tg.replayedCompleted(t, replayed, deadline)
 
-	o = tg.settled(t, forgotten)
+	o := tg.settled(t, forgotten)
 	if o.Status != "CANCELLED" || o.Reason != event.ReasonExpired {
 		t.Fatalf("forgotten order is %s %q, want CANCELLED EXPIRED", o.Status, o.Reason)
 	}

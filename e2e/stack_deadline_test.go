@@ -130,16 +130,8 @@ func stackDeadLetterReplay(t *testing.T, root, bin string) {
 	if _, err := runEdmctl(edmctl, "dlt", "replay", "-topic", letters, "-id", event.IDFor(replayed, event.TypeItemReserved)); err != nil {
 		t.Fatal(err)
 	}
-	o := st.settled(t, replayed)
-	created, _ := time.Parse(time.RFC3339Nano, o.CreatedAt)
-	updated, _ := time.Parse(time.RFC3339Nano, o.UpdatedAt)
-	if o.Status != "COMPLETED" || !updated.Before(created.Add(deadline)) {
-		t.Fatalf("replayed order is %s at %s, want COMPLETED before its deadline %s", o.Status, o.UpdatedAt, created.Add(deadline))
-	}
-	if cs := st.chargeStatus(t, replayed); cs != "succeeded" {
-		t.Errorf("replayed order's charge is %q, want succeeded", cs)
-	}
-	t.Logf("replayed order completed %v after it was placed (deadline %v)", updated.Sub(created).Round(100*time.Millisecond), deadline)
+	took := st.replayedCompleted(t, replayed, deadline)
+	t.Logf("replayed order completed %v after it was placed (deadline %v)", took.Round(100*time.Millisecond), deadline)
 
 	st.expiredAndCompensated(t, forgotten, sku, 9, 1) // the completed order keeps its unit
 	if cs := st.chargeStatus(t, forgotten); cs != "voided" {
