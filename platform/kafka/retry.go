@@ -58,10 +58,10 @@ func Retry(b Backoff, retryFor time.Duration, log *slog.Logger) Middleware {
 					return err
 				}
 				wait := b.Delay(n, rand.Float64())
-				log.WarnContext(ctx, "handler failed, retrying", "error", err, "attempt", n+1, "in", wait)
 				if time.Now().Add(wait).After(deadline) {
 					return err
 				}
+				log.WarnContext(ctx, "handler failed, retrying", "error", err, "attempt", n+1, "in", wait)
 				t := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
