@@ -116,7 +116,7 @@ func main() {
 		if *calmRate > 0 {
 			rate = *calmRate
 		}
-		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, *calm, *overloadFor)
+		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, rate/max(closed.SettledPerSec, 1), *overloadFor)
 		open, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
 		if err != nil {
 			fail(err)
