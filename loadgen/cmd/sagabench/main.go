@@ -86,6 +86,7 @@ func main() {
 			fail(err)
 		}
 		defer sb.Stop()
+		stopSandbox = sb.Stop
 		*orderURL, *inventoryURL, *token, *brokers = sb.OrderURL, sb.InventoryURL, "bench-admin", sb.Brokers
 	}
 	progress := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "sagabench: "+format+"\n", args...) }
@@ -170,6 +171,7 @@ func main() {
 		}
 	}
 	if !ok {
+		stopSandbox()
 		os.Exit(1)
 	}
 }
@@ -186,7 +188,12 @@ func writeProfile(name, path string) {
 	}
 }
 
+// stopSandbox stops the sandbox sagabench started, if any. os.Exit skips deferred calls, and a
+// sandbox not stopped leaves its scratch directory (hundreds of MB in /dev/shm) behind.
+var stopSandbox = func() {}
+
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "sagabench:", err)
+	stopSandbox()
 	os.Exit(2)
 }
