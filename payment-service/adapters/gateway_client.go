@@ -43,9 +43,9 @@ type GatewayClient struct {
 }
 
 // idleConns is how many idle connections to the gateway the client keeps. The consumer charges
-// many orders at once (kafka.DefaultLanes per partition); with net/http's default of two, most
-// charges opened and closed a connection of their own.
-const idleConns = 128
+// many orders at once (service.Lanes per partition, 384 over 12 partitions); with net/http's
+// default of two, most charges opened and closed a connection of their own.
+const idleConns = 512
 
 // NewGatewayClient returns a client of the gateway at baseURL (e.g. http://127.0.0.1:8084).
 func NewGatewayClient(baseURL string, backoff Backoff) *GatewayClient {

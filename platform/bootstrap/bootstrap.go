@@ -38,7 +38,10 @@ type Service struct {
 	// Outbox is the service's outbox, relayed to Kafka; nil for a service without a store.
 	// When it also implements outbox.StatsStore, the outbox gauges are served.
 	Outbox outbox.Store
-	Log    *slog.Logger
+	// Lanes is how many events of one partition the consumer applies at once (see
+	// kafka.ConsumerConfig.Lanes); 0 means kafka.DefaultLanes.
+	Lanes int
+	Log   *slog.Logger
 	// Build makes the service's parts from the platform's.
 	Build func(p *Platform) (Parts, error)
 }
@@ -204,6 +207,7 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 		// it crashed the service when the broker restarted (issue #9).
 		OnLag:       telemetry.NewConsumerLag(tel.Registry, topic).Observe,
 		LagInterval: o.lagInterval,
+		Lanes:       svc.Lanes,
 	}, built.Handlers, producer, log)
 	parts["kafka consumer"] = consumer.Run
 

@@ -2,12 +2,14 @@ package bootstrap_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,5 +124,78 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) || resp.Header.Get("X-Request-ID") == "" {
 			t.Errorf("GET %s = %d %q, want 200 with %q and a request id", path, resp.StatusCode, body[:min(len(body), 200)], want)
 		}
+	}
+}
+
+// TestRunAppliesTheServicesLanes gives a service 2 lanes per partition: with a handler that
+// holds every event, exactly 2 x kafka.DefaultPartitions events are in it at once (the
+// default, kafka.DefaultLanes, would let 8 per partition in).
+func TestRunAppliesTheServicesLanes(t *testing.T) {
+	const lanes = 2
+	brokers := kafkatest.Start(t)
+	addr := freeAddr(t)
+	var inside, most atomic.Int32
+	release := make(chan struct{})
+	var platform *bootstrap.Platform
+	ready := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- bootstrap.Run(ctx, bootstrap.Service{
+			Name:     "lanes-service",
+			Config:   config.Service{HTTPAddr: addr, Brokers: brokers},
+			Consumes: func(t config.Topics) string { return t.Order },
+			Lanes:    lanes,
+			Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
+				platform = p
+				close(ready)
+				return bootstrap.Parts{Handlers: kafka.Handlers{event.TypeItemReserved: func(ctx context.Context, _ event.Event) error {
+					n := inside.Add(1)
+					defer inside.Add(-1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					select {
+					case <-release:
+					case <-ctx.Done():
+					}
+					return nil
+				}}}, nil
+			},
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	<-ready
+	// 400 keys: every partition gets dozens, so each of its lanes gets some.
+	msgs := make([]kafka.Message, 400)
+	for i := range msgs {
+		tx := fmt.Sprintf("tx-%d", i)
+		e, err := event.New(event.TypeItemReserved, "/inventory-service", tx, map[string]string{"transactionId": tx})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs[i] = kafka.Message{Topic: "order", Event: e}
+	}
+	if err := platform.Publisher.Publish(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	want := int32(lanes * kafka.DefaultPartitions)
+	deadline := time.Now().Add(30 * time.Second)
+	for most.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Had the service's lanes been ignored, more events would enter within this window.
+	settle := time.Now().Add(300 * time.Millisecond)
+	for most.Load() <= want && time.Now().Before(settle) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	if got := most.Load(); got != want {
+		t.Errorf("at most %d events were handled at once, want %d (%d lanes x %d partitions)", got, want, lanes, kafka.DefaultPartitions)
 	}
 }
