@@ -62,7 +62,15 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 			}
 			a.recorded(o)
 			o.Version++ // what UpdateOrder stored
-			a.recent.put(o)
+			if terminal(o.Status) {
+				// No saga event is due for a settled order, so keeping it would only grow the
+				// heap every GC cycle scans (in the sandbox: p99 at a calm rate 86 -> 318 ms
+				// after 100,000 orders, with the other histories below); a late duplicate
+				// reads it from the store.
+				a.recent.drop(transactionID)
+			} else {
+				a.recent.put(o)
+			}
 			return nil
 		}
 		a.recent.drop(transactionID) // stale, or its write's outcome is unknown

@@ -8,10 +8,10 @@ import (
 )
 
 // recentSize bounds how many orders recentOrders keeps: enough for every order in flight at a
-// few thousand orders per second.
+// few thousand orders per second. Settled orders leave it at once (see apply).
 const recentSize = 50_000
 
-// recentOrders remembers the orders this process stored last, as stored, so applying an
+// recentOrders remembers the orders in flight this process stored last, as stored, so applying an
 // event needs no read first: the write is conditional on the version, so an entry that went
 // stale (another instance wrote the order since) costs only a conflict and a fresh read. On
 // DynamoDB that is one round trip of two per event.

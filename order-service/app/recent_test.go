@@ -54,3 +54,53 @@ func TestApplyRereadsAnOrderChangedBehindItsBack(t *testing.T) {
 		t.Fatalf("order %s with history %v, want COMPLETED after ORDER_CREATE, ITEM_RESERVED, PAYMENT_COMPLETE", o.Status, types)
 	}
 }
+
+// TestSettledOrdersLeaveTheCache: apply keeps an order in flight in memory for its next event,
+// and forgets it once it settles, so the heap does not grow with every order ever placed.
+func TestSettledOrdersLeaveTheCache(t *testing.T) {
+	ctx := context.Background()
+	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	a := app.New(repo, "inventory", nil)
+	place := func() string {
+		id, err := a.PlaceOrder(ctx, app.PlaceOrder{CustomerID: "c", Items: []domain.Item{{SKU: "S-1", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	settling, staying := place(), place()
+	if n := a.CachedOrders(); n != 2 {
+		t.Fatalf("%d orders cached after placing two, want 2", n)
+	}
+	for _, id := range []string{settling, staying} {
+		reserved, err := event.New(event.TypeItemReserved, "/inventory-service", id, event.ItemReserved{TransactionID: id, CustomerID: "c",
+			Items: []event.PricedItem{{SKU: "S-1", Quantity: 1, UnitPrice: 500}}, Amount: 500, Currency: "EUR", PaymentMethod: "pm_card_visa"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.OnItemReserved(ctx, reserved); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paid, err := event.New(event.TypePaymentComplete, "/payment-service", settling, event.PaymentComplete{TransactionID: settling, Amount: 500, Currency: "EUR", ChargeID: "ch_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.OnPaymentComplete(ctx, paid); err != nil {
+		t.Fatal(err)
+	}
+	if n := a.CachedOrders(); n != 1 {
+		t.Errorf("%d orders cached with one settled and one in flight, want 1", n)
+	}
+	// A duplicate of the settling event finds the order in the store and changes nothing.
+	if err := a.OnPaymentComplete(ctx, paid); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := repo.GetOrder(ctx, settling); err != nil || o.Status != domain.StatusCompleted || len(o.History) != 3 {
+		t.Errorf("order after a duplicate PAYMENT_COMPLETE: %+v, %v; want COMPLETED with 3 history entries", o, err)
+	}
+}
