@@ -1,5 +1,5 @@
-// Package smtpsink is a tiny SMTP server that keeps every e-mail it accepts in memory and lists
-// them over HTTP: the sandbox's stand-in for Mailpit. Its HTTP API answers the few Mailpit calls
+// Package smtpsink is a tiny SMTP server that keeps the newest e-mails it accepts in memory and
+// lists them over HTTP: the sandbox's stand-in for Mailpit. Its HTTP API answers the few Mailpit calls
 // the platform uses (GET /api/v1/messages, GET /api/v1/search?query=message-id:"..."), so the same
 // client works against both, plus a plain GET /messages for people.
 package smtpsink
@@ -38,11 +38,19 @@ type Message struct {
 	Text string `json:"Text"`
 }
 
-// Sink accepts e-mails over SMTP and keeps them.
+// DefaultKeep is how many e-mails a Sink keeps unless Keep says otherwise.
+const DefaultKeep = 10_000
+
+// Sink accepts e-mails over SMTP and keeps the newest of them.
 type Sink struct {
 	// NoPipelining makes EHLO leave PIPELINING out, as some servers do, so that clients can be
 	// tested against both kinds. Set it before serving.
 	NoPipelining bool
+	// Keep is how many e-mails the sink keeps, the newest; older ones are forgotten, as
+	// Mailpit's --max does (its default is 500). 0 means DefaultKeep. Keeping every e-mail
+	// grew the sandbox's heap, which the saga's services share, by each order for as long as
+	// it ran. Set it before serving.
+	Keep int
 
 	log *slog.Logger
 	mu  sync.Mutex
@@ -58,11 +66,18 @@ func New(log *slog.Logger) *Sink {
 	return &Sink{log: log}
 }
 
-// Messages returns the accepted e-mails, oldest first.
+// Messages returns the e-mails kept, oldest first.
 func (s *Sink) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Message(nil), s.all...)
+	return append([]Message(nil), s.all[max(0, len(s.all)-s.keep()):]...)
+}
+
+func (s *Sink) keep() int {
+	if s.Keep > 0 {
+		return s.Keep
+	}
+	return DefaultKeep
 }
 
 // Clear forgets every e-mail.
@@ -78,6 +93,11 @@ func (s *Sink) add(m Message) string {
 	s.seq++
 	m.ID = strconv.Itoa(s.seq)
 	s.all = append(s.all, m)
+	// Forgotten a quarter of Keep at a time, so that adding stays O(1) amortised; Messages
+	// shows only the newest Keep meanwhile.
+	if keep := s.keep(); len(s.all) >= keep+keep/4+1 {
+		s.all = append([]Message(nil), s.all[len(s.all)-keep:]...)
+	}
 	return m.ID
 }
 
