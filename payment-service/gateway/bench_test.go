@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/edmshop/edm-shop/payment-service/gateway"
 )
@@ -36,4 +38,41 @@ func BenchmarkCharge(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLedgerHeap charges 100,000 distinct keys through the handler and reports what the
+// ledger retains per charge (heap-B/charge, after a collection) and how long a forced collection
+// takes with that ledger live (gc-ms). The sandbox runs this simulator in the saga's process, so
+// what each charge leaves on the heap is marked again by every collection, for the whole run.
+func BenchmarkLedgerHeap(b *testing.B) {
+	const n = 100_000
+	body := chargeBody(1200, gateway.TokenVisa)
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("tx-%08d-0000-4000-8000-%012d", i, i) // shaped like a UUID
+	}
+	var heap, gcTime float64
+	runs := 0
+	for b.Loop() {
+		srv := gateway.NewServer()
+		h := srv.Handler()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for _, key := range keys {
+			if r := do(b, h, http.MethodPost, "/v1/charges", key, body); r.status != http.StatusCreated {
+				b.Fatalf("status %d", r.status)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		start := time.Now()
+		runtime.GC()
+		gcTime += float64(time.Since(start).Microseconds()) / 1000
+		heap += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		runtime.KeepAlive(srv)
+		runs++
+	}
+	b.ReportMetric(heap/float64(runs*n), "heap-B/charge")
+	b.ReportMetric(gcTime/float64(runs), "gc-ms")
 }
