@@ -170,21 +170,12 @@ type KeyStatus struct {
 	RefundID string `json:"refundId,omitempty"`
 }
 
-// answer is the response stored for an idempotency key, replayed as is.
-type answer struct {
-	params ChargeParams
-	status int
-	body   []byte
-	charge Charge
-}
-
 // Server is the simulator's state. One mutex serialises the ledger: processing is instant, and
 // it guarantees that concurrent requests with one key never both charge. Injected latency is
 // spent outside the mutex, with the key marked in progress.
 type Server struct {
 	mu         sync.Mutex
-	charges    []Charge // every charge made, oldest first
-	answers    map[string]answer
+	charges    chargeStore        // every charge made, oldest first, and the answers to replay
 	flakySeen  map[string]bool    // keys whose first pm_card_flaky attempt already failed
 	refunds    map[string]*Refund // the refund or void standing for each charge key
 	refundKeys map[string]refundAnswer
@@ -198,7 +189,7 @@ type Server struct {
 // NewServer returns an in-memory simulator with no charges, with a metrics registry of its own.
 func NewServer() *Server {
 	s := &Server{
-		answers:    map[string]answer{},
+		charges:    newChargeStore(),
 		flakySeen:  map[string]bool{},
 		refunds:    map[string]*Refund{},
 		refundKeys: map[string]refundAnswer{},
@@ -270,8 +261,8 @@ func (s *Server) SuccessfulCharges(idempotencyKey string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, ch := range s.charges {
-		if ch.IdempotencyKey == idempotencyKey && ch.Status == StatusSucceeded {
+	for _, i := range s.charges.charged(idempotencyKey) {
+		if s.charges.charge(i).Status == StatusSucceeded {
 			n++
 		}
 	}
@@ -286,14 +277,15 @@ func (s *Server) KeyStatus(idempotencyKey string) (KeyStatus, bool) {
 }
 
 func (s *Server) keyStatus(key string) (KeyStatus, bool) {
-	a, charged := s.answers[key]
+	i, charged := s.charges.lookup(key)
 	r := s.refunds[key]
 	if !charged && r == nil {
 		return KeyStatus{}, false
 	}
 	st := KeyStatus{IdempotencyKey: key}
 	if charged {
-		st.Status, st.Amount, st.Currency, st.ChargeID = a.charge.Status, a.charge.Amount, a.charge.Currency, a.charge.ID
+		ch := s.charges.charge(i)
+		st.Status, st.Amount, st.Currency, st.ChargeID = ch.Status, ch.Amount, ch.Currency, ch.ID
 	}
 	if r != nil && r.Status != RefundNotCharged {
 		st.RefundID = r.ID
@@ -334,14 +326,15 @@ func (s *Server) createCharge(c *gin.Context) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if prev, ok := s.answers[key]; ok {
-		if prev.params.Amount != p.Amount || prev.params.Currency != p.Currency || prev.params.PaymentMethod != p.PaymentMethod {
+	if i, ok := s.charges.lookup(key); ok {
+		if !s.charges.matches(i, p) {
 			httpx.Error(c, http.StatusConflict, CodeIdempotencyKeyReused,
 				"idempotency key "+key+" was already used with another amount, currency or payment method")
 			return
 		}
 		c.Header("Idempotent-Replayed", "true")
-		c.Data(prev.status, "application/json; charset=utf-8", prev.body)
+		status, body := s.charges.answer(i)
+		c.Data(status, "application/json; charset=utf-8", body)
 		return
 	}
 	if p.PaymentMethod == TokenFlaky && !s.flakySeen[key] && s.refunds[key] == nil {
@@ -351,11 +344,11 @@ func (s *Server) createCharge(c *gin.Context) {
 		httpx.Error(c, http.StatusServiceUnavailable, CodeUnavailable, "the card network did not answer; retry with the same idempotency key")
 		return
 	}
-	a := s.charge(key, p)
-	if !s.record(c, entry{Kind: kindCharge, Key: key, Params: &a.params, Status: a.status, Body: a.body, Charge: &a.charge}) {
+	e := s.charge(key, p)
+	if !s.record(c, e) {
 		return
 	}
-	c.Data(a.status, "application/json; charset=utf-8", a.body)
+	c.Data(e.Status, "application/json; charset=utf-8", e.Body)
 }
 
 // record journals e and applies it to the ledger in memory, or answers 503 when the journal
@@ -374,8 +367,8 @@ func (s *Server) record(c *gin.Context, e entry) bool {
 }
 
 // charge decides the charge for p as its token (or an earlier void) dictates and returns the
-// answer to store. It changes nothing: record applies the answer.
-func (s *Server) charge(key string, p ChargeParams) answer {
+// ledger entry of its answer. It changes nothing: record applies the entry.
+func (s *Server) charge(key string, p ChargeParams) entry {
 	ch := Charge{
 		ID:             newID("ch_"),
 		Status:         StatusSucceeded,
@@ -403,7 +396,7 @@ func (s *Server) charge(key string, p ChargeParams) answer {
 		ch.Status = StatusDeclined
 		status, body = http.StatusPaymentRequired, Declined{Error: httpx.ErrorDetail{Code: ch.DeclineCode, Message: message}, Charge: ch}
 	}
-	return answer{params: p, status: status, body: mustJSON(body), charge: ch}
+	return entry{Kind: kindCharge, Key: key, Params: &p, Charge: &ch, Status: status, Body: mustJSON(body)}
 }
 
 func (s *Server) getCharge(c *gin.Context) {
@@ -414,9 +407,9 @@ func (s *Server) getCharge(c *gin.Context) {
 		c.JSON(http.StatusOK, st)
 		return
 	}
-	for _, ch := range s.charges {
-		if ch.ID == id {
-			c.JSON(http.StatusOK, ch)
+	for i := range s.charges.len() { // a scan, as rare as GET by charge id is: no index to keep
+		if string(s.charges.id(i)) == id {
+			c.JSON(http.StatusOK, s.charges.charge(i))
 			return
 		}
 	}
@@ -428,9 +421,13 @@ func (s *Server) listCharges(c *gin.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	list := ChargeList{Data: []Charge{}}
-	for _, ch := range s.charges {
-		if !filtered || ch.IdempotencyKey == key {
-			list.Data = append(list.Data, ch)
+	if filtered {
+		for _, i := range s.charges.charged(key) {
+			list.Data = append(list.Data, s.charges.charge(i))
+		}
+	} else {
+		for i := range s.charges.len() {
+			list.Data = append(list.Data, s.charges.charge(i))
 		}
 	}
 	c.JSON(http.StatusOK, list)

@@ -39,8 +39,7 @@ func (s *Server) apply(e entry) error {
 		if e.Params == nil || e.Charge == nil || e.Status == 0 || len(e.Body) == 0 {
 			return errors.New("charge entry is incomplete")
 		}
-		s.answers[e.Key] = answer{params: *e.Params, status: e.Status, body: e.Body, charge: *e.Charge}
-		s.charges = append(s.charges, *e.Charge)
+		s.charges.add(e)
 	case kindFlaky:
 		s.flakySeen[e.Key] = true
 	case kindRefund:

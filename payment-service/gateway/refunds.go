@@ -106,11 +106,12 @@ func (s *Server) refund(key string, p RefundParams) Refund {
 		IdempotencyKey:       key,
 		Created:              time.Now().UTC(),
 	}
-	if a, charged := s.answers[p.ChargeIdempotencyKey]; charged {
-		r.ChargeID, r.Currency = a.charge.ID, a.charge.Currency
+	if i, charged := s.charges.lookup(p.ChargeIdempotencyKey); charged {
+		ch := s.charges.charge(i)
+		r.ChargeID, r.Currency = ch.ID, ch.Currency
 		r.Status = RefundNotCharged
-		if a.charge.Status == StatusSucceeded {
-			r.Status, r.Amount = RefundRefunded, a.charge.Amount
+		if ch.Status == StatusSucceeded {
+			r.Status, r.Amount = RefundRefunded, ch.Amount
 		}
 	}
 	return r
