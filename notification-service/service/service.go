@@ -16,6 +16,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/bootstrap"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/httpx"
+	"github.com/edmshop/edm-shop/platform/kafka"
 )
 
 // Name is the service's name and its consumer group.
@@ -70,6 +71,12 @@ type Parts struct {
 	Wrap func(app.Store, app.Mailer) (app.Store, app.Mailer)
 }
 
+// Lanes is how many order-status events of one partition notification-service handles at once,
+// four times kafka.DefaultLanes, as payment-service does: each waits on an SMTP server's round
+// trips besides its store, and with the default 96 at once the e-mails fell behind the orders
+// (see adapters.DefaultSMTPSessions for the numbers).
+const Lanes = 4 * kafka.DefaultLanes
+
 // Run consumes order-status and serves HTTP until ctx is cancelled (then it returns nil once
 // everything stopped) or a part fails. It opens cfg.DBPath unless parts has a store.
 func Run(ctx context.Context, cfg Config, parts Parts, log *slog.Logger, opts ...bootstrap.Option) error {
@@ -113,6 +120,7 @@ func Run(ctx context.Context, cfg Config, parts Parts, log *slog.Logger, opts ..
 		Name:     Name,
 		Config:   cfg.Service,
 		Consumes: func(t config.Topics) string { return t.OrderStatus },
+		Lanes:    Lanes,
 		Log:      log,
 		Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
 			a := app.New(cfg.App, parts.Store, parts.Mailer, parts.Mailbox, p.Log)
