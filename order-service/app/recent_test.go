@@ -16,30 +16,17 @@ import (
 // fails, and apply reads the order again instead of overwriting that change.
 func TestApplyRereadsAnOrderChangedBehindItsBack(t *testing.T) {
 	ctx := context.Background()
-	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
+	repo := newRepo(t)
 	a := app.New(repo, "inventory", nil)
 	other := app.New(repo, "inventory", nil) // another instance over the same store
 	id, err := a.PlaceOrder(ctx, app.PlaceOrder{CustomerID: "c", Items: []domain.Item{{SKU: "S-1", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reserved, err := event.New(event.TypeItemReserved, "/inventory-service", id, event.ItemReserved{TransactionID: id, CustomerID: "c",
-		Items: []event.PricedItem{{SKU: "S-1", Quantity: 1, UnitPrice: 500}}, Amount: 500, Currency: "EUR", PaymentMethod: "pm_card_visa"})
-	if err != nil {
+	if err := other.OnItemReserved(ctx, itemReserved(t, id)); err != nil {
 		t.Fatal(err)
 	}
-	if err := other.OnItemReserved(ctx, reserved); err != nil {
-		t.Fatal(err)
-	}
-	paid, err := event.New(event.TypePaymentComplete, "/payment-service", id, event.PaymentComplete{TransactionID: id, Amount: 500, Currency: "EUR", ChargeID: "ch_1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.OnPaymentComplete(ctx, paid); err != nil { // a still holds the PENDING order
+	if err := a.OnPaymentComplete(ctx, paymentComplete(t, id)); err != nil { // a still holds the PENDING order
 		t.Fatal(err)
 	}
 	o, err := repo.GetOrder(ctx, id)
@@ -59,11 +46,7 @@ func TestApplyRereadsAnOrderChangedBehindItsBack(t *testing.T) {
 // and forgets it once it settles, so the heap does not grow with every order ever placed.
 func TestSettledOrdersLeaveTheCache(t *testing.T) {
 	ctx := context.Background()
-	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
+	repo := newRepo(t)
 	a := app.New(repo, "inventory", nil)
 	place := func() string {
 		id, err := a.PlaceOrder(ctx, app.PlaceOrder{CustomerID: "c", Items: []domain.Item{{SKU: "S-1", Quantity: 1}}, PaymentMethod: "pm_card_visa"})
@@ -77,19 +60,11 @@ func TestSettledOrdersLeaveTheCache(t *testing.T) {
 		t.Fatalf("%d orders cached after placing two, want 2", n)
 	}
 	for _, id := range []string{settling, staying} {
-		reserved, err := event.New(event.TypeItemReserved, "/inventory-service", id, event.ItemReserved{TransactionID: id, CustomerID: "c",
-			Items: []event.PricedItem{{SKU: "S-1", Quantity: 1, UnitPrice: 500}}, Amount: 500, Currency: "EUR", PaymentMethod: "pm_card_visa"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.OnItemReserved(ctx, reserved); err != nil {
+		if err := a.OnItemReserved(ctx, itemReserved(t, id)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	paid, err := event.New(event.TypePaymentComplete, "/payment-service", settling, event.PaymentComplete{TransactionID: settling, Amount: 500, Currency: "EUR", ChargeID: "ch_1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	paid := paymentComplete(t, settling)
 	if err := a.OnPaymentComplete(ctx, paid); err != nil {
 		t.Fatal(err)
 	}
@@ -103,4 +78,35 @@ func TestSettledOrdersLeaveTheCache(t *testing.T) {
 	if o, err := repo.GetOrder(ctx, settling); err != nil || o.Status != domain.StatusCompleted || len(o.History) != 3 {
 		t.Errorf("order after a duplicate PAYMENT_COMPLETE: %+v, %v; want COMPLETED with 3 history entries", o, err)
 	}
+}
+
+func newRepo(t *testing.T) *adapters.SQLiteRepository {
+	t.Helper()
+	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { repo.Close() })
+	return repo
+}
+
+// itemReserved is inventory-service's ITEM_RESERVED for order id: one S-1 at 500 EUR.
+func itemReserved(t *testing.T, id string) event.Event {
+	t.Helper()
+	e, err := event.New(event.TypeItemReserved, "/inventory-service", id, event.ItemReserved{TransactionID: id, CustomerID: "c",
+		Items: []event.PricedItem{{SKU: "S-1", Quantity: 1, UnitPrice: 500}}, Amount: 500, Currency: "EUR", PaymentMethod: "pm_card_visa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// paymentComplete is payment-service's PAYMENT_COMPLETE for order id, paid in full.
+func paymentComplete(t *testing.T, id string) event.Event {
+	t.Helper()
+	e, err := event.New(event.TypePaymentComplete, "/payment-service", id, event.PaymentComplete{TransactionID: id, Amount: 500, Currency: "EUR", ChargeID: "ch_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -88,15 +88,7 @@ func TestChargesReadFromAnswers(t *testing.T) {
 			t.Fatalf("charge %d listed is %s, want %s (oldest first)", i, ch.ID, ids[i])
 		}
 	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	srv, err = gateway.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv = restart(t, srv, path)
 	h = srv.Handler()
 	for i, rd := range reads {
 		t.Run(rd.method+" "+rd.path+" "+rd.key, func(t *testing.T) {
@@ -177,4 +169,18 @@ func TestJournalWithAKeyChargedTwice(t *testing.T) {
 	if r := do(t, h, http.MethodGet, "/v1/charges/ch_second", "", ""); decode[gateway.Charge](t, r).ID != "ch_second" {
 		t.Fatalf("GET by id answered %d %s", r.status, r.body)
 	}
+}
+
+// restart closes srv and opens a gateway on its journal at path again, closed when the test ends.
+func restart(t *testing.T, srv *gateway.Server, path string) *gateway.Server {
+	t.Helper()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := gateway.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
 }

@@ -276,15 +276,7 @@ func TestRestartKeepsLedger(t *testing.T) {
 		}
 	}
 	ts.Close()
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	srv, err = gateway.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv = restart(t, srv, path)
 	base := serve(t, srv)
 	tests := []struct {
 		name, path, key, body string

@@ -41,28 +41,18 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 	addr := freeAddr(t)
 	got := make(chan event.Event, 1)
 	var platform *bootstrap.Platform
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- bootstrap.Run(ctx, bootstrap.Service{
-			Name:     "test-service",
-			Config:   config.Service{HTTPAddr: addr, Brokers: brokers},
-			Consumes: func(t config.Topics) string { return t.Order },
-			Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
-				platform = p
-				return bootstrap.Parts{
-					Handlers: kafka.Handlers{event.TypeItemReserved: func(_ context.Context, e event.Event) error { got <- e; return nil }},
-					Routes:   func(r gin.IRouter) { r.GET("/hello", func(c *gin.Context) { c.String(http.StatusOK, "hi") }) },
-				}, nil
-			},
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+	runService(t, bootstrap.Service{
+		Name:     "test-service",
+		Config:   config.Service{HTTPAddr: addr, Brokers: brokers},
+		Consumes: func(t config.Topics) string { return t.Order },
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
+			platform = p
+			return bootstrap.Parts{
+				Handlers: kafka.Handlers{event.TypeItemReserved: func(_ context.Context, e event.Event) error { got <- e; return nil }},
+				Routes:   func(r gin.IRouter) { r.GET("/hello", func(c *gin.Context) { c.String(http.StatusOK, "hi") }) },
+			}, nil
+		},
 	})
 	base := "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
@@ -138,37 +128,27 @@ func TestRunAppliesTheServicesLanes(t *testing.T) {
 	release := make(chan struct{})
 	var platform *bootstrap.Platform
 	ready := make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- bootstrap.Run(ctx, bootstrap.Service{
-			Name:     "lanes-service",
-			Config:   config.Service{HTTPAddr: addr, Brokers: brokers},
-			Consumes: func(t config.Topics) string { return t.Order },
-			Lanes:    lanes,
-			Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
-				platform = p
-				close(ready)
-				return bootstrap.Parts{Handlers: kafka.Handlers{event.TypeItemReserved: func(ctx context.Context, _ event.Event) error {
-					n := inside.Add(1)
-					defer inside.Add(-1)
-					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-					}
-					select {
-					case <-release:
-					case <-ctx.Done():
-					}
-					return nil
-				}}}, nil
-			},
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+	runService(t, bootstrap.Service{
+		Name:     "lanes-service",
+		Config:   config.Service{HTTPAddr: addr, Brokers: brokers},
+		Consumes: func(t config.Topics) string { return t.Order },
+		Lanes:    lanes,
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Build: func(p *bootstrap.Platform) (bootstrap.Parts, error) {
+			platform = p
+			close(ready)
+			return bootstrap.Parts{Handlers: kafka.Handlers{event.TypeItemReserved: func(ctx context.Context, _ event.Event) error {
+				n := inside.Add(1)
+				defer inside.Add(-1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				return nil
+			}}}, nil
+		},
 	})
 	<-ready
 	// 400 keys: every partition gets dozens, so each of its lanes gets some.
@@ -198,4 +178,17 @@ func TestRunAppliesTheServicesLanes(t *testing.T) {
 	if got := most.Load(); got != want {
 		t.Errorf("at most %d events were handled at once, want %d (%d lanes x %d partitions)", got, want, lanes, kafka.DefaultPartitions)
 	}
+}
+
+// runService runs svc until the test ends, then checks that it stopped cleanly.
+func runService(t *testing.T, svc bootstrap.Service) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bootstrap.Run(ctx, svc) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 }
