@@ -15,6 +15,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/nettest"
 )
 
 // TestAServiceOutlivesABrokerRestart runs a service in this test's process (bootstrap.Run, so
@@ -46,7 +47,7 @@ func TestAServiceOutlivesABrokerRestart(t *testing.T) {
 	handled := map[string]bool{}
 	var platform *bootstrap.Platform
 	ready := make(chan struct{})
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run, OrderStatus: "order-status-" + run}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

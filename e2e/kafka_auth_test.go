@@ -22,6 +22,7 @@ import (
 	"github.com/edmshop/edm-shop/inventory-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
+	"github.com/edmshop/edm-shop/platform/nettest"
 	"github.com/edmshop/edm-shop/stack"
 )
 
@@ -166,8 +167,8 @@ func sagaWithAuth(t *testing.T, root, brokers string, env []string) {
 	bin := builtBinaries(t, root)
 	run := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	dsn := freshDatabase(t, "inventory_auth_"+run)
-	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t),
-		Notification: freeAddr(t), SMTP: freeAddr(t), Mail: freeAddr(t)}
+	addrs := stack.Addrs{Order: nettest.FreeAddr(t), Inventory: nettest.FreeAddr(t), Payment: nettest.FreeAddr(t), Gateway: nettest.FreeAddr(t),
+		Notification: nettest.FreeAddr(t), SMTP: nettest.FreeAddr(t), Mail: nettest.FreeAddr(t)}
 	logs, err := os.Create(filepath.Join(t.TempDir(), "services.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +356,7 @@ func secret(t *testing.T) string {
 }
 
 func freePort(t *testing.T) string {
-	_, port, err := net.SplitHostPort(freeAddr(t))
+	_, port, err := net.SplitHostPort(nettest.FreeAddr(t))
 	if err != nil {
 		t.Fatal(err)
 	}

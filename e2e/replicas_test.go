@@ -21,6 +21,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/platform/nettest"
 	"github.com/edmshop/edm-shop/stack"
 )
 
@@ -44,7 +45,7 @@ func TestReplicas(t *testing.T) {
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run, OrderStatus: "order-status-" + run}
 	t.Cleanup(func() { deleteTopics(t, brokers, topics) })
 	dsn := freshDatabase(t, "inventory_replicas_"+run)
-	addrs := stack.Addrs{Order: replicaPair(t), Inventory: replicaPair(t), Payment: replicaPair(t), Gateway: freeAddr(t)}
+	addrs := stack.Addrs{Order: replicaPair(t), Inventory: replicaPair(t), Payment: replicaPair(t), Gateway: nettest.FreeAddr(t)}
 	logs := runLog(t, root, "replicas-"+run)
 	sup := stack.Start(stack.Replicas(bin, addrs, 2,
 		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
@@ -237,7 +238,7 @@ func TestReplicas(t *testing.T) {
 // for a service's two replicas.
 func replicaPair(t *testing.T) string {
 	for range 50 {
-		addr := freeAddr(t)
+		addr := nettest.FreeAddr(t)
 		l, err := net.Listen("tcp", stack.ReplicaAddr(addr, 2))
 		if err == nil {
 			l.Close()

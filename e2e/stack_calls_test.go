@@ -24,6 +24,7 @@ import (
 
 	"github.com/edmshop/edm-shop/loadgen"
 	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/nettest"
 	"github.com/edmshop/edm-shop/stack"
 )
 
@@ -206,7 +207,7 @@ func TestStackCalls(t *testing.T) {
 	bin := builtBinaries(t, root, "order-service", "inventory-service", "payment-service", "payment-gateway")
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
 	t.Cleanup(func() { deleteTopics(t, os.Getenv("KAFKA_BROKERS"), topics) })
-	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
+	addrs := stack.Addrs{Order: nettest.FreeAddr(t), Inventory: nettest.FreeAddr(t), Payment: nettest.FreeAddr(t), Gateway: nettest.FreeAddr(t)}
 	sup := stack.Start(stack.Services(bin, addrs,
 		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
 		"MYSQL_DSN="+dsn, "DYNAMODB_ENDPOINT="+endpoint, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/edmshop/edm-shop/edmctl/dlt"
 	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/nettest"
 	"github.com/edmshop/edm-shop/stack"
 )
 
@@ -39,7 +40,7 @@ func TestStackDeadlines(t *testing.T) {
 
 // serviceAddrs are free addresses for the services and the gateway.
 func serviceAddrs(t *testing.T) stack.Addrs {
-	return stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
+	return stack.Addrs{Order: nettest.FreeAddr(t), Inventory: nettest.FreeAddr(t), Payment: nettest.FreeAddr(t), Gateway: nettest.FreeAddr(t)}
 }
 
 // stackSlowPayment slows the gateway process past a 3 s deadline: each POST waits 4.5 s,

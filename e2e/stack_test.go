@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	inventoryadapters "github.com/edmshop/edm-shop/inventory-service/adapters"
 	"github.com/edmshop/edm-shop/inventory-service/domain"
 	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/nettest"
 	"github.com/edmshop/edm-shop/stack"
 )
 
@@ -32,8 +32,8 @@ func TestStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t),
-		Notification: freeAddr(t), SMTP: freeAddr(t), Mail: freeAddr(t)}
+	addrs := stack.Addrs{Order: nettest.FreeAddr(t), Inventory: nettest.FreeAddr(t), Payment: nettest.FreeAddr(t), Gateway: nettest.FreeAddr(t),
+		Notification: nettest.FreeAddr(t), SMTP: nettest.FreeAddr(t), Mail: nettest.FreeAddr(t)}
 	st := startStackRun(t, root, builtBinaries(t, root), "stack", addrs,
 		"NOTIFICATION_DB_PATH="+filepath.Join(t.TempDir(), "notifications.db"),
 		// The fault round restarts the shared broker, which on a loaded machine took more than
@@ -257,15 +257,6 @@ func deleteTopics(t *testing.T, brokers string, topics config.Topics) {
 	if _, err := kadm.NewClient(cl).DeleteTopics(ctx, names...); err != nil {
 		t.Logf("delete topics: %v", err)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func tail(s string, lines int) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/platform/nettest"
 )
 
 // TestInventoryStallsWhileMariaDBIsDownAndResumesByItself runs inventory-service (in-process,
@@ -54,7 +55,7 @@ func TestInventoryStallsWhileMariaDBIsDownAndResumesByItself(t *testing.T) {
 	}
 	topics := config.DefaultTopics
 	brokers := kafkatest.Start(t, topics.All()...)
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	runInProcess(t, "inventory-service", func(ctx context.Context) error {
 		return inventoryservice.Run(ctx, inventoryservice.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "inventory-service"}},
 			repo, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -200,7 +201,7 @@ func TestOrderServiceReadyzFollowsDynamoDB(t *testing.T) {
 	}
 	topics := config.DefaultTopics
 	brokers := kafkatest.Start(t, topics.All()...)
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	runInProcess(t, "order-service", func(ctx context.Context) error {
 		return orderservice.Run(ctx, orderservice.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}},
 			repo, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -20,6 +20,7 @@ import (
 	inventoryadapters "github.com/edmshop/edm-shop/inventory-service/adapters"
 	"github.com/edmshop/edm-shop/inventory-service/domain"
 	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/nettest"
 	"github.com/edmshop/edm-shop/stack"
 )
 
@@ -77,7 +78,7 @@ func privateMariaDB(t *testing.T, logs *os.File, extra ...string) (*server, stri
 	if err := os.MkdirAll(filepath.Join(dir, "run"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	sock := filepath.Join(dir, "run", "mysqld.sock")
 	s := &server{name: "mariadb", log: logs, args: append([]string{"mariadbd", "--no-defaults", "--datadir=" + filepath.Join(dir, "data"),
@@ -109,7 +110,7 @@ func privateMariaDB(t *testing.T, logs *os.File, extra ...string) (*server, stri
 // privateDynamoDB starts a DynamoDB Local of its own on a data file (not -inMemory, so a
 // restart keeps what it had) and returns the server and its endpoint.
 func privateDynamoDB(t *testing.T, logs *os.File, dir string) (*server, string) {
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	data := t.TempDir() // also its working directory, where it writes a metadata file
 	s := &server{name: "dynamodb", log: logs, dir: data, args: []string{"java", "-Xmx512m", "-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"),
@@ -126,7 +127,7 @@ func privateDynamoDB(t *testing.T, logs *os.File, dir string) (*server, string) 
 // meanwhile. The services create their topics on start.
 func privateKafka(t *testing.T, logs *os.File, root, libs string) (*server, string) {
 	dir := t.TempDir()
-	addr, controller := freeAddr(t), freeAddr(t)
+	addr, controller := nettest.FreeAddr(t), nettest.FreeAddr(t)
 	props, err := os.ReadFile(filepath.Join(root, "infra", "kafka", "server.properties"))
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +190,7 @@ func TestServerRestartRound(t *testing.T) {
 		t.Fatal(err)
 	}
 	topics := config.Topics{Inventory: "inventory-" + run, Payment: "payment-" + run, Order: "order-" + run}
-	addrs := stack.Addrs{Order: freeAddr(t), Inventory: freeAddr(t), Payment: freeAddr(t), Gateway: freeAddr(t)}
+	addrs := stack.Addrs{Order: nettest.FreeAddr(t), Inventory: nettest.FreeAddr(t), Payment: nettest.FreeAddr(t), Gateway: nettest.FreeAddr(t)}
 	procs := stack.Services(bin, addrs, "KAFKA_BROKERS="+brokers,
 		"KAFKA_TOPIC_INVENTORY="+topics.Inventory, "KAFKA_TOPIC_PAYMENT="+topics.Payment, "KAFKA_TOPIC_ORDER="+topics.Order,
 		"MYSQL_DSN="+dsn, "DYNAMODB_ENDPOINT="+endpoint, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",

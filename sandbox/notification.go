@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
-	"strconv"
 	"sync"
 
 	notificationapp "github.com/edmshop/edm-shop/notification-service/app"
@@ -37,9 +37,13 @@ func (p *notificationPart) start(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	done := make(chan struct{})
 	p.cancel, p.done = cancel, done
+	cfg := p.cfg
+	// The first run serves on the listener the sandbox bound; the server closes it when it
+	// stops, so a restart binds the same address again.
+	p.cfg.Listener = nil
 	go func() {
 		defer close(done)
-		if err := notification.Run(ctx, p.cfg, notification.Parts{Wrap: p.wrap}, p.log, p.opts...); err != nil && ctx.Err() == nil {
+		if err := notification.Run(ctx, cfg, notification.Parts{Wrap: p.wrap}, p.log, p.opts...); err != nil && ctx.Err() == nil {
 			p.fail(fmt.Errorf("notification-service: %w", err))
 		}
 	}()
@@ -81,16 +85,15 @@ func (sb *Sandbox) RestartNotification(ctx context.Context) error {
 // startMail starts the SMTP sink and notification-service, which sends to it and asks its
 // Mailpit-shaped API whether an interrupted e-mail got through.
 func (sb *Sandbox) startMail(ctx context.Context, cfg Config, log *slog.Logger, dataDir string, brokers string, topics config.Topics,
-	notificationPort, smtpPort, mailPort int, opts ...bootstrap.Option) {
-	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+	notificationL, smtpL, mailL net.Listener, opts ...bootstrap.Option) {
 	sb.Mail = smtpsink.New(log.With("service", "smtp-sink"))
-	sb.MailURL = "http://" + addr(mailPort)
-	sb.SMTPAddr = addr(smtpPort)
-	sb.NotificationURL = "http://" + addr(notificationPort)
-	sb.spawn("smtp-sink", func() error { return sb.Mail.Run(ctx, sb.SMTPAddr, addr(mailPort)) })
+	sb.MailURL = "http://" + mailL.Addr().String()
+	sb.SMTPAddr = smtpL.Addr().String()
+	sb.NotificationURL = "http://" + notificationL.Addr().String()
+	sb.spawn("smtp-sink", func() error { return sb.Mail.Serve(ctx, smtpL, mailL) })
 	sb.notification = &notificationPart{
 		cfg: notification.Config{
-			Service:    config.Service{HTTPAddr: addr(notificationPort), Brokers: brokers, Topics: topics, GroupID: notification.Name},
+			Service:    config.Service{HTTPAddr: notificationL.Addr().String(), Listener: notificationL, Brokers: brokers, Topics: topics, GroupID: notification.Name},
 			SMTPAddr:   sb.SMTPAddr,
 			MailboxURL: sb.MailURL,
 			DBPath:     filepath.Join(dataDir, "notifications.db"),

@@ -108,16 +108,17 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	ports, err := freePorts(cfg.KafkaPort, cfg.OrderPort, cfg.InventoryPort, cfg.PaymentPort, cfg.GatewayPort, cfg.NotificationPort, cfg.SMTPPort, cfg.MailPort)
+	ls, err := listen(cfg.OrderPort, cfg.InventoryPort, cfg.PaymentPort, cfg.GatewayPort, cfg.NotificationPort, cfg.SMTPPort, cfg.MailPort)
 	if err != nil {
 		return nil, err
 	}
-	dataDir, cleanup := cfg.DataDir, func() {}
+	dataDir, cleanup := cfg.DataDir, func() { closeAll(ls) }
 	if dataDir == "" {
 		if dataDir, err = scratchDir(); err != nil {
+			cleanup()
 			return nil, err
 		}
-		cleanup = func() { os.RemoveAll(dataDir) }
+		cleanup = func() { closeAll(ls); os.RemoveAll(dataDir) }
 	}
 	topics := config.DefaultTopics
 	var seeded []string
@@ -126,13 +127,13 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	}
 	broker, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
-		kfake.Ports(ports[0]),
+		kfake.Ports(cfg.KafkaPort), // 0: kfake binds a free port itself
 		kfake.SeedTopics(kafka.DefaultPartitions, seeded...),
 		kfake.DataDir(filepath.Join(dataDir, "kafka")),
 	)
 	if err != nil {
 		cleanup()
-		return nil, fmt.Errorf("start kfake on port %d: %w", ports[0], err)
+		return nil, fmt.Errorf("start kfake on port %d: %w", cfg.KafkaPort, err)
 	}
 	inventoryRepo, err := inventoryadapters.NewSQLiteRepository(ctx, filepath.Join(dataDir, "inventory.db"))
 	if err != nil {
@@ -149,33 +150,34 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)
-	url := func(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
-	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
-	brokers := addr(ports[0])
+	addr := func(l net.Listener) string { return l.Addr().String() }
+	url := func(l net.Listener) string { return "http://" + addr(l) }
+	orderL, inventoryL, paymentL, gatewayL := ls[0], ls[1], ls[2], ls[3]
+	brokers := broker.ListenAddrs()[0]
 	sb = &Sandbox{
 		Brokers: brokers, Topics: topics,
-		OrderURL: url(ports[1]), InventoryURL: url(ports[2]), PaymentURL: url(ports[3]), GatewayURL: url(ports[4]),
+		OrderURL: url(orderL), InventoryURL: url(inventoryL), PaymentURL: url(paymentL), GatewayURL: url(gatewayL),
 		Inventory: inventoryRepo, Gateway: gateway.NewServer(), DataDir: dataDir, cancel: cancel,
 		done: make(chan struct{}),
 	}
-	sb.spawn("payment-gateway", func() error { return httpx.Serve(runCtx, addr(ports[4]), sb.Gateway.Handler()) })
+	sb.spawn("payment-gateway", func() error { return httpx.ServeListener(runCtx, gatewayL, sb.Gateway.Handler()) })
 	telOpts := cfg.Telemetry
 	telOpts.IgnoreEnvServiceName = true
 	withTelemetry := bootstrap.WithTelemetryOptions(telOpts)
 	options := cfg.Options // the closures below shadow cfg
 	sb.spawn("order-service", func() error {
-		cfg := order.Config{Service: config.Service{HTTPAddr: addr(ports[1]), Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(ports[2]), MaxInFlight: cfg.MaxInFlight, Deadline: cfg.OrderDeadline}
+		cfg := order.Config{Service: config.Service{HTTPAddr: addr(orderL), Listener: orderL, Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(inventoryL), MaxInFlight: cfg.MaxInFlight, Deadline: cfg.OrderDeadline}
 		return order.Run(runCtx, cfg, orderRepo, log, append([]bootstrap.Option{withTelemetry}, options["order-service"]...)...)
 	})
 	sb.spawn("inventory-service", func() error {
-		cfg := inventory.Config{Service: config.Service{HTTPAddr: addr(ports[2]), Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, AdminToken: cfg.AdminToken}
+		cfg := inventory.Config{Service: config.Service{HTTPAddr: addr(inventoryL), Listener: inventoryL, Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, AdminToken: cfg.AdminToken}
 		return inventory.Run(runCtx, cfg, inventoryRepo, log, append([]bootstrap.Option{withTelemetry}, options["inventory-service"]...)...)
 	})
 	sb.spawn("payment-service", func() error {
-		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(ports[3]), Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(ports[4])}, log,
+		return payment.Run(runCtx, payment.Config{Service: config.Service{HTTPAddr: addr(paymentL), Listener: paymentL, Brokers: brokers, Topics: topics, GroupID: "payment-service"}, GatewayURL: url(gatewayL)}, log,
 			append([]bootstrap.Option{withTelemetry}, options["payment-service"]...)...)
 	})
-	sb.startMail(runCtx, cfg, log, dataDir, brokers, topics, ports[5], ports[6], ports[7], withTelemetry)
+	sb.startMail(runCtx, cfg, log, dataDir, brokers, topics, ls[4], ls[5], ls[6], withTelemetry)
 	go func() {
 		sb.wg.Wait()
 		orderRepo.Close()
@@ -258,22 +260,27 @@ func (sb *Sandbox) Stop() {
 	<-sb.done
 }
 
-// freePorts returns the ports given, replacing each zero by a port that is free right now.
-func freePorts(ports ...int) ([]int, error) {
-	out := make([]int, len(ports))
-	for i, p := range ports {
-		if p != 0 {
-			out[i] = p
-			continue
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+// listen binds a listener on 127.0.0.1 for each port, a free one for each zero. The servers
+// are handed these listeners: a port found free and released to be bound later can be taken in
+// between, and was, by an outgoing connection's ephemeral port (a CI run lost a test to it).
+func listen(ports ...int) ([]net.Listener, error) {
+	ls := make([]net.Listener, 0, len(ports))
+	for _, p := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
+			closeAll(ls)
 			return nil, err
 		}
-		out[i] = l.Addr().(*net.TCPAddr).Port
+		ls = append(ls, l)
+	}
+	return ls, nil
+}
+
+// closeAll closes listeners; those a server has already closed answer an error, ignored.
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
 		l.Close()
 	}
-	return out, nil
 }
 
 // scratchPrefix names every scratch directory, so that scratchDirIn can find those of dead

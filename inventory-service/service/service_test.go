@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/platform/nettest"
 )
 
 // harness is a running inventory-service over SQLite and an in-process Kafka.
@@ -52,7 +52,7 @@ func start(t *testing.T) *harness {
 			t.Fatal(err)
 		}
 	}
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "inventory-service"}, AdminToken: adminToken}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	runCtx, cancel := context.WithCancel(ctx)
@@ -80,15 +80,6 @@ func start(t *testing.T) *harness {
 		return status == http.StatusOK
 	})
 	return h
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // poll waits until cond holds, for at most 30 s.
@@ -304,7 +295,7 @@ func TestRunFailsWithoutBroker(t *testing.T) {
 	defer repo.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	cfg := service.Config{Service: config.Service{HTTPAddr: freeAddr(t), Brokers: freeAddr(t), Topics: config.DefaultTopics, GroupID: "inventory-service"}}
+	cfg := service.Config{Service: config.Service{HTTPAddr: nettest.FreeAddr(t), Brokers: nettest.FreeAddr(t), Topics: config.DefaultTopics, GroupID: "inventory-service"}}
 	err = service.Run(ctx, cfg, repo, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err == nil || errors.Is(err, context.Canceled) {
 		t.Fatalf("Run without a broker: %v, want an error", err)

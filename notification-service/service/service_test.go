@@ -19,17 +19,8 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/platform/nettest"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -59,7 +50,7 @@ func TestService(t *testing.T) {
 	api := httptest.NewServer(sink.Handler())
 	defer api.Close()
 
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	cfg := service.Config{
 		Service:    config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: service.Name},
 		SMTPAddr:   l.Addr().String(),

@@ -263,17 +263,26 @@ func (s *Sink) accept(from string, to []string, data []byte) (string, error) {
 
 // Run serves SMTP on smtpAddr and the HTTP API on httpAddr until ctx is cancelled.
 func (s *Sink) Run(ctx context.Context, smtpAddr, httpAddr string) error {
-	l, err := net.Listen("tcp", smtpAddr)
+	smtpL, err := net.Listen("tcp", smtpAddr)
 	if err != nil {
 		return fmt.Errorf("smtp sink: %w", err)
 	}
+	httpL, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		smtpL.Close()
+		return fmt.Errorf("smtp sink: %w", err)
+	}
+	return s.Serve(ctx, smtpL, httpL)
+}
+
+// Serve serves SMTP on smtpL and the HTTP API on httpL, closing both, until ctx is cancelled.
+func (s *Sink) Serve(ctx context.Context, smtpL, httpL net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, 2)
-	go func() { errs <- s.ServeSMTP(ctx, l) }()
-	go func() { errs <- httpx.Serve(ctx, httpAddr, s.Handler()) }()
-	err = <-errs
+	go func() { errs <- s.ServeSMTP(ctx, smtpL) }()
+	go func() { errs <- httpx.ServeListener(ctx, httpL, s.Handler()) }()
+	err := <-errs
 	cancel()
-	err = errors.Join(err, <-errs)
-	return err
+	return errors.Join(err, <-errs)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/httpx"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/platform/nettest"
 )
 
 // TestOverloadIsRefused runs order-service with an in-flight limit of 3 and no inventory-service,
@@ -32,7 +33,7 @@ func TestOverloadIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer repo.Close()
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	base := "http://" + addr
 	start := func() (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/platform/nettest"
 )
 
 // TestService runs order-service against an in-process broker and SQLite: an order goes out as
@@ -31,7 +31,7 @@ func TestService(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer repo.Close()
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	base := "http://" + addr
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -194,16 +194,6 @@ func TestService(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not stop within 10 s of cancel")
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // eventually polls cond until it holds, failing the test after timeout.

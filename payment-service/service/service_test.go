@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -17,19 +16,10 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/platform/nettest"
 )
 
 const timeout = 30 * time.Second
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // produceReserved writes an ITEM_RESERVED as inventory-service would, in CloudEvents binary mode.
 func produceReserved(t *testing.T, brokers, topic, txID, paymentMethod string) {
@@ -88,7 +78,7 @@ func TestService(t *testing.T) {
 	}))
 	defer gw.Close()
 
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -224,7 +224,13 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 	if built.Routes != nil {
 		built.Routes(engine)
 	}
-	parts["http server"] = func(ctx context.Context) error { return httpx.Serve(ctx, cfg.HTTPAddr, engine) }
+	parts["http server"] = func(ctx context.Context) error {
+		l, err := cfg.Listen()
+		if err != nil {
+			return err
+		}
+		return httpx.ServeListener(ctx, l, engine)
+	}
 	for name, part := range built.Extra {
 		parts[name] = part
 	}

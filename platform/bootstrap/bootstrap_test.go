@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,23 +21,15 @@ import (
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
 	"github.com/edmshop/edm-shop/platform/kafkatest"
+	"github.com/edmshop/edm-shop/platform/nettest"
 )
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestRunWiresAServiceAlike starts a service with nothing but a name, brokers and an address:
 // the defaults are filled in, every saga topic and its dead-letter twin exist, the service's
 // routes, probes and /metrics answer, and its handler gets the events of its topic.
 func TestRunWiresAServiceAlike(t *testing.T) {
 	brokers := kafkatest.Start(t) // no topics: the bootstrap creates them
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	got := make(chan event.Event, 1)
 	var platform *bootstrap.Platform
 	runService(t, bootstrap.Service{
@@ -123,7 +114,7 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 func TestRunAppliesTheServicesLanes(t *testing.T) {
 	const lanes = 2
 	brokers := kafkatest.Start(t)
-	addr := freeAddr(t)
+	addr := nettest.FreeAddr(t)
 	var inside, most atomic.Int32
 	release := make(chan struct{})
 	var platform *bootstrap.Platform

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"time"
 )
@@ -54,6 +55,11 @@ const DefaultDedupRetention = 14 * 24 * time.Hour
 // Service is what every service needs to reach Kafka and serve HTTP.
 type Service struct {
 	HTTPAddr string
+	// Listener, when set, is the HTTP server's socket, already bound; HTTPAddr then only
+	// names it in logs. The sandbox and tests bind port 0 themselves: a port found free and
+	// released before the server binds it can be taken in between, and was (an outgoing
+	// connection's ephemeral port, in CI).
+	Listener net.Listener
 	Brokers  string
 	Topics   Topics
 	// GroupID is the Kafka consumer group: the service's name.
@@ -99,4 +105,12 @@ func mustDuration(name string, def time.Duration) time.Duration {
 		panic(fmt.Sprintf("%s=%q: want a positive duration such as 336h", name, v))
 	}
 	return d
+}
+
+// Listen returns s.Listener when set, otherwise a listener bound to s.HTTPAddr.
+func (s Service) Listen() (net.Listener, error) {
+	if s.Listener != nil {
+		return s.Listener, nil
+	}
+	return net.Listen("tcp", s.HTTPAddr)
 }

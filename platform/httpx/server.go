@@ -65,16 +65,26 @@ const (
 
 // Serve serves h on addr until ctx is cancelled, then shuts down gracefully.
 func Serve(ctx context.Context, addr string, h http.Handler) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return ServeListener(ctx, l, h)
+}
+
+// ServeListener serves h on l, which it closes, until ctx is cancelled, then shuts down
+// gracefully.
+func ServeListener(ctx context.Context, l net.Listener, h http.Handler) error {
 	// Streams (StreamContext) end when shutdown begins instead of holding it up.
 	down, shuttingDown := context.WithCancel(context.Background())
 	defer shuttingDown()
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout, IdleTimeout: IdleTimeout,
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout, IdleTimeout: IdleTimeout,
 		BaseContext: func(net.Listener) context.Context {
 			return context.WithValue(context.Background(), shutdownKey{}, down)
 		}}
 	srv.RegisterOnShutdown(shuttingDown)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(l) }()
 	select {
 	case err := <-errc:
 		return err
