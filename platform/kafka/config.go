@@ -26,7 +26,13 @@ func producerConfig(brokers string) *ckafka.ConfigMap {
 		// Java clients hash keys with murmur2; librdkafka's default (crc32) would put the same
 		// transactionId on another partition than a Java producer does.
 		"partitioner": "murmur2_random",
-		"linger.ms":   1,
+		// Send at once: events that arrive while a request is in flight still go out together
+		// in the next one, so batches still form under load, while a linger delays every event
+		// of a calm saga on each of its hops. 1 ms -> 0: at half the sustainable rate, p99 place ->
+		// terminal 143 -> 74 ms and p50 46 -> 30 ms (sandbox, medians of 3 alternating runs at
+		// 850 orders/s offered); the closed loop's settled/s unchanged (medians of 7: 1,513 vs
+		// 1,505).
+		"linger.ms": 0,
 		// Long enough to ride out a broker restart, short enough that a caller hears of a
 		// broker that is really gone.
 		"message.timeout.ms": 60000,
