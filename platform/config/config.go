@@ -56,9 +56,9 @@ const DefaultDedupRetention = 14 * 24 * time.Hour
 type Service struct {
 	HTTPAddr string
 	// Listener, when set, is the HTTP server's socket, already bound; HTTPAddr then only
-	// names it in logs. The sandbox and tests bind port 0 themselves: a port found free and
-	// released before the server binds it can be taken in between, and was (an outgoing
-	// connection's ephemeral port, in CI).
+	// names it in logs. The sandbox binds its ports itself: a port found free and released
+	// for the server to bind can be taken in between, and was (by an outgoing connection's
+	// ephemeral port, in CI).
 	Listener net.Listener
 	Brokers  string
 	Topics   Topics
