@@ -24,7 +24,7 @@ import (
 )
 
 // metricContract is issue #8's list of metric names, with their types, and the delivery delay
-// added with issue #7. The Go runtime and process collectors add go_* and process_* (see
+// and the in-flight limit in force added with issue #7. The Go runtime and process collectors add go_* and process_* (see
 // contractMetric).
 var metricContract = map[string]string{
 	"http_server_request_duration_seconds":         "histogram",
@@ -37,6 +37,7 @@ var metricContract = map[string]string{
 	"edm_consumer_lag":                             "gauge",
 	"edm_saga_duration_seconds":                    "histogram",
 	"edm_orders_in_flight":                         "gauge",
+	"edm_orders_in_flight_limit":                   "gauge",
 	"edm_payment_gateway_requests_total":           "counter",
 	"edm_payment_gateway_request_duration_seconds": "histogram",
 }

@@ -54,7 +54,10 @@ type Config struct {
 	AdminToken string
 	// MaxInFlight is order-service's in-flight limit: 0 for its default, less than 0 for none.
 	MaxInFlight int
-	Log         *slog.Logger
+	// AdmissionTarget is order-service's admission target: 0 for its default, less than 0
+	// for none (the limit stays at MaxInFlight).
+	AdmissionTarget time.Duration
+	Log             *slog.Logger
 	// Telemetry is passed to each service's telemetry.New (tests add span recorders). The
 	// services keep their own names whatever OTEL_SERVICE_NAME says: they share one process.
 	Telemetry telemetry.Options
@@ -166,7 +169,7 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	withTelemetry := bootstrap.WithTelemetryOptions(telOpts)
 	options := cfg.Options // the closures below shadow cfg
 	sb.spawn("order-service", func() error {
-		cfg := order.Config{Service: config.Service{HTTPAddr: addr(orderL), Listener: orderL, Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(inventoryL), MaxInFlight: cfg.MaxInFlight, Deadline: cfg.OrderDeadline}
+		cfg := order.Config{Service: config.Service{HTTPAddr: addr(orderL), Listener: orderL, Brokers: brokers, Topics: topics, GroupID: "order-service"}, InventoryURL: url(inventoryL), MaxInFlight: cfg.MaxInFlight, AdmissionTarget: cfg.AdmissionTarget, Deadline: cfg.OrderDeadline}
 		return order.Run(runCtx, cfg, orderRepo, log, append([]bootstrap.Option{withTelemetry}, options["order-service"]...)...)
 	})
 	sb.spawn("inventory-service", func() error {

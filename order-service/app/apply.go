@@ -56,7 +56,7 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 		err = a.repo.UpdateOrder(ctx, o, msgs...)
 		if err == nil {
 			if settled {
-				a.inFlight.Release() // the saga is done with this order
+				a.inFlight.Finish() // the saga is done with this order
 				a.notify()
 				a.observer.OrderSettled(o)
 			}

@@ -132,8 +132,8 @@ func (x *Expirer) Expire(ctx context.Context, transactionID string) (bool, error
 		err = x.app.repo.UpdateOrderWithEvents(ctx, o, msgs)
 		x.app.recent.drop(transactionID) // apply reads the expired order, not what it stored before
 		if err == nil {
-			x.app.recorded(o)        // followers of the order see ORDER_EXPIRED now
-			x.app.inFlight.Release() // the saga is done with this order
+			x.app.recorded(o)       // followers of the order see ORDER_EXPIRED now
+			x.app.inFlight.Finish() // the saga is done with this order
 			x.app.observer.OrderSettled(o)
 			return true, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrOverloaded: as many orders as the limit allows are accepted and not yet terminal, so a new
@@ -34,8 +35,18 @@ func (a *App) LimitInFlight(ctx context.Context, limit int) error {
 	return nil
 }
 
+// AdaptInFlight makes the limit follow the rate at which orders become terminal: it admits
+// about as many orders as settle within target, so an accepted order waits about target
+// whatever the machine (Little's law), at least floor and at most LimitInFlight's limit. The
+// floor admits orders from a standstill, before any has settled. 0 switches it off.
+func (a *App) AdaptInFlight(target time.Duration, floor int) { a.inFlight.SetTarget(target, floor) }
+
 // InFlight returns how many orders are accepted and not yet terminal (COMPLETED or CANCELLED).
 func (a *App) InFlight() int { return a.inFlight.InFlight() }
 
 // InFlightLimit returns the limit LimitInFlight set; 0 means none.
 func (a *App) InFlightLimit() int { return a.inFlight.Limit() }
+
+// InFlightLimitInForce returns the limit that applies now: LimitInFlight's, or what
+// AdaptInFlight allows; 0 means none.
+func (a *App) InFlightLimitInForce() int { return a.inFlight.InForce() }

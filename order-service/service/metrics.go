@@ -23,12 +23,16 @@ func newSagaMetrics(reg prometheus.Registerer) *sagaMetrics {
 	return m
 }
 
-// registerInFlight serves edm_orders_in_flight from count.
-func registerInFlight(reg prometheus.Registerer, count func() float64) {
+// registerInFlight serves edm_orders_in_flight from count and edm_orders_in_flight_limit from
+// limit.
+func registerInFlight(reg prometheus.Registerer, count, limit func() float64) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edm_orders_in_flight",
 		Help: "Orders accepted and not yet COMPLETED or CANCELLED.",
-	}, count))
+	}, count), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "edm_orders_in_flight_limit",
+		Help: "The in-flight limit in force: past it POST /orders answers 503 OVERLOADED (0: none). It follows the rate at which orders settle times ORDER_ADMISSION_TARGET, up to ORDER_MAX_IN_FLIGHT.",
+	}, limit))
 }
 
 // OrderAccepted implements app.Observer.

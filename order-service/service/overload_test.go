@@ -3,9 +3,11 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -159,4 +161,106 @@ func TestOverloadIsRefused(t *testing.T) {
 	}
 	inFlight(limit)
 	published(limit + 1 + limit)
+}
+
+// TestAdmissionFollowsTheSettleRate runs order-service with no fixed bound, an admission
+// target and no inventory-service, so accepted orders wait until the test settles them. From a
+// standstill the floor admits service.AdmissionFloor orders; once those settle, the limit in
+// force (served as edm_orders_in_flight_limit) is their rate times the target, and more orders
+// than the floor are admitted at once.
+func TestAdmissionFollowsTheSettleRate(t *testing.T) {
+	topics := config.DefaultTopics
+	brokers := kafkatest.Start(t, topics.Order, topics.Inventory)
+	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	addr := nettest.FreeAddr(t)
+	base := "http://" + addr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	// A long target, so the limit stays far above the floor for the rest of the test although
+	// the rate it follows halves with each window in which nothing settles.
+	cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"},
+		MaxInFlight: -1, AdmissionTarget: 10 * time.Minute}
+	go func() { done <- service.Run(ctx, cfg, repo, slog.New(slog.DiscardHandler)) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	eventually(t, 20*time.Second, "service ready", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	limitInForce := func() float64 {
+		t.Helper()
+		return gauge(t, base, "edm_orders_in_flight_limit")
+	}
+	// placeAll sends n orders at once and returns the ids of those accepted.
+	placeAll := func(n int) []string {
+		var mu sync.Mutex
+		var accepted []string
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				status, body := post(t, base, `{"customerId":"alice","items":[{"sku":"SKU-1001","quantity":1}],"paymentMethod":"pm_card_visa"}`)
+				if status != http.StatusAccepted {
+					return
+				}
+				var a struct{ TransactionID string }
+				json.Unmarshal(body, &a)
+				mu.Lock()
+				accepted = append(accepted, a.TransactionID)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return accepted
+	}
+
+	if got := limitInForce(); got != service.AdmissionFloor {
+		t.Fatalf("limit in force %v before any order, want the floor %d", got, service.AdmissionFloor)
+	}
+	accepted := placeAll(service.AdmissionFloor + 20)
+	if len(accepted) != service.AdmissionFloor {
+		t.Fatalf("%d of %d orders accepted from a standstill, want the floor %d", len(accepted), service.AdmissionFloor+20, service.AdmissionFloor)
+	}
+	for _, id := range accepted {
+		produce(t, brokers, topics.Order, event.TypeOutOfStock, id, event.OutOfStock{TransactionID: id, Reason: event.ReasonOutOfStock})
+	}
+	eventually(t, 30*time.Second, "the settled orders to raise the limit in force", func() bool {
+		return gauge(t, base, "edm_orders_in_flight") == 0 && limitInForce() > 2*service.AdmissionFloor
+	})
+	if again := placeAll(service.AdmissionFloor + 20); len(again) != service.AdmissionFloor+20 {
+		t.Fatalf("%d of %d orders accepted once %d had settled (limit in force %v), want all", len(again), service.AdmissionFloor+20, len(accepted), limitInForce())
+	}
+}
+
+// gauge reads a gauge without labels from the service's /metrics.
+func gauge(t *testing.T, base, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
 }

@@ -33,36 +33,52 @@ type Config struct {
 	// MaxInFlight bounds the orders accepted and not yet terminal: past it POST /orders
 	// answers 503 OVERLOADED. 0 means DefaultMaxInFlight; less than 0 means no limit.
 	MaxInFlight int
+	// AdmissionTarget is how long an accepted order should wait to become terminal: the
+	// in-flight limit in force follows the rate at which orders settle times it, up to
+	// MaxInFlight (app.AdaptInFlight). 0 means DefaultAdmissionTarget; less than 0 keeps the
+	// limit at MaxInFlight.
+	AdmissionTarget time.Duration
 	// Deadline is how long after its creation an order still in flight expires
 	// (domain.DefaultDeadline when zero).
 	Deadline time.Duration
 	// deadlineErr is why ORDER_DEADLINE could not be read; Run reports it.
 	deadlineErr error
+	// targetErr is why ORDER_ADMISSION_TARGET could not be read; Run reports it.
+	targetErr error
 }
 
-// DefaultMaxInFlight is the in-flight limit unless ORDER_MAX_IN_FLIGHT says otherwise. By
-// Little's law an accepted order waits about limit / (settled orders per second), and the
-// measured p99 of place -> terminal is a few times that. On the 2-core reference machine
-// (sagabench -orders 10000 -overload 2, Nov 2026, after the lanes and group commit) the sandbox
-// gave: limit 200, 792 settled/s and p99 0.43 s at twice that rate offered; limit 400, 995/s
-// and p99 0.83 s; limit 1000, 1018/s and p99 3.9 s. 400 is the largest that kept p99 under the
-// 1 s budget. Retuned after the saga got faster (sagabench -orders 20000 -flash-orders 0 -calm 0
-// -max-in-flight N, two runs each, 25 Nov 2026): limit 400 settled 1659/1854 orders/s in the
-// closed loop and kept p99 at 0.56/0.57 s with twice that offered; 600, 1635/1659/s and
-// 0.93/1.03 s; 800, 1568/2034/s and 1.55/1.68 s. 400 stayed. Retuned once payment-service
-// took 32 events per partition at once (its service.Lanes), with whole sagabench runs (two each,
-// one sitting): limit 400 settled 1,844/1,699 orders/s in the closed loop and kept p99 at
-// 0.68/0.59 s with twice that offered; 500, 1,802/1,933/s and 0.64/0.96 s; 600, 2,030/1,935/s
-// but 0.88/1.12 s, past the budget. Those runs left half the e-mails to be sent after each
-// loop; once notification-service kept up (64 SMTP sessions), limit 500 settled 1,559/1,575/s
-// with p99 0.53/0.58 s under twice that, and 650 1,714/1,680/s with 0.70/0.75 s: 650 it is.
-// Retune it the same way when the saga gets faster.
-const DefaultMaxInFlight = 650
+// DefaultMaxInFlight bounds the in-flight limit unless ORDER_MAX_IN_FLIGHT says otherwise. The
+// limit in force follows the rate at which orders settle (DefaultAdmissionTarget); this bound
+// only keeps a burst of fast settles from opening the gate wide: at the goal of 5,000
+// orders/s the target allows 2,000.
+//
+// Before the target, this fixed limit was the only one, and it had to be retuned for each
+// machine and each faster saga: 400, then 650, tuned to keep the p99 of accepted orders under
+// 1 s with twice the sustainable rate offered on the reference machine (README, Speed). On a
+// slower day of the same machine 650 let that p99 reach 1.1-1.5 s (sagabench, Dec 2026).
+const DefaultMaxInFlight = 2000
+
+// DefaultAdmissionTarget is how long an accepted order should wait to become terminal, unless
+// ORDER_ADMISSION_TARGET says otherwise. The p99 of place -> terminal under overload comes out
+// at about 1.6 times it: with 400 ms the sandbox kept that p99 at 0.61-0.68 s with twice its
+// closed-loop rate offered, where the fixed limit of 650 gave 1.04-1.16 s, and settled as many
+// orders a second (sagabench -orders 20000 -flash-orders 0 -calm 0 -overload 2
+// -overload-duration 20s, three alternating runs each, 6 Dec 2026).
+const DefaultAdmissionTarget = 400 * time.Millisecond
+
+// AdmissionFloor is the least the in-flight limit in force falls to. It admits a burst from a
+// standstill, before the rate it follows has caught up: an order alone settles in ~6 ms in the
+// sandbox and ~18 ms on the stack, so 100 in flight take thousands of orders a second there.
+// On the stack, which settles ~100 orders/s, the floor rather than the target bounds the wait
+// under overload, to about a second.
+const AdmissionFloor = 100
 
 // ConfigFromEnv reads HTTP_ADDR (default :8081), KAFKA_BROKERS, the KAFKA_TOPIC_* names and
 // STOREFRONT_INVENTORY_URL (default http://localhost:8082), ORDER_MAX_IN_FLIGHT (default
-// DefaultMaxInFlight; 0 or less switches the limit off) and ORDER_DEADLINE (a Go duration,
-// default 30s); the consumer group is "order-service".
+// DefaultMaxInFlight; 0 or less switches the bound off), ORDER_ADMISSION_TARGET (a Go duration,
+// default DefaultAdmissionTarget; 0 keeps the limit at ORDER_MAX_IN_FLIGHT, so both at 0 admit
+// everything) and ORDER_DEADLINE (a Go duration, default 30s); the consumer group is
+// "order-service".
 func ConfigFromEnv() Config {
 	limit, err := strconv.Atoi(config.String("ORDER_MAX_IN_FLIGHT", strconv.Itoa(DefaultMaxInFlight)))
 	if err != nil {
@@ -71,12 +87,18 @@ func ConfigFromEnv() Config {
 		limit = -1
 	}
 	deadline, deadlineErr := config.Duration("ORDER_DEADLINE", domain.DefaultDeadline)
+	target, targetErr := config.Duration("ORDER_ADMISSION_TARGET", DefaultAdmissionTarget)
+	if targetErr == nil && target <= 0 {
+		target = -1
+	}
 	return Config{
-		Service:      config.ServiceFromEnv(Name, ":8081"),
-		InventoryURL: config.String("STOREFRONT_INVENTORY_URL", "http://localhost:8082"),
-		MaxInFlight:  limit,
-		Deadline:     deadline,
-		deadlineErr:  deadlineErr,
+		Service:         config.ServiceFromEnv(Name, ":8081"),
+		InventoryURL:    config.String("STOREFRONT_INVENTORY_URL", "http://localhost:8082"),
+		MaxInFlight:     limit,
+		Deadline:        deadline,
+		deadlineErr:     deadlineErr,
+		AdmissionTarget: target,
+		targetErr:       targetErr,
 	}
 }
 
@@ -86,6 +108,8 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 	switch {
 	case cfg.deadlineErr != nil:
 		return cfg.deadlineErr
+	case cfg.targetErr != nil:
+		return cfg.targetErr
 	case cfg.Deadline < 0:
 		return fmt.Errorf("order deadline %s is negative", cfg.Deadline)
 	case cfg.Deadline == 0:
@@ -94,6 +118,10 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 	maxInFlight := cfg.MaxInFlight
 	if maxInFlight == 0 {
 		maxInFlight = DefaultMaxInFlight
+	}
+	target := cfg.AdmissionTarget
+	if target == 0 {
+		target = DefaultAdmissionTarget
 	}
 	return bootstrap.Run(ctx, bootstrap.Service{
 		Name:     Name,
@@ -106,11 +134,12 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 			if err := orders.LimitInFlight(ctx, maxInFlight); err != nil {
 				return bootstrap.Parts{}, err
 			}
-			p.Log.Info("order admission", "maxInFlight", orders.InFlightLimit(), "inFlight", orders.InFlight())
+			orders.AdaptInFlight(max(target, 0), AdmissionFloor)
+			p.Log.Info("order admission", "maxInFlight", orders.InFlightLimit(), "target", max(target, 0), "inFlight", orders.InFlight())
 			orders.PublishStatusTo(p.Config.Topics.OrderStatus)
 			saga := newSagaMetrics(p.Metrics)
 			orders.Observe(saga)
-			registerInFlight(p.Metrics, func() float64 { return float64(orders.InFlight()) })
+			registerInFlight(p.Metrics, func() float64 { return float64(orders.InFlight()) }, func() float64 { return float64(orders.InFlightLimitInForce()) })
 			return bootstrap.Parts{
 				Handlers: ports.EventHandlers(orders),
 				Routes: func(r gin.IRouter) {

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/edmshop/edm-shop/platform/inflight"
 )
@@ -60,5 +61,78 @@ func TestGateUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	if most.Load() > 8 || g.InFlight() != 0 {
 		t.Fatalf("at most %d inside at once, %d in flight at the end; want <= 8 and 0", most.Load(), g.InFlight())
+	}
+}
+
+func TestGateWithATargetFollowsTheRateOfFinishedWork(t *testing.T) {
+	cases := []struct {
+		name     string
+		limit    int
+		target   time.Duration
+		floor    int
+		finished []int // Finish calls in each window before the check
+		want     int
+	}{
+		{"no target: the limit", 300, 0, 10, []int{100}, 300},
+		{"no target, no limit", 0, 0, 10, []int{100}, 0},
+		{"nothing finished yet: the floor", 0, 500 * time.Millisecond, 10, nil, 10},
+		{"rate times target", 0, 500 * time.Millisecond, 10, []int{100}, 200},               // 400/s x 0.5 s
+		{"the limit bounds it", 150, 500 * time.Millisecond, 10, []int{100}, 150},           //
+		{"the floor holds it up", 0, 500 * time.Millisecond, 50, []int{10}, 50},             // 40/s x 0.5 s = 20
+		{"smoothed over the windows", 0, 500 * time.Millisecond, 10, []int{100, 0}, 100},    // (400 + 0) / 2 per s
+		{"follows a faster rate", 0, 500 * time.Millisecond, 10, []int{100, 300, 300}, 500}, // 400, 800, 1000 per s
+		{"a limit below the floor wins", 5, 500 * time.Millisecond, 10, nil, 5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Unix(1000, 0)
+			var g inflight.Gate
+			inflight.SetClock(&g, func() time.Time { return now })
+			g.SetLimit(tc.limit)
+			g.SetTarget(tc.target, tc.floor)
+			for _, n := range tc.finished {
+				g.Add(n)
+				for range n {
+					g.Finish()
+				}
+				now = now.Add(inflight.Window)
+				g.InForce() // closes the window
+			}
+			if got := g.InForce(); got != tc.want {
+				t.Fatalf("limit in force %d, want %d", got, tc.want)
+			}
+			tries, wantAdmitted := tc.want+10, tc.want
+			if tc.want == 0 { // no limit
+				wantAdmitted = tries
+			}
+			admitted := 0
+			for range tries {
+				if g.TryAcquire() {
+					admitted++
+				}
+			}
+			if admitted != wantAdmitted {
+				t.Fatalf("admitted %d of %d, want %d", admitted, tries, wantAdmitted)
+			}
+		})
+	}
+}
+
+func TestGateWithATargetWaitsForTheWindowToClose(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var g inflight.Gate
+	inflight.SetClock(&g, func() time.Time { return now })
+	g.SetTarget(time.Second, 10)
+	g.Add(100)
+	for range 100 {
+		g.Finish()
+	}
+	now = now.Add(inflight.Window - time.Millisecond)
+	if got := g.InForce(); got != 10 {
+		t.Fatalf("limit in force %d before the window closed, want the floor 10", got)
+	}
+	now = now.Add(time.Millisecond)
+	if got := g.InForce(); got != 400 { // 100 in 250 ms = 400/s, x 1 s
+		t.Fatalf("limit in force %d once the window closed, want 400", got)
 	}
 }

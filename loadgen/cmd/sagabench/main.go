@@ -49,6 +49,7 @@ func main() {
 		overload     = flag.Float64("overload", 2, "open loop offered at this multiple of the closed loop's settled/s (0 skips it)")
 		overloadFor  = flag.Duration("overload-duration", 30*time.Second, "how long each open loop offers orders")
 		maxInFlight  = flag.Int("max-in-flight", 0, "order-service's in-flight limit in the sandbox (0: its default, -1: none)")
+		admission    = flag.Duration("admission-target", 0, "order-service's admission target in the sandbox (0: its default, -1ns: none, the limit stays at -max-in-flight)")
 		settle       = flag.Duration("settle-timeout", 5*time.Minute, "how long orders may take to become terminal after placing ended")
 		asJSON       = flag.Bool("json", false, "write the results as JSON instead of the table")
 		cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the whole run (sandbox included) to this file")
@@ -81,7 +82,7 @@ func main() {
 	target := "make stack"
 	if !*stack {
 		target = "sandbox"
-		sb, err := sandbox.Start(ctx, sandbox.Config{AdminToken: "bench-admin", MaxInFlight: *maxInFlight, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		sb, err := sandbox.Start(ctx, sandbox.Config{AdminToken: "bench-admin", MaxInFlight: *maxInFlight, AdmissionTarget: *admission, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			fail(err)
 		}

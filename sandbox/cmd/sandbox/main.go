@@ -3,8 +3,8 @@
 // notification-service :8085 and the SMTP sink (SMTP :1025, e-mails on :8025/messages).
 // Ctrl-C stops it. Set SANDBOX_DATA_DIR to keep the broker's log and the stores across runs.
 // The operator API of inventory-service takes ADMIN_TOKEN as its bearer token, or
-// "sandbox-admin" when that is unset; the banner prints it. ORDER_MAX_IN_FLIGHT bounds the
-// orders in flight as it does for order-service.
+// "sandbox-admin" when that is unset; the banner prints it. ORDER_ADMISSION_TARGET and
+// ORDER_MAX_IN_FLIGHT set order-service's admission as they do for order-service.
 package main
 
 import (
@@ -28,7 +28,9 @@ func main() {
 	cfg.DataDir = config.String("SANDBOX_DATA_DIR", "")
 	cfg.Log = log
 	cfg.AdminToken = config.String("ADMIN_TOKEN", "sandbox-admin")
-	cfg.MaxInFlight = order.ConfigFromEnv().MaxInFlight   // ORDER_MAX_IN_FLIGHT
+	orderCfg := order.ConfigFromEnv()
+	cfg.MaxInFlight = orderCfg.MaxInFlight                // ORDER_MAX_IN_FLIGHT
+	cfg.AdmissionTarget = orderCfg.AdmissionTarget        // ORDER_ADMISSION_TARGET
 	deadline, err := config.Duration("ORDER_DEADLINE", 0) // 0: order-service's default
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
