@@ -55,15 +55,17 @@ type Config struct {
 // Before the target, this fixed limit was the only one, and it had to be retuned for each
 // machine and each faster saga: 400, then 650, tuned to keep the p99 of accepted orders under
 // 1 s with twice the sustainable rate offered on the reference machine (README, Speed). On a
-// slower day of the same machine 650 let that p99 reach 1.1-1.5 s (sagabench, Dec 2026).
+// slower day of the same machine 650 let that p99 reach 0.9-1.5 s (sagabench, Dec 2026).
 const DefaultMaxInFlight = 2000
 
 // DefaultAdmissionTarget is how long an accepted order should wait to become terminal, unless
 // ORDER_ADMISSION_TARGET says otherwise. The p99 of place -> terminal under overload comes out
-// at about 1.6 times it: with 400 ms the sandbox kept that p99 at 0.61-0.68 s with twice its
-// closed-loop rate offered, where the fixed limit of 650 gave 1.04-1.16 s, and settled as many
-// orders a second (sagabench -orders 20000 -flash-orders 0 -calm 0 -overload 2
-// -overload-duration 20s, three alternating runs each, 6 Dec 2026).
+// at about 1.6 times it. Measured with sagabench -orders 20000 -flash-orders 0 -calm 0
+// -overload 2 -overload-duration 20s (twice the closed loop's rate offered for 20 s), in two
+// sittings of alternating runs on one slow day of the 2-core machine (6 Dec 2026), against the
+// fixed limit of 650 it replaces: 400 ms kept that p99 at 610-720 ms where 650 gave 921-1,163
+// ms, and the closed loop settled as many orders a second (medians 1,321 and 1,333/s); 500 ms
+// gave 771-857 ms and 600 ms 939-1,147 ms, with no more orders settled.
 const DefaultAdmissionTarget = 400 * time.Millisecond
 
 // AdmissionFloor is the least the in-flight limit in force falls to. It admits a burst from a
