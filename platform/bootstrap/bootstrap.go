@@ -130,9 +130,11 @@ func withDefaults(name string, cfg config.Service) config.Service {
 // a part fails (then it stops the others and returns the error). It creates every saga topic
 // and its dead-letter twin, then runs the consumer (which also reports its lag), the outbox
 // relay (with an outbox) and the HTTP server (the service's routes, /healthz, /readyz, /metrics).
-// Unless GOGC is set, it sets the garbage collector's target to DefaultGCPercent (gc.go).
+// Unless GOGC is set, it sets the garbage collector's target to DefaultGCPercent (gc.go), and
+// unless GOMAXPROCS is set, it runs ProcsPerCPU Go processors per CPU (procs.go).
 func Run(ctx context.Context, svc Service, opts ...Option) error {
 	tuneGC()
+	tuneProcs()
 	o := options{lagInterval: telemetry.LagInterval}
 	for _, opt := range opts {
 		opt(&o)
