@@ -16,7 +16,9 @@ import (
 // closed loop the CPU was 18-21% idle with orders waiting at every hop (vmstat). With two per
 // CPU it was 3-6% idle and settled 1,090 / 1,007 / 1,249 -> 1,437 / 1,535 / 1,670 orders/s
 // (sagabench -orders 20000 -flash-orders 0 -calm 0 -overload 0, GOMAXPROCS=2 then 4 on the
-// 2-core machine, alternating; 3 per CPU settled less, 4 no more, in a second sitting).
+// 2-core machine, alternating). In a second sitting GOMAXPROCS 2 / 3 / 4 / 6 / 8 settled
+// 878-1,052 / 1,273-1,485 / 1,656-1,861 / 1,503-1,705 / 1,645-1,889 orders/s (two runs each):
+// more than two per CPU gave no more.
 const ProcsPerCPU = 2
 
 var procsOnce sync.Once
