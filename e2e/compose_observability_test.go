@@ -24,8 +24,8 @@ import (
 )
 
 // metricContract is issue #8's list of metric names, with their types, and the delivery delay
-// and the in-flight limit in force added with issue #7. The Go runtime and process collectors add go_* and process_* (see
-// contractMetric).
+// and the in-flight limit in force added with issue #7. The Go runtime and process collectors
+// add go_* and process_* (see contractMetric).
 var metricContract = map[string]string{
 	"http_server_request_duration_seconds":         "histogram",
 	"edm_events_consumed_total":                    "counter",

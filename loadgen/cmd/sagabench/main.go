@@ -49,7 +49,7 @@ func main() {
 		overload     = flag.Float64("overload", 2, "open loop offered at this multiple of the closed loop's settled/s (0 skips it)")
 		overloadFor  = flag.Duration("overload-duration", 30*time.Second, "how long each open loop offers orders")
 		maxInFlight  = flag.Int("max-in-flight", 0, "order-service's in-flight limit in the sandbox (0: its default, -1: none)")
-		admission    = flag.Duration("admission-target", 0, "order-service's admission target in the sandbox (0: its default, -1ns: none, the limit stays at -max-in-flight)")
+		admission    = flag.Duration("admission-target", 0, "order-service's admission target in the sandbox (0: its default, negative: none, the limit stays at -max-in-flight)")
 		settle       = flag.Duration("settle-timeout", 5*time.Minute, "how long orders may take to become terminal after placing ended")
 		asJSON       = flag.Bool("json", false, "write the results as JSON instead of the table")
 		cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the whole run (sandbox included) to this file")
