@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/edmshop/edm-shop/order-service/adapters"
 	"github.com/edmshop/edm-shop/order-service/service"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/event"
@@ -30,33 +27,11 @@ func TestOverloadIsRefused(t *testing.T) {
 	const limit = 3
 	topics := config.DefaultTopics
 	brokers := kafkatest.Start(t, topics.Order, topics.Inventory)
-	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
+	repo := newRepo(t)
 	addr := nettest.FreeAddr(t)
 	base := "http://" + addr
-	start := func() (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}, MaxInFlight: limit}
-		go func() { done <- service.Run(ctx, cfg, repo, slog.New(slog.DiscardHandler)) }()
-		eventually(t, 20*time.Second, "service ready", func() bool {
-			resp, err := http.Get(base + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}
-	}
+	cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}, MaxInFlight: limit}
+	start := func() (stop func()) { return startService(t, cfg, repo) }
 	const body = `{"customerId":"alice","items":[{"sku":"SKU-1001","quantity":1}],"paymentMethod":"pm_card_visa"}`
 	// place sends one order and returns its id, or "" when it was refused for overload.
 	place := func() string {
@@ -171,34 +146,13 @@ func TestOverloadIsRefused(t *testing.T) {
 func TestAdmissionFollowsTheSettleRate(t *testing.T) {
 	topics := config.DefaultTopics
 	brokers := kafkatest.Start(t, topics.Order, topics.Inventory)
-	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
 	addr := nettest.FreeAddr(t)
 	base := "http://" + addr
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	// A long target, so the limit stays far above the floor for the rest of the test although
 	// the rate it follows halves with each window in which nothing settles.
 	cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"},
 		MaxInFlight: -1, AdmissionTarget: 10 * time.Minute}
-	go func() { done <- service.Run(ctx, cfg, repo, slog.New(slog.DiscardHandler)) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	eventually(t, 20*time.Second, "service ready", func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	defer startService(t, cfg, newRepo(t))()
 	limitInForce := func() float64 {
 		t.Helper()
 		return gauge(t, base, "edm_orders_in_flight_limit")

@@ -122,8 +122,11 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 		maxInFlight = DefaultMaxInFlight
 	}
 	target := cfg.AdmissionTarget
-	if target == 0 {
+	switch {
+	case target == 0:
 		target = DefaultAdmissionTarget
+	case target < 0:
+		target = 0 // the limit stays at maxInFlight
 	}
 	return bootstrap.Run(ctx, bootstrap.Service{
 		Name:     Name,
@@ -136,8 +139,8 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 			if err := orders.LimitInFlight(ctx, maxInFlight); err != nil {
 				return bootstrap.Parts{}, err
 			}
-			orders.AdaptInFlight(max(target, 0), AdmissionFloor)
-			p.Log.Info("order admission", "maxInFlight", orders.InFlightLimit(), "target", max(target, 0), "inFlight", orders.InFlight())
+			orders.AdaptInFlight(target, AdmissionFloor)
+			p.Log.Info("order admission", "maxInFlight", orders.InFlightLimit(), "target", target, "inFlight", orders.InFlight())
 			orders.PublishStatusTo(p.Config.Topics.OrderStatus)
 			saga := newSagaMetrics(p.Metrics)
 			orders.Observe(saga)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edmshop/edm-shop/order-service/adapters"
+	"github.com/edmshop/edm-shop/order-service/app"
 	"github.com/edmshop/edm-shop/order-service/service"
 	"github.com/edmshop/edm-shop/platform/config"
 	"github.com/edmshop/edm-shop/platform/event"
@@ -26,11 +27,7 @@ import (
 func TestService(t *testing.T) {
 	topics := config.DefaultTopics
 	brokers := kafkatest.Start(t, topics.Order, topics.Inventory, topics.OrderStatus)
-	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
+	repo := newRepo(t)
 	addr := nettest.FreeAddr(t)
 	base := "http://" + addr
 
@@ -40,14 +37,7 @@ func TestService(t *testing.T) {
 	go func() {
 		done <- service.Run(ctx, service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}}, repo, slog.New(slog.DiscardHandler))
 	}()
-	eventually(t, 20*time.Second, "service ready", func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitReady(t, base)
 
 	// Rejected requests publish nothing: checked below, the topic holds only the good order.
 	for _, body := range []string{`{"customerId":`, `{"customerId":"alice","items":[],"paymentMethod":"pm"}`} {
@@ -193,6 +183,46 @@ func TestService(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not stop within 10 s of cancel")
+	}
+}
+
+// newRepo opens an order store in SQLite in the test's directory, closed when the test ends.
+func newRepo(t *testing.T) *adapters.SQLiteRepository {
+	t.Helper()
+	repo, err := adapters.NewSQLiteRepository(filepath.Join(t.TempDir(), "orders.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { repo.Close() })
+	return repo
+}
+
+// waitReady polls base's /readyz until it answers 200.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	eventually(t, 20*time.Second, "service ready", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// startService runs order-service with cfg over repo and waits until it is ready; stop cancels
+// it and fails the test if Run returned an error.
+func startService(t *testing.T, cfg service.Config, repo app.Repository) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- service.Run(ctx, cfg, repo, slog.New(slog.DiscardHandler)) }()
+	waitReady(t, "http://"+cfg.HTTPAddr)
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
 	}
 }
 

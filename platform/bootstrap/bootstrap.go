@@ -133,8 +133,7 @@ func withDefaults(name string, cfg config.Service) config.Service {
 // Unless GOGC is set, it sets the garbage collector's target to DefaultGCPercent (gc.go), and
 // unless GOMAXPROCS is set, it runs ProcsPerCPU Go processors per CPU (procs.go).
 func Run(ctx context.Context, svc Service, opts ...Option) error {
-	tuneGC()
-	tuneProcs()
+	tuneRuntime()
 	o := options{lagInterval: telemetry.LagInterval}
 	for _, opt := range opts {
 		opt(&o)

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sync"
 )
@@ -13,13 +14,18 @@ import (
 // loop its CPU went from 0.17 to 0.04 ms per order (GODEBUG=gctrace=1, 5,000 orders).
 const DefaultGCPercent = 400
 
-var gcOnce sync.Once
+var runtimeOnce sync.Once
 
-// tuneGC applies DefaultGCPercent once per process, unless GOGC says otherwise.
-func tuneGC() {
-	gcOnce.Do(func() {
+// tuneRuntime applies DefaultGCPercent and ProcsPerCPU (procs.go) once per process, each unless
+// its environment variable (GOGC, GOMAXPROCS) says otherwise. Setting GOMAXPROCS stops Go from
+// following a container's CPU limit as it changes.
+func tuneRuntime() {
+	runtimeOnce.Do(func() {
 		if percent, ok := gcPercent(os.Getenv("GOGC")); ok {
 			debug.SetGCPercent(percent)
+		}
+		if n, ok := procs(os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); ok {
+			runtime.GOMAXPROCS(n)
 		}
 	})
 }

@@ -1,11 +1,5 @@
 package bootstrap
 
-import (
-	"os"
-	"runtime"
-	"sync"
-)
-
 // ProcsPerCPU is how many Go processors (GOMAXPROCS) a service runs per CPU Go would give it
 // (the CPUs, or its container's CPU limit), unless GOMAXPROCS is set.
 //
@@ -23,18 +17,6 @@ import (
 // orders settled (1,514-1,906 against 1,622-1,923/s), but the overload p99 rose from 665-702 to
 // 860-901 ms, near the 1 s budget.
 const ProcsPerCPU = 2
-
-var procsOnce sync.Once
-
-// tuneProcs applies ProcsPerCPU once per process, unless GOMAXPROCS says otherwise. Setting it
-// stops Go from following a container's CPU limit as it changes.
-func tuneProcs() {
-	procsOnce.Do(func() {
-		if n, ok := procs(os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0)); ok {
-			runtime.GOMAXPROCS(n)
-		}
-	})
-}
 
 // procs is the GOMAXPROCS to set for the environment variable gomaxprocs and the processors
 // Go chose by itself: none when the operator chose a number.
