@@ -372,9 +372,15 @@ func wantHistory(t *testing.T, o order, types ...string) {
 	if got := o.historyTypes(); !slices.Equal(got, types) {
 		t.Errorf("history = %v, want %v", got, types)
 	}
+	var last time.Time
 	for _, h := range o.History {
-		if _, err := time.Parse(time.RFC3339, h.At); err != nil {
+		at, err := time.Parse(time.RFC3339, h.At)
+		if err != nil {
 			t.Errorf("history entry %+v: at is not RFC 3339", h)
 		}
+		if at.Before(last) {
+			t.Errorf("history entry %+v is older than the one before it: history = %+v, want oldest first", h, o.History)
+		}
+		last = at
 	}
 }

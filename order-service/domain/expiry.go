@@ -27,12 +27,11 @@ func (o *Order) Expire(now time.Time, d time.Duration) bool {
 	}
 	at := now.UTC()
 	o.Status, o.Reason = StatusCancelled, event.ReasonExpired
-	o.History = append(o.History, HistoryEntry{
+	o.record(HistoryEntry{
 		EventID: event.IDFor(o.TransactionID, event.TypeOrderExpired),
 		Type:    event.TypeOrderExpired,
 		At:      at,
 		Applied: true,
 	})
-	o.UpdatedAt = at
 	return true
 }

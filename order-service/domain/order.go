@@ -5,6 +5,7 @@ package domain
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -49,8 +50,9 @@ type Item struct {
 	Quantity int
 }
 
-// HistoryEntry is one event the order saw. Applied is false for an event that was recorded but
-// did not change the order (it arrived after the order had moved past it).
+// HistoryEntry is one event the order saw; an order's history is in order of At, the time the
+// event was emitted. Applied is false for an event that was recorded but did not change the
+// order (it arrived after the order had moved past it).
 type HistoryEntry struct {
 	EventID string
 	Type    event.Type
@@ -218,7 +220,22 @@ func (o *Order) Apply(e Event) (changed bool, err error) {
 	if !o.AmountKnown() && e.Currency != "" {
 		o.Amount, o.Currency = e.Amount, e.Currency
 	}
-	o.History = append(o.History, HistoryEntry{EventID: e.ID, Type: e.Type, At: at, Applied: applied})
-	o.UpdatedAt = at
+	o.record(HistoryEntry{EventID: e.ID, Type: e.Type, At: at, Applied: applied})
 	return true, nil
+}
+
+// record puts h into the history in order of time, after any entry of the same time, and
+// moves UpdatedAt forward to it. Events for one order come from different services over
+// different topics, so a step can arrive after the next one (ITEM_RESERVED's copy to the
+// order topic after the PAYMENT_COMPLETE it led to): kept in arrival order the history would
+// tell the saga backwards, and updatedAt would move back to the late event's time.
+func (o *Order) record(h HistoryEntry) {
+	i := len(o.History)
+	for i > 0 && o.History[i-1].At.After(h.At) {
+		i--
+	}
+	o.History = slices.Insert(o.History, i, h)
+	if h.At.After(o.UpdatedAt) {
+		o.UpdatedAt = h.At
+	}
 }

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,54 @@ func TestApply(t *testing.T) {
 				t.Errorf("history has %d entries, want %d", len(o.History), len(tc.steps)+1)
 			}
 			if want := t0.Add(time.Duration(len(tc.steps)) * time.Minute); !o.UpdatedAt.Equal(want) {
+				t.Errorf("updatedAt = %v, want %v", o.UpdatedAt, want)
+			}
+		})
+	}
+}
+
+// TestApplyKeepsHistoryInTimeOrder applies events in the order they arrive, each stamped with
+// the minute it was emitted, and checks that the history reads in emission order whatever the
+// arrival order, and that updatedAt never moves back.
+func TestApplyKeepsHistoryInTimeOrder(t *testing.T) {
+	type arrival struct {
+		typ    event.Type
+		minute int
+	}
+	tests := []struct {
+		name        string
+		arrivals    []arrival
+		wantHistory []event.Type
+		wantApplied []bool
+		wantUpdated int
+	}{
+		{"in order", []arrival{{event.TypeItemReserved, 1}, {event.TypePaymentComplete, 2}},
+			[]event.Type{event.TypeOrderCreate, event.TypeItemReserved, event.TypePaymentComplete}, []bool{true, true, true}, 2},
+		{"reservation arrives after the payment it led to", []arrival{{event.TypePaymentComplete, 2}, {event.TypeItemReserved, 1}},
+			[]event.Type{event.TypeOrderCreate, event.TypeItemReserved, event.TypePaymentComplete}, []bool{true, false, true}, 2},
+		{"reservation arrives after the release", []arrival{{event.TypeItemReleased, 3}, {event.TypeItemReserved, 1}},
+			[]event.Type{event.TypeOrderCreate, event.TypeItemReserved, event.TypeItemReleased}, []bool{true, false, true}, 3},
+		{"same time keeps arrival order", []arrival{{event.TypePaymentComplete, 1}, {event.TypeItemReserved, 1}},
+			[]event.Type{event.TypeOrderCreate, event.TypePaymentComplete, event.TypeItemReserved}, []bool{true, true, false}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrder(t)
+			for _, a := range tc.arrivals {
+				e := ev(a.typ, a.minute)
+				if _, err := o.Apply(e); err != nil {
+					t.Fatalf("Apply(%s): %v", a.typ, err)
+				}
+			}
+			var types []event.Type
+			var applied []bool
+			for _, h := range o.History {
+				types, applied = append(types, h.Type), append(applied, h.Applied)
+			}
+			if !slices.Equal(types, tc.wantHistory) || !slices.Equal(applied, tc.wantApplied) {
+				t.Errorf("history = %v applied %v, want %v applied %v", types, applied, tc.wantHistory, tc.wantApplied)
+			}
+			if want := t0.Add(time.Duration(tc.wantUpdated) * time.Minute); !o.UpdatedAt.Equal(want) {
 				t.Errorf("updatedAt = %v, want %v", o.UpdatedAt, want)
 			}
 		})
