@@ -216,6 +216,54 @@ func BenchmarkDynamoDBLocalCost(b *testing.B) {
 		}
 	}
 
+	// grouped runs every n-th call as one TransactWriteItems holding the writes of n orders
+	// (writes(i) for each), so jvm-ms/op is per order: what a group commit of the orders
+	// waiting at once would cost.
+	grouped := func(n int, writes func(b *testing.B) func(i int) []types.TransactWriteItem) func(*testing.B) func(int) error {
+		return func(b *testing.B) func(int) error {
+			w := writes(b)
+			return func(i int) error {
+				if i%n != 0 {
+					return nil
+				}
+				var all []types.TransactWriteItem
+				for j := i; j < min(i+n, b.N); j++ {
+					all = append(all, w(j)...)
+				}
+				_, err := r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: all})
+				return err
+			}
+		}
+	}
+	createWrites := func(*testing.B) func(int) []types.TransactWriteItem {
+		return func(int) []types.TransactWriteItem {
+			id := uuid.NewString()
+			key, _ := attributevalue.MarshalMap(idempotencyItem{Key: "alice\x00" + id, RequestHash: strings.Repeat("ab", 32), TransactionID: id, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour).Unix()})
+			return []types.TransactWriteItem{
+				{Put: &types.Put{TableName: aws.String(orders), Item: costOrder(b, id, 1, domain.StatusPending), ConditionExpression: aws.String("attribute_not_exists(transactionId)")}},
+				{Put: &types.Put{TableName: aws.String(cfg.OutboxTable), Item: costOutbox(b, r, uuid.NewString())}},
+				{Put: &types.Put{TableName: aws.String(cfg.IdempotencyTable), Item: key,
+					ConditionExpression:       aws.String("attribute_not_exists(idempotencyKey) OR expiresAt < :now"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: "1"}}}},
+			}
+		}
+	}
+	reservedWrites := func(b *testing.B) func(int) []types.TransactWriteItem {
+		ids := seed(orders, b.N, 1)
+		return func(i int) []types.TransactWriteItem {
+			return []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(orders), Item: costOrder(b, ids[i], 2, domain.StatusReserved), ConditionExpression: aws.String("version = :read"), ExpressionAttributeValues: version(1)}}}
+		}
+	}
+	completedWrites := func(b *testing.B) func(int) []types.TransactWriteItem {
+		ids := seed(orders, b.N, 1)
+		return func(i int) []types.TransactWriteItem {
+			return []types.TransactWriteItem{
+				{Put: &types.Put{TableName: aws.String(orders), Item: costOrder(b, ids[i], 3, domain.StatusCompleted), ConditionExpression: aws.String("version = :read"), ExpressionAttributeValues: version(1)}},
+				{Put: &types.Put{TableName: aws.String(cfg.OutboxTable), Item: costOutbox(b, r, uuid.NewString())}},
+			}
+		}
+	}
+
 	cases := []struct {
 		name string
 		op   func(*testing.B) func(i int) error
@@ -295,6 +343,15 @@ func BenchmarkDynamoDBLocalCost(b *testing.B) {
 				return err
 			}
 		}},
+		{"TWIx1/create+key(per order)", grouped(1, createWrites)},
+		{"TWIx8/create+key(per order)", grouped(8, createWrites)},
+		{"TWIx33/create+key(per order)", grouped(33, createWrites)},
+		{"TWIx1/reserved(per order)", grouped(1, reservedWrites)},
+		{"TWIx25/reserved(per order)", grouped(25, reservedWrites)},
+		{"TWIx100/reserved(per order)", grouped(100, reservedWrites)},
+		{"TWIx1/completed(per order)", grouped(1, completedWrites)},
+		{"TWIx10/completed(per order)", grouped(10, completedWrites)},
+		{"TWIx50/completed(per order)", grouped(50, completedWrites)},
 		{"BatchWriteItem/delete25(per item)", func(b *testing.B) func(int) error {
 			ids := seedOutbox(b.N)
 			return func(i int) error {
