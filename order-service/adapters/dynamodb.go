@@ -68,6 +68,8 @@ type DynamoDBRepository struct {
 	client   *dynamodb.Client
 	cfg      DynamoDBConfig
 	inFlight *inFlightState // see dynamodb_deadline.go
+	// writes groups the order writes that wait at once (dynamodb_group.go).
+	writes *writeGroup
 	// owner names this process's outbox claims, which last lease.
 	owner string
 	lease time.Duration
@@ -101,7 +103,8 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 	if cfg.KeyRetention <= 0 {
 		cfg.KeyRetention = config.DefaultDedupRetention
 	}
-	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}, owner: outbox.NewOwner(), lease: outbox.Lease}
+	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}, owner: outbox.NewOwner(), lease: outbox.Lease,
+		writes: newWriteGroup(client, map[string]string{cfg.OrdersTable: "transactionId", cfg.IdempotencyTable: "idempotencyKey", cfg.OutboxTable: "id"})}
 	if err := r.createOrdersTable(ctx); err != nil {
 		return nil, err
 	}
@@ -300,7 +303,10 @@ func (r *DynamoDBRepository) CreateOrder(ctx context.Context, o domain.Order, ms
 	for attempt := 0; ; attempt++ {
 		// The token makes an SDK retry of a transaction that did commit succeed instead of
 		// failing on its own conditions.
-		_, err = r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes, ClientRequestToken: aws.String(o.TransactionID)})
+		err = r.writes.write(ctx, writes, func(ctx context.Context) error {
+			_, err := r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes, ClientRequestToken: aws.String(o.TransactionID)})
+			return err
+		})
 		var cancelled *types.TransactionCanceledException
 		if err == nil || !errors.As(err, &cancelled) {
 			return app.IdempotencyKey{}, err
@@ -378,11 +384,16 @@ func (r *DynamoDBRepository) UpdateOrder(ctx context.Context, o domain.Order, ms
 	if len(msgs) > 0 {
 		return r.updateOrderWithOutbox(ctx, o, item, msgs)
 	}
-	_, err = r.client.PutItem(ctx, &dynamodb.PutItemInput{
+	put := &types.Put{
 		TableName:                 aws.String(r.cfg.OrdersTable),
 		Item:                      item,
 		ConditionExpression:       aws.String("version = :read"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":read": &types.AttributeValueMemberN{Value: fmt.Sprint(o.Version)}},
+	}
+	err = r.writes.write(ctx, []types.TransactWriteItem{{Put: put}}, func(ctx context.Context) error {
+		_, err := r.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
+			ConditionExpression: put.ConditionExpression, ExpressionAttributeValues: put.ExpressionAttributeValues})
+		return err
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {

@@ -42,7 +42,10 @@ func (r *DynamoDBRepository) updateOrderWithOutbox(ctx context.Context, o domain
 	}
 	// No ClientRequestToken: an SDK retry of a transaction that did commit fails on the version
 	// condition, and the caller's re-read then finds the event already applied.
-	_, err := r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	err := r.writes.write(ctx, writes, func(ctx context.Context) error {
+		_, err := r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		return err
+	})
 	var cancelled *types.TransactionCanceledException
 	if errors.As(err, &cancelled) {
 		for _, reason := range cancelled.CancellationReasons {

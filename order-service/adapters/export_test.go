@@ -51,5 +51,6 @@ func CountCalls(r *DynamoDBRepository) *Calls {
 	r.client = dynamodb.New(r.client.Options(), func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error { return s.Finalize.Add(count, middleware.After) })
 	})
+	r.writes.client = r.client
 	return c
 }
