@@ -62,7 +62,7 @@ func TestDynamoDBOrderLifeCallBudget(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("relay read %d records, want 2", len(ids))
 	}
-	step("relay delete", map[string]int{"BatchWriteItem": 1}, func() {
+	step("relay delete", map[string]int{"TransactWriteItems": 1}, func() {
 		if err := r.DeleteOutbox(ctx, ids); err != nil {
 			t.Fatal(err)
 		}

@@ -426,18 +426,21 @@ func (r *DynamoDBRepository) PendingOutbox(ctx context.Context, limit int) ([]ou
 	return records, nil
 }
 
-// DeleteOutbox implements outbox.Store, 25 records (BatchWriteItem's limit) per request and up
-// to deleteRequests requests at once, re-sending whatever DynamoDB left unprocessed. One
-// request after another, deleting a relay batch of a thousand took longer than publishing it.
+// DeleteOutbox implements outbox.Store: up to maxGroupItems records per TransactWriteItems,
+// sent through the write group, so that deletes share a transaction with the writes waiting
+// beside them. DynamoDB Local commits each record of a BatchWriteItem on its own (1.0-1.1 ms of
+// its table lock per record, against 0.33-0.43 ms in a transaction of 100:
+// BenchmarkDynamoDBLocalCost). Chunks go out up to deleteRequests at once: one request after
+// another, deleting a relay batch of a thousand took longer than publishing it.
 func (r *DynamoDBRepository) DeleteOutbox(ctx context.Context, ids []string) error {
 	sem := make(chan struct{}, deleteRequests)
-	errs := make(chan error, (len(ids)+24)/25)
+	errs := make(chan error, (len(ids)+maxGroupItems-1)/maxGroupItems)
 	var wg sync.WaitGroup
-	for chunk := range slices.Chunk(ids, 25) {
+	for chunk := range slices.Chunk(ids, maxGroupItems) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			errs <- r.deleteOutbox(ctx, chunk)
+			errs <- r.deleteOutboxTransaction(ctx, chunk)
 		})
 	}
 	wg.Wait()
@@ -449,8 +452,31 @@ func (r *DynamoDBRepository) DeleteOutbox(ctx context.Context, ids []string) err
 	return errors.Join(all...)
 }
 
-// deleteRequests bounds the BatchWriteItem requests DeleteOutbox runs at once.
+// deleteRequests bounds the delete requests DeleteOutbox runs at once.
 const deleteRequests = 8
+
+// deleteOutboxTransaction deletes chunk in one transaction. Deletes have no condition, so only
+// a transaction on the same records at the same moment cancels it (another replica claiming
+// them); then they are deleted 25 at a time with BatchWriteItem instead.
+func (r *DynamoDBRepository) deleteOutboxTransaction(ctx context.Context, chunk []string) error {
+	deletes := make([]types.TransactWriteItem, len(chunk))
+	for i, id := range chunk {
+		deletes[i] = types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(r.cfg.OutboxTable),
+			Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}}}
+	}
+	return r.writes.write(ctx, deletes, func(ctx context.Context) error {
+		_, err := r.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: deletes})
+		var cancelled *types.TransactionCanceledException
+		if !errors.As(err, &cancelled) {
+			return err
+		}
+		var all []error
+		for part := range slices.Chunk(chunk, 25) {
+			all = append(all, r.deleteOutbox(ctx, part))
+		}
+		return errors.Join(all...)
+	})
+}
 
 // deleteOutbox deletes up to 25 records with one BatchWriteItem, and again what it left.
 func (r *DynamoDBRepository) deleteOutbox(ctx context.Context, chunk []string) error {

@@ -352,6 +352,13 @@ func BenchmarkDynamoDBLocalCost(b *testing.B) {
 		{"TWIx1/completed(per order)", grouped(1, completedWrites)},
 		{"TWIx10/completed(per order)", grouped(10, completedWrites)},
 		{"TWIx50/completed(per order)", grouped(50, completedWrites)},
+		{"TWIx100/delete-outbox(per item)", grouped(100, func(b *testing.B) func(int) []types.TransactWriteItem {
+			ids := seedOutbox(b.N)
+			return func(i int) []types.TransactWriteItem {
+				return []types.TransactWriteItem{{Delete: &types.Delete{TableName: aws.String(cfg.OutboxTable),
+					Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: ids[i]}}}}}
+			}
+		})},
 		{"BatchWriteItem/delete25(per item)", func(b *testing.B) func(int) error {
 			ids := seedOutbox(b.N)
 			return func(i int) error {
