@@ -95,13 +95,18 @@ func (g *writeGroup) serve(group []*groupedWrite) {
 
 // takeLocked takes the oldest queued writes that fit in one transaction together: at most
 // maxGroupItems items and no item twice (DynamoDB refuses a transaction that names an item
-// twice). The writes left wait for the next group, in order.
+// twice). The writes left wait for the next group, in order; those whose caller stopped
+// waiting are dropped.
 func (g *writeGroup) takeLocked() []*groupedWrite {
 	var group []*groupedWrite
 	items := 0
 	seen := map[string]bool{}
 	rest := g.queue[:0]
 	for _, w := range g.queue {
+		if err := w.ctx.Err(); err != nil {
+			w.done <- err // its caller gave up waiting: send nothing nobody waits for
+			continue
+		}
 		if items+len(w.items) > maxGroupItems || (len(group) > 0 && anySeen(seen, w.keys)) {
 			rest = append(rest, w)
 			continue
@@ -128,7 +133,10 @@ func anySeen(seen map[string]bool, keys []string) bool {
 
 // send makes group's writes: one alone as itself, several in one TransactWriteItems.
 func (g *writeGroup) send(group []*groupedWrite) {
-	if len(group) == 1 {
+	switch len(group) {
+	case 0:
+		return
+	case 1:
 		w := group[0]
 		w.done <- w.alone(w.ctx)
 		return

@@ -1,0 +1,86 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
+	g := newWriteGroup(nil, map[string]string{"orders": "transactionId", "outbox": "id"})
+	put := func(table, key string) types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+			g.hashKey[table]: &types.AttributeValueMemberS{Value: key}}}}
+	}
+	// write is a queued write of items named "table/key".
+	write := func(ctx context.Context, names ...string) *groupedWrite {
+		var items []types.TransactWriteItem
+		for _, n := range names {
+			table, key, _ := strings.Cut(n, "/")
+			items = append(items, put(table, key))
+		}
+		return &groupedWrite{ctx: ctx, items: items, keys: g.keys(items), done: make(chan error, 1)}
+	}
+	many := func(prefix string, n int) []string {
+		var names []string
+		for i := range n {
+			names = append(names, "outbox/"+prefix+string(rune('a'+i%26))+strings.Repeat("x", i/26))
+		}
+		return names
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	bg := context.Background()
+
+	tests := []struct {
+		name          string
+		queue         []*groupedWrite
+		wantTaken     []int // indexes into queue
+		wantLeft      []int
+		wantCancelled []int
+	}{
+		{"one write", []*groupedWrite{write(bg, "orders/a", "outbox/1")}, []int{0}, nil, nil},
+		{"different orders together", []*groupedWrite{write(bg, "orders/a"), write(bg, "orders/b"), write(bg, "orders/c")}, []int{0, 1, 2}, nil, nil},
+		{"one item twice waits for the next group, others pass it",
+			[]*groupedWrite{write(bg, "orders/a"), write(bg, "orders/a", "outbox/2"), write(bg, "orders/b")}, []int{0, 2}, []int{1}, nil},
+		{"same key in different tables is no overlap", []*groupedWrite{write(bg, "orders/a"), write(bg, "outbox/a")}, []int{0, 1}, nil, nil},
+		{"at most 100 items", []*groupedWrite{write(bg, many("p", 60)...), write(bg, many("q", 41)...), write(bg, many("r", 40)...)}, []int{0, 2}, []int{1}, nil},
+		{"a write too big for company still goes", []*groupedWrite{write(bg, many("p", 100)...), write(bg, "orders/a")}, []int{0}, []int{1}, nil},
+		{"a write whose caller gave up is dropped", []*groupedWrite{write(cancelled, "orders/a"), write(bg, "orders/a")}, []int{1}, nil, []int{0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g.queue = slices.Clone(tt.queue)
+			taken := g.takeLocked()
+			if want := pick(tt.queue, tt.wantTaken); !slices.Equal(taken, want) {
+				t.Errorf("took %d writes, want %v", len(taken), tt.wantTaken)
+			}
+			if want := pick(tt.queue, tt.wantLeft); !slices.Equal(g.queue, want) {
+				t.Errorf("left %d writes, want %v", len(g.queue), tt.wantLeft)
+			}
+			for _, i := range tt.wantCancelled {
+				select {
+				case err := <-tt.queue[i].done:
+					if !errors.Is(err, context.Canceled) {
+						t.Errorf("write %d answered %v, want context.Canceled", i, err)
+					}
+				default:
+					t.Errorf("write %d got no answer", i)
+				}
+			}
+		})
+	}
+}
+
+func pick(queue []*groupedWrite, idx []int) []*groupedWrite {
+	var out []*groupedWrite
+	for _, i := range idx {
+		out = append(out, queue[i])
+	}
+	return out
+}
