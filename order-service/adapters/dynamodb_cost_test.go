@@ -49,6 +49,17 @@ import (
 // (4.8-5.5 ms of JVM CPU per settled order). Each request costs ~0.3 ms before it does anything
 // (Jackson parsing and a new mapper per request dominate a profile), and a transaction ~0.6
 // more, so the lever is fewer requests and transactions, not smaller items or indexes.
+//
+// The TWIx cases group n orders' writes in one transaction, as dynamodb_group.go does. Their
+// ns/op is wall time per order with the callers at once, and that is what limits the stack:
+// DynamoDB Local applies the writes to a table one request at a time under a table lock
+// (jstack: the other requests park on it) and each request commits its own SQLite transaction,
+// so its JVM CPU alone underrates a request. On 2026-12-06, data file (the stack's), ms per
+// order wall / JVM CPU: create+key 7.5 / 7.9 alone, 2.6 / 3.2 in eights, 2.4 / 2.8 in 33s;
+// reserved 5.2 / 4.8 alone (as a transaction), 0.7 / 0.65 in 100s; completed 2.7 / 2.5 alone,
+// 1.3 / 1.15 in 50s; an outbox delete 1.0-1.1 / 0.6 in a BatchWriteItem of 25 (each record its
+// own commit), 0.33-0.43 / 0.3-0.37 in a transaction of 100. In memory, JVM CPU: create 3.63
+// alone, 1.26-1.32 grouped; reserved 1.55 -> 0.56-0.58; completed 1.67 -> 0.95-0.99.
 func BenchmarkDynamoDBLocalCost(b *testing.B) {
 	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	if endpoint == "" || os.Getenv("DYNAMODB_COST") != "1" {
