@@ -2,6 +2,8 @@ package adapters
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,10 +25,43 @@ func (r *SQLiteRepository) CountInFlight(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// CountInFlight implements app.InFlightCounter: the orders still PENDING or RESERVED. It scans
-// the orders table (counting only, strongly consistent), so order-service calls it once, at
-// start; its cost grows with the size of the table.
+// CountInFlight implements app.InFlightCounter: the orders still PENDING or RESERVED, counted
+// in the sparse in-flight index (dynamodb_deadline.go), which holds only those, so its cost does
+// not grow with the orders table. Scanning the table instead took longer than the client's
+// attempts allow on a stack that had run for a while, and order-service could not start. The
+// index is eventually consistent: an order written the moment before may be missed, as it may
+// be by any count taken while orders arrive. Without the index the table is scanned.
 func (r *DynamoDBRepository) CountInFlight(ctx context.Context) (int, error) {
+	ready, err := r.inFlightReady(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !ready {
+		return r.countInFlightByScan(ctx)
+	}
+	n := 0
+	for shard := range inFlightShards {
+		p := dynamodb.NewQueryPaginator(r.client, &dynamodb.QueryInput{
+			TableName:                 aws.String(r.cfg.OrdersTable),
+			IndexName:                 aws.String(inFlightIndex),
+			Select:                    types.SelectCount,
+			KeyConditionExpression:    aws.String("#shard = :shard"),
+			ExpressionAttributeNames:  map[string]string{"#shard": inFlightShardAttr},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":shard": &types.AttributeValueMemberS{Value: strconv.Itoa(shard)}},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("count in %s: %w", inFlightIndex, err)
+			}
+			n += int(page.Count)
+		}
+	}
+	return n, nil
+}
+
+// countInFlightByScan is CountInFlight without the index: a counting scan of the whole table.
+func (r *DynamoDBRepository) countInFlightByScan(ctx context.Context) (int, error) {
 	p := dynamodb.NewScanPaginator(r.client, &dynamodb.ScanInput{
 		TableName:                aws.String(r.cfg.OrdersTable),
 		Select:                   types.SelectCount,
