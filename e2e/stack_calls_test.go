@@ -76,13 +76,11 @@ func (c *callCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if i := strings.LastIndex(x.TableName, "-"); i > 0 {
 				x.TableName = x.TableName[:i]
 			}
-			if kind := op + ":" + x.TableName; !slices.Contains(kinds, kind) {
-				kinds = append(kinds, kind)
-			}
+			kinds = append(kinds, op+":"+x.TableName)
 		}
 	}
 	slices.Sort(kinds)
-	for _, kind := range kinds {
+	for _, kind := range slices.Compact(kinds) {
 		table += kind + " "
 	}
 	items := 0 // statements or write requests a batch carries

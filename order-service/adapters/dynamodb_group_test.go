@@ -103,7 +103,7 @@ func TestDynamoDBGroupsWritesThatWaitTogether(t *testing.T) {
 	if writes := got["TransactWriteItems"] + got["PutItem"]; writes >= n/2 {
 		t.Errorf("%d updates in %d writes (%v), want them grouped", n, writes, got)
 	}
-	if len(pending(t, r, 10*n)) != n {
-		t.Errorf("outbox holds %d records, want one ORDER_CREATE per order (%d)", len(pending(t, r, 10*n)), n)
+	if records := len(pending(t, r, 10*n)); records != n {
+		t.Errorf("outbox holds %d records, want one ORDER_CREATE per order (%d)", records, n)
 	}
 }
