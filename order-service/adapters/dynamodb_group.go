@@ -32,6 +32,9 @@ import (
 type writeGroup struct {
 	client  *dynamodb.Client
 	hashKey map[string]string // table -> its hash key attribute
+	// outboxTable is where the group's outbox records go, as one bundle
+	// (dynamodb_outbox_bundle.go).
+	outboxTable string
 
 	mu      sync.Mutex
 	queue   []*groupedWrite
@@ -58,8 +61,8 @@ const (
 	maxGroupItems = 100
 )
 
-func newWriteGroup(client *dynamodb.Client, hashKey map[string]string) *writeGroup {
-	return &writeGroup{client: client, hashKey: hashKey}
+func newWriteGroup(client *dynamodb.Client, hashKey map[string]string, outboxTable string) *writeGroup {
+	return &writeGroup{client: client, hashKey: hashKey, outboxTable: outboxTable}
 }
 
 // write makes the write of items, alone or in a group, and returns the error of alone, the
@@ -101,12 +104,13 @@ func (g *writeGroup) serve(group []*groupedWrite) {
 }
 
 // takeLocked takes the oldest queued writes that fit in one transaction together: at most
-// maxGroupItems items and no item twice (DynamoDB refuses a transaction that names an item
-// twice). The writes left wait for the next group, in order; those whose caller stopped
-// waiting are dropped.
+// maxGroupItems items, counting the outbox records as the one bundle they become
+// (dynamodb_outbox_bundle.go) and holding at most maxGroupItems of them, and no item twice
+// (DynamoDB refuses a transaction that names an item twice). The writes left wait for the next
+// group, in order; those whose caller stopped waiting are dropped.
 func (g *writeGroup) takeLocked() []*groupedWrite {
 	var group []*groupedWrite
-	items := 0
+	items, records := 0, 0
 	seen := map[string]bool{}
 	rest := g.queue[:0]
 	for _, w := range g.queue {
@@ -114,12 +118,15 @@ func (g *writeGroup) takeLocked() []*groupedWrite {
 			w.done <- err // its caller gave up waiting: send nothing nobody waits for
 			continue
 		}
-		if items+len(w.items) > maxGroupItems || (len(group) > 0 && anySeen(seen, w.keys)) {
+		own := g.records(w.items)
+		bundle := min(1, records+own)
+		if items+len(w.items)-own+bundle > maxGroupItems || records+own > maxGroupItems || (len(group) > 0 && anySeen(seen, w.keys)) {
 			rest = append(rest, w)
 			continue
 		}
 		group = append(group, w)
-		items += len(w.items)
+		items += len(w.items) - own
+		records += own
 		for _, k := range w.keys {
 			seen[k] = true
 		}
@@ -152,6 +159,7 @@ func (g *writeGroup) send(group []*groupedWrite) {
 	for _, w := range group {
 		items = append(items, w.items...)
 	}
+	items, at := bundleOutbox(g.outboxTable, items)
 	// The first caller's context carries its trace; no caller's cancellation stops the others'
 	// writes. The token makes the SDK's retry of a transaction that did commit succeed.
 	ctx := context.WithoutCancel(group[0].ctx)
@@ -169,10 +177,10 @@ func (g *writeGroup) send(group []*groupedWrite) {
 	if reasons := cancelled.CancellationReasons; len(reasons) == len(items) {
 		failed = nil
 		for _, w := range group {
-			mine := reasons[:len(w.items)]
-			reasons = reasons[len(w.items):]
-			if slices.ContainsFunc(mine, func(c types.CancellationReason) bool {
-				code := aws.ToString(c.Code)
+			mine := at[:len(w.items)]
+			at = at[len(w.items):]
+			if slices.ContainsFunc(mine, func(i int) bool {
+				code := aws.ToString(reasons[i].Code)
 				return code != "" && code != "None"
 			}) {
 				failed = append(failed, w)
@@ -217,4 +225,15 @@ func (g *writeGroup) keys(items []types.TransactWriteItem) []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// records counts the outbox records among items, those a group bundles.
+func (g *writeGroup) records(items []types.TransactWriteItem) int {
+	n := 0
+	for _, it := range items {
+		if it.Put != nil && it.Put.ConditionExpression == nil && aws.ToString(it.Put.TableName) == g.outboxTable {
+			n++
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package adapters
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 )
 
 func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
-	g := newWriteGroup(nil, map[string]string{"orders": "transactionId", "outbox": "id"})
+	g := newWriteGroup(nil, map[string]string{"orders": "transactionId", "outbox": "id"}, "outbox")
 	put := func(table, key string) types.TransactWriteItem {
 		return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: map[string]types.AttributeValue{
 			g.hashKey[table]: &types.AttributeValueMemberS{Value: key}}}}
@@ -26,16 +27,24 @@ func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
 		}
 		return &groupedWrite{ctx: ctx, items: items, keys: g.keys(items), done: make(chan error, 1)}
 	}
-	many := func(prefix string, n int) []string {
+	many := func(table, prefix string, n int) []string {
 		var names []string
 		for i := range n {
-			names = append(names, "outbox/"+prefix+string(rune('a'+i%26))+strings.Repeat("x", i/26))
+			names = append(names, table+"/"+prefix+string(rune('a'+i%26))+strings.Repeat("x", i/26))
 		}
 		return names
 	}
+	bg := context.Background()
+	// orders is n writes of an order and its outbox record.
+	orders := func(n int) []*groupedWrite {
+		var ws []*groupedWrite
+		for i := range n {
+			ws = append(ws, write(bg, fmt.Sprintf("orders/o%d", i), fmt.Sprintf("outbox/e%d", i)))
+		}
+		return ws
+	}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	bg := context.Background()
 
 	tests := []struct {
 		name          string
@@ -49,8 +58,11 @@ func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
 		{"one item twice waits for the next group, others pass it",
 			[]*groupedWrite{write(bg, "orders/a"), write(bg, "orders/a", "outbox/2"), write(bg, "orders/b")}, []int{0, 2}, []int{1}, nil},
 		{"same key in different tables is no overlap", []*groupedWrite{write(bg, "orders/a"), write(bg, "outbox/a")}, []int{0, 1}, nil, nil},
-		{"at most 100 items", []*groupedWrite{write(bg, many("p", 60)...), write(bg, many("q", 41)...), write(bg, many("r", 40)...)}, []int{0, 2}, []int{1}, nil},
-		{"a write too big for company still goes", []*groupedWrite{write(bg, many("p", 100)...), write(bg, "orders/a")}, []int{0}, []int{1}, nil},
+		{"at most 100 items", []*groupedWrite{write(bg, many("orders", "p", 60)...), write(bg, many("orders", "q", 41)...), write(bg, many("orders", "r", 40)...)}, []int{0, 2}, []int{1}, nil},
+		{"a write too big for company still goes", []*groupedWrite{write(bg, many("orders", "p", 100)...), write(bg, "orders/a")}, []int{0}, []int{1}, nil},
+		{"outbox records count as the one bundle they become", orders(99), seq(99), nil, nil},
+		{"the bundle is one of the 100 items", orders(100), seq(99), []int{99}, nil},
+		{"at most 100 records in a bundle", []*groupedWrite{write(bg, many("outbox", "p", 60)...), write(bg, many("outbox", "q", 41)...), write(bg, many("outbox", "r", 40)...)}, []int{0, 2}, []int{1}, nil},
 		{"a write whose caller gave up is dropped", []*groupedWrite{write(cancelled, "orders/a"), write(bg, "orders/a")}, []int{1}, nil, []int{0}},
 	}
 	for _, tt := range tests {
@@ -75,6 +87,14 @@ func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
 			}
 		})
 	}
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }
 
 func pick(queue []*groupedWrite, idx []int) []*groupedWrite {

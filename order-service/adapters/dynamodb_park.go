@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,27 +23,44 @@ func (r *DynamoDBRepository) parkedTable() string { return r.cfg.OutboxTable + "
 
 // ParkOutbox implements outbox.Parker: it copies the record, with the reason and when, to the
 // parked table and then deletes it from the outbox (a crash in between parks it again).
+// A bundled record (dynamodb_outbox_bundle.go) is parked under its own id and taken out of its
+// bundle.
 func (r *DynamoDBRepository) ParkOutbox(ctx context.Context, id, reason string) error {
-	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(r.cfg.OutboxTable),
-		Key:            map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return err
+	_, _, _, bundled := parseBundleRecordID(id)
+	var item map[string]types.AttributeValue
+	var at, count int
+	if bundled {
+		var err error
+		if item, at, count, err = r.bundledRecord(ctx, id); err != nil {
+			return err
+		}
+	} else {
+		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(r.cfg.OutboxTable),
+			Key:            map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return err
+		}
+		item = out.Item
 	}
-	if out.Item == nil {
+	if item == nil {
 		return nil // parked (or published) already
 	}
 	if err := r.ensureTable(ctx, r.parkedTable(), "id"); err != nil {
 		return err
 	}
-	out.Item["reason"] = &types.AttributeValueMemberS{Value: reason}
-	out.Item["parkedAt"] = &types.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
-	if _, err := r.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(r.parkedTable()), Item: out.Item}); err != nil {
+	item = maps.Clone(item)
+	item["reason"] = &types.AttributeValueMemberS{Value: reason}
+	item["parkedAt"] = &types.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
+	if _, err := r.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(r.parkedTable()), Item: item}); err != nil {
 		return fmt.Errorf("park outbox record %s: %w", id, err)
 	}
-	_, err = r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	if bundled {
+		return r.removeBundled(ctx, id, at, count)
+	}
+	_, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(r.cfg.OutboxTable),
 		Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
 	})

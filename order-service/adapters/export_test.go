@@ -5,8 +5,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -53,4 +55,19 @@ func CountCalls(r *DynamoDBRepository) *Calls {
 	})
 	r.writes.client = r.client
 	return c
+}
+
+// IsBundled reports whether id is the id PendingOutbox gives a record kept in a bundle.
+func IsBundled(id string) bool {
+	_, _, _, ok := parseBundleRecordID(id)
+	return ok
+}
+
+// OutboxItems counts the items in r's outbox table, bundles counting once.
+func OutboxItems(ctx context.Context, r *DynamoDBRepository) (int, error) {
+	out, err := r.client.Scan(ctx, &dynamodb.ScanInput{TableName: &r.cfg.OutboxTable, Select: types.SelectCount, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return 0, err
+	}
+	return int(out.Count), nil
 }
