@@ -235,6 +235,9 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 	for name, part := range built.Extra {
 		parts[name] = part
 	}
+	if addr := config.String("PPROF_ADDR", ""); addr != "" {
+		parts["pprof server"] = pprofServer(addr)
+	}
 
 	log.Info(svc.Name+" running", "http", cfg.HTTPAddr, "consumes", topic, "group", cfg.GroupID)
 	return lifecycle.Run(ctx, parts)
