@@ -45,11 +45,16 @@ type DynamoDBConfig struct {
 	// seconds), the table's TTL attribute, and an expired key no longer counts.
 	// config.DefaultDedupRetention when zero.
 	KeyRetention time.Duration
+	// NoBundles stops grouped writes from storing their outbox records as one bundle item
+	// (dynamodb_outbox_bundle.go); bundles already stored are still read. A replica built
+	// before bundles cannot read them: switch them off, let the outbox drain, then roll back.
+	NoBundles bool
 }
 
 // DynamoDBConfigFromEnv reads DYNAMODB_ENDPOINT, AWS_REGION (default us-east-1), ORDERS_TABLE
-// (orders), IDEMPOTENCY_TABLE (order-idempotency), OUTBOX_TABLE (order-outbox) and
-// DEDUP_RETENTION (config.DedupRetention).
+// (orders), IDEMPOTENCY_TABLE (order-idempotency), OUTBOX_TABLE (order-outbox),
+// DEDUP_RETENTION (config.DedupRetention) and OUTBOX_BUNDLES (on; off, false or 0 sets
+// NoBundles).
 func DynamoDBConfigFromEnv() DynamoDBConfig {
 	return DynamoDBConfig{
 		Endpoint:         config.String("DYNAMODB_ENDPOINT", ""),
@@ -58,6 +63,7 @@ func DynamoDBConfigFromEnv() DynamoDBConfig {
 		IdempotencyTable: config.String("IDEMPOTENCY_TABLE", "order-idempotency"),
 		OutboxTable:      config.String("OUTBOX_TABLE", "order-outbox"),
 		KeyRetention:     config.DedupRetention(),
+		NoBundles:        slices.Contains([]string{"off", "false", "0"}, config.String("OUTBOX_BUNDLES", "on")),
 	}
 }
 
@@ -106,6 +112,9 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 	hashKeys := map[string]string{cfg.OrdersTable: "transactionId", cfg.IdempotencyTable: "idempotencyKey", cfg.OutboxTable: "id"}
 	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}, owner: outbox.NewOwner(), lease: outbox.Lease,
 		writes: newWriteGroup(client, hashKeys, cfg.OutboxTable)}
+	if cfg.NoBundles {
+		r.writes.outboxTable = "" // nothing is an outbox put to bundle
+	}
 	if err := r.createOrdersTable(ctx); err != nil {
 		return nil, err
 	}
@@ -406,25 +415,33 @@ func (r *DynamoDBRepository) UpdateOrder(ctx context.Context, o domain.Order, ms
 	return err
 }
 
-// PendingOutbox implements outbox.Store. It scans at most limit records that no other replica
-// holds, claims them (dynamodb_outbox_claim.go) and sorts them by createdAt; the outbox is
-// small (records live until the relay publishes them), so "oldest first within the page" is
-// enough.
+// PendingOutbox implements outbox.Store. It scans at most limit items that no other replica
+// holds, sorts them by createdAt, keeps the oldest until they hold limit records (a bundle,
+// dynamodb_outbox_bundle.go, whole: the last may pass limit by its size), claims those
+// (dynamodb_outbox_claim.go) and returns their records. The outbox is small (records live
+// until the relay publishes them), so "oldest first within the page" is enough.
 func (r *DynamoDBRepository) PendingOutbox(ctx context.Context, limit int) ([]outbox.Record, error) {
 	now := time.Now()
 	items, err := r.scanClaimable(ctx, limit, now)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
+	slices.SortFunc(items, func(a, b outboxItem) int { return cmp.Compare(a.CreatedAt, b.CreatedAt) })
+	// Claim only what this read returns, so that a relay does not hold records it will not
+	// publish while other replicas idle.
+	held := 0
+	for i, item := range items {
+		if held >= limit {
+			items = items[:i]
+			break
+		}
+		held += max(1, len(item.Records))
+	}
 	if items, err = r.claim(ctx, items, now); err != nil {
 		return nil, fmt.Errorf("claim outbox records: %w", err)
 	}
-	slices.SortFunc(items, func(a, b outboxItem) int { return cmp.Compare(a.CreatedAt, b.CreatedAt) })
 	var records []outbox.Record
 	for _, item := range items {
-		if len(records) >= limit {
-			break // the rest stays claimed by this relay for its next read
-		}
 		for _, it := range item.expand() {
 			records = append(records, outbox.Record{ID: it.ID, Message: kafka.Message{Topic: it.Topic, Event: event.Event{
 				ID: it.EventID, Type: event.Type(it.EventType), Source: it.Source, Time: it.EventTime.UTC(),

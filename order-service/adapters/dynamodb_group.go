@@ -28,7 +28,8 @@ import (
 //
 // On AWS a grouped write costs the same or more: an item written in a transaction takes two
 // write units, so a PutItem (RESERVED) or an outbox delete that joins a group takes twice its
-// usual units, in exchange for fewer requests.
+// usual units, in exchange for fewer requests; and claiming or parking a bundle of outbox
+// records (dynamodb_outbox_bundle.go) is billed on the whole bundle's size.
 type writeGroup struct {
 	client  *dynamodb.Client
 	hashKey map[string]string // table -> its hash key attribute
@@ -47,8 +48,10 @@ type groupedWrite struct {
 	ctx   context.Context
 	items []types.TransactWriteItem
 	keys  []string
-	alone func(ctx context.Context) error
-	done  chan error
+	// records and recordBytes are its outbox puts, which a group bundles, and their size.
+	records, recordBytes int
+	alone                func(ctx context.Context) error
+	done                 chan error
 }
 
 const (
@@ -69,7 +72,7 @@ func newWriteGroup(client *dynamodb.Client, hashKey map[string]string, outboxTab
 // same write by itself: nil if the group committed, alone's own error if the group was
 // cancelled, and the group's error if the request failed otherwise.
 func (g *writeGroup) write(ctx context.Context, items []types.TransactWriteItem, alone func(ctx context.Context) error) error {
-	w := &groupedWrite{ctx: ctx, items: items, keys: g.keys(items), alone: alone, done: make(chan error, 1)}
+	w := g.newWrite(ctx, items, alone)
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
 	if g.sending < groupSends {
@@ -86,6 +89,18 @@ func (g *writeGroup) write(ctx context.Context, items []types.TransactWriteItem,
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// newWrite is a caller's write as the group queues it.
+func (g *writeGroup) newWrite(ctx context.Context, items []types.TransactWriteItem, alone func(ctx context.Context) error) *groupedWrite {
+	w := &groupedWrite{ctx: ctx, items: items, keys: g.keys(items), alone: alone, done: make(chan error, 1)}
+	for _, it := range items {
+		if isOutboxPut(g.outboxTable, it) {
+			w.records++
+			w.recordBytes += itemBytes(it.Put.Item)
+		}
+	}
+	return w
 }
 
 // serve sends group, then the groups that queued meanwhile, until the queue is empty.
@@ -105,12 +120,12 @@ func (g *writeGroup) serve(group []*groupedWrite) {
 
 // takeLocked takes the oldest queued writes that fit in one transaction together: at most
 // maxGroupItems items, counting the outbox records as the one bundle they become
-// (dynamodb_outbox_bundle.go) and holding at most maxGroupItems of them, and no item twice
-// (DynamoDB refuses a transaction that names an item twice). The writes left wait for the next
-// group, in order; those whose caller stopped waiting are dropped.
+// (dynamodb_outbox_bundle.go), which holds at most maxGroupItems records and maxBundleBytes,
+// and no item twice (DynamoDB refuses a transaction that names an item twice). The writes
+// left wait for the next group, in order; those whose caller stopped waiting are dropped.
 func (g *writeGroup) takeLocked() []*groupedWrite {
 	var group []*groupedWrite
-	items, records := 0, 0
+	items, records, recordBytes := 0, 0, 0
 	seen := map[string]bool{}
 	rest := g.queue[:0]
 	for _, w := range g.queue {
@@ -118,15 +133,17 @@ func (g *writeGroup) takeLocked() []*groupedWrite {
 			w.done <- err // its caller gave up waiting: send nothing nobody waits for
 			continue
 		}
-		own := g.records(w.items)
-		bundle := min(1, records+own)
-		if items+len(w.items)-own+bundle > maxGroupItems || records+own > maxGroupItems || (len(group) > 0 && anySeen(seen, w.keys)) {
+		bundle := min(1, records+w.records)
+		fits := items+len(w.items)-w.records+bundle <= maxGroupItems && records+w.records <= maxGroupItems &&
+			(records == 0 || w.records == 0 || recordBytes+w.recordBytes <= maxBundleBytes)
+		if len(group) > 0 && (!fits || anySeen(seen, w.keys)) {
 			rest = append(rest, w)
 			continue
 		}
 		group = append(group, w)
-		items += len(w.items) - own
-		records += own
+		items += len(w.items) - w.records
+		records += w.records
+		recordBytes += w.recordBytes
 		for _, k := range w.keys {
 			seen[k] = true
 		}
@@ -225,15 +242,4 @@ func (g *writeGroup) keys(items []types.TransactWriteItem) []string {
 		keys = append(keys, k)
 	}
 	return keys
-}
-
-// records counts the outbox records among items, those a group bundles.
-func (g *writeGroup) records(items []types.TransactWriteItem) int {
-	n := 0
-	for _, it := range items {
-		if it.Put != nil && it.Put.ConditionExpression == nil && aws.ToString(it.Put.TableName) == g.outboxTable {
-			n++
-		}
-	}
-	return n
 }

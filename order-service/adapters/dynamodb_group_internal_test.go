@@ -25,7 +25,7 @@ func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
 			table, key, _ := strings.Cut(n, "/")
 			items = append(items, put(table, key))
 		}
-		return &groupedWrite{ctx: ctx, items: items, keys: g.keys(items), done: make(chan error, 1)}
+		return g.newWrite(ctx, items, nil)
 	}
 	many := func(table, prefix string, n int) []string {
 		var names []string
@@ -35,6 +35,12 @@ func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
 		return names
 	}
 	bg := context.Background()
+	// big is a write of order o and an outbox record of 120,000 bytes.
+	big := func(o string) *groupedWrite {
+		rec := put("outbox", "e-"+o)
+		rec.Put.Item["data"] = &types.AttributeValueMemberS{Value: strings.Repeat("x", 120_000)}
+		return g.newWrite(bg, []types.TransactWriteItem{put("orders", o), rec}, nil)
+	}
 	// orders is n writes of an order and its outbox record.
 	orders := func(n int) []*groupedWrite {
 		var ws []*groupedWrite
@@ -62,6 +68,7 @@ func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
 		{"a write too big for company still goes", []*groupedWrite{write(bg, many("orders", "p", 100)...), write(bg, "orders/a")}, []int{0}, []int{1}, nil},
 		{"outbox records count as the one bundle they become", orders(99), seq(99), nil, nil},
 		{"the bundle is one of the 100 items", orders(100), seq(99), []int{99}, nil},
+		{"a bundle holds at most maxBundleBytes of records", []*groupedWrite{big("a"), big("b"), big("c"), write(bg, "orders/d")}, []int{0, 1, 3}, []int{2}, nil},
 		{"at most 100 records in a bundle", []*groupedWrite{write(bg, many("outbox", "p", 60)...), write(bg, many("outbox", "q", 41)...), write(bg, many("outbox", "r", 40)...)}, []int{0, 2}, []int{1}, nil},
 		{"a write whose caller gave up is dropped", []*groupedWrite{write(cancelled, "orders/a"), write(bg, "orders/a")}, []int{1}, nil, []int{0}},
 	}

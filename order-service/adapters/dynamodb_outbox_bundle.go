@@ -46,14 +46,15 @@ func bundleOutbox(outboxTable string, items []types.TransactWriteItem) ([]types.
 	size, bundleAt, full := 0, -1, false
 	out := make([]types.TransactWriteItem, 0, len(items))
 	for i, it := range items {
-		if it.Put == nil || aws.ToString(it.Put.TableName) != outboxTable || it.Put.ConditionExpression != nil {
+		if !isOutboxPut(outboxTable, it) {
 			at[i] = len(out)
 			out = append(out, it)
 			continue
 		}
 		n := itemBytes(it.Put.Item)
 		// Once one record does not fit, the later ones stay out too, so that the bundle
-		// (sorted as its first record) never holds a record written after one left out.
+		// (sorted as its first record) never holds a record written after one left out. A
+		// group's writes fit (takeLocked); this guards a write too big for company.
 		if full = full || (len(records) > 0 && size+n > maxBundleBytes); full {
 			at[i] = len(out)
 			out = append(out, it)
@@ -71,6 +72,12 @@ func bundleOutbox(outboxTable string, items []types.TransactWriteItem) ([]types.
 	}
 	out[bundleAt] = types.TransactWriteItem{Put: &types.Put{TableName: aws.String(outboxTable), Item: bundleItem(records)}}
 	return out, at
+}
+
+// isOutboxPut reports whether it stores an outbox record (an unconditional put into
+// outboxTable): those a group bundles.
+func isOutboxPut(outboxTable string, it types.TransactWriteItem) bool {
+	return it.Put != nil && it.Put.ConditionExpression == nil && outboxTable != "" && aws.ToString(it.Put.TableName) == outboxTable
 }
 
 // bundleItem is the outbox item holding records: it is claimed, and sorted among the other
@@ -106,6 +113,7 @@ func itemBytes(item map[string]types.AttributeValue) int {
 	return n
 }
 
+// valueBytes estimates one attribute value's size as DynamoDB counts it.
 func valueBytes(v types.AttributeValue) int {
 	switch v := v.(type) {
 	case *types.AttributeValueMemberS:
@@ -127,6 +135,8 @@ func valueBytes(v types.AttributeValue) int {
 	}
 }
 
+// identity maps each of n items to its own index: what bundleOutbox answers when it bundles
+// nothing.
 func identity(n int) []int {
 	at := make([]int, n)
 	for i := range at {
@@ -158,27 +168,31 @@ func parseBundleRecordID(id string) (bundle string, count int, record string, ok
 }
 
 // outboxItemIDs returns the outbox items that ids (records the relay published) let it
-// delete: plain records, and bundles whose every record as read is among ids.
+// delete: plain records, and bundles whose every record as one read saw it is among ids.
 func outboxItemIDs(ids []string) []string {
+	type read struct {
+		bundle string
+		count  int
+	}
 	var items []string
-	seen := map[string]map[string]bool{} // bundle -> its records among ids
-	counts := map[string]int{}
+	seen := map[read]map[string]bool{} // a bundle as read -> its records among ids
 	for _, id := range ids {
 		bundle, count, record, ok := parseBundleRecordID(id)
 		if !ok {
 			items = append(items, id)
 			continue
 		}
-		if seen[bundle] == nil {
-			seen[bundle] = map[string]bool{}
-			counts[bundle] = count
+		r := read{bundle, count}
+		if seen[r] == nil {
+			seen[r] = map[string]bool{}
 		}
-		seen[bundle][record] = true
-		counts[bundle] = min(counts[bundle], count)
+		seen[r][record] = true
 	}
-	for bundle, records := range seen {
-		if len(records) >= counts[bundle] {
-			items = append(items, bundle)
+	whole := map[string]bool{}
+	for r, records := range seen {
+		if len(records) == r.count && !whole[r.bundle] {
+			whole[r.bundle] = true
+			items = append(items, r.bundle)
 		}
 	}
 	return items
@@ -186,7 +200,7 @@ func outboxItemIDs(ids []string) []string {
 
 // expand returns the records of item, a bundle or a plain record, as the relay sees them.
 func (it outboxItem) expand() []outboxItem {
-	if !strings.HasPrefix(it.ID, bundlePrefix) {
+	if len(it.Records) == 0 {
 		return []outboxItem{it}
 	}
 	out := make([]outboxItem, len(it.Records))
@@ -212,7 +226,10 @@ func (r *DynamoDBRepository) bundledRecord(ctx context.Context, id string) (reco
 	}
 	for k, rec := range records.Value {
 		m, _ := rec.(*types.AttributeValueMemberM)
-		if s, _ := m.Value["id"].(*types.AttributeValueMemberS); m != nil && s != nil && s.Value == want {
+		if m == nil {
+			continue
+		}
+		if s, _ := m.Value["id"].(*types.AttributeValueMemberS); s != nil && s.Value == want {
 			return m.Value, k, len(records.Value), nil
 		}
 	}

@@ -101,7 +101,9 @@ func TestOutboxItemIDsDeletesOnlyWholeBundles(t *testing.T) {
 		{"a whole bundle", []string{b1("e1"), b1("e2"), "e3"}, []string{"e3", "bundle-1"}},
 		{"part of a bundle stays", []string{b1("e1"), "e3"}, []string{"e3"}},
 		{"a record given twice is not two", []string{b1("e1"), b1("e1")}, nil},
-		{"after a park, the smaller count holds", []string{b1("e1"), bundleRecordID("bundle-1", 1, "e1")}, []string{"bundle-1"}},
+		{"records of one read of a bundle, whole", []string{b1("e1"), bundleRecordID("bundle-1", 1, "e1")}, []string{"bundle-1"}},
+		{"reads of a bundle before and after a park are not mixed",
+			[]string{bundleRecordID("bundle-1", 3, "a"), bundleRecordID("bundle-1", 3, "b"), bundleRecordID("bundle-1", 2, "a")}, nil},
 		{"a malformed bundle id is a plain id", []string{"bundle-x#y"}, []string{"bundle-x#y"}},
 	}
 	for _, tt := range tests {

@@ -129,3 +129,32 @@ func ids(recs []outbox.Record) []string {
 	}
 	return out
 }
+
+// TestDynamoDBWithoutBundlesKeepsOneItemPerRecord switches bundles off, as before a rollback to
+// a build without them, and checks that grouped writes store one outbox item per record.
+func TestDynamoDBWithoutBundlesKeepsOneItemPerRecord(t *testing.T) {
+	cfg := dynamoDBTestConfig(t, "nobundle")
+	cfg.NoBundles = true
+	r := newDynamoDBRepository(t, cfg)
+	calls := adapters.CountCalls(r)
+	const n = 60
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			o, msg := newOrder(t)
+			if _, err := r.CreateOrder(ctx, o, msg, app.IdempotencyKey{}); err != nil {
+				t.Errorf("CreateOrder: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := calls.Take()["TransactWriteItems"]; got >= n/2 {
+		t.Fatalf("%d creates in %d transactions: the writes were not grouped, so this tests nothing", n, got)
+	}
+	if items, err := adapters.OutboxItems(ctx, r); err != nil || items != n {
+		t.Errorf("outbox holds %d items (%v), want one per record (%d)", items, err, n)
+	}
+	if recs := readOutbox(t, r, 2*n); slices.ContainsFunc(recs, func(rec outbox.Record) bool { return adapters.IsBundled(rec.ID) }) || len(recs) != n {
+		t.Errorf("PendingOutbox = %d records, some bundled; want %d plain ones", len(recs), n)
+	}
+}

@@ -22,7 +22,8 @@ type Record struct {
 
 // Store is a service's outbox.
 type Store interface {
-	// PendingOutbox returns up to limit unpublished records, oldest first. A store that
+	// PendingOutbox returns up to limit unpublished records, oldest first (a store that keeps
+	// records in groups returns its last group whole, which may pass limit). A store that
 	// several replicas share returns only records this process holds a Lease on, claiming
 	// unclaimed and expired ones as it reads, so that two relays never publish the same record
 	// while both live.
@@ -92,7 +93,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		case err != nil:
 			r.log.Warn("outbox relay", "error", err)
 			backoff = min(2*backoff, 5*time.Second)
-		case n == r.BatchSize:
+		case n >= r.BatchSize:
 			continue // more may be waiting
 		default:
 			backoff = r.Interval
