@@ -134,8 +134,9 @@ func (g *writeGroup) takeLocked() []*groupedWrite {
 			continue
 		}
 		bundle := min(1, records+w.records)
+		// A first write whose records alone pass maxBundleBytes goes alone, unbundled (send).
 		fits := items+len(w.items)-w.records+bundle <= maxGroupItems && records+w.records <= maxGroupItems &&
-			(records == 0 || w.records == 0 || recordBytes+w.recordBytes <= maxBundleBytes)
+			recordBytes <= maxBundleBytes && (records == 0 || w.records == 0 || recordBytes+w.recordBytes <= maxBundleBytes)
 		if len(group) > 0 && (!fits || anySeen(seen, w.keys)) {
 			rest = append(rest, w)
 			continue

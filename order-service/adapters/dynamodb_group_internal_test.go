@@ -41,6 +41,13 @@ func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
 		rec.Put.Item["data"] = &types.AttributeValueMemberS{Value: strings.Repeat("x", 120_000)}
 		return g.newWrite(bg, []types.TransactWriteItem{put("orders", o), rec}, nil)
 	}
+	// huge is a write of two outbox records that pass maxBundleBytes together.
+	huge := func() *groupedWrite {
+		a, b := put("outbox", "h1"), put("outbox", "h2")
+		a.Put.Item["data"] = &types.AttributeValueMemberS{Value: strings.Repeat("x", 200_000)}
+		b.Put.Item["data"] = &types.AttributeValueMemberS{Value: strings.Repeat("x", 200_000)}
+		return g.newWrite(bg, []types.TransactWriteItem{put("orders", "h"), a, b}, nil)
+	}()
 	// orders is n writes of an order and its outbox record.
 	orders := func(n int) []*groupedWrite {
 		var ws []*groupedWrite
@@ -69,6 +76,7 @@ func TestTakeLockedGroupsWhatFitsTogether(t *testing.T) {
 		{"outbox records count as the one bundle they become", orders(99), seq(99), nil, nil},
 		{"the bundle is one of the 100 items", orders(100), seq(99), []int{99}, nil},
 		{"a bundle holds at most maxBundleBytes of records", []*groupedWrite{big("a"), big("b"), big("c"), write(bg, "orders/d")}, []int{0, 1, 3}, []int{2}, nil},
+		{"a write whose records pass maxBundleBytes goes alone", []*groupedWrite{huge, write(bg, "orders/x")}, []int{0}, []int{1}, nil},
 		{"at most 100 records in a bundle", []*groupedWrite{write(bg, many("outbox", "p", 60)...), write(bg, many("outbox", "q", 41)...), write(bg, many("outbox", "r", 40)...)}, []int{0, 2}, []int{1}, nil},
 		{"a write whose caller gave up is dropped", []*groupedWrite{write(cancelled, "orders/a"), write(bg, "orders/a")}, []int{1}, nil, []int{0}},
 	}
