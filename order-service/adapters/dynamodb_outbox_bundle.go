@@ -33,7 +33,8 @@ const (
 	// maxBundleBytes bounds the records' size in one bundle, well inside DynamoDB's 400 KB per
 	// item; the records past it stay items of their own.
 	maxBundleBytes = 300_000
-	// bundleIDSeparator separates the parts of a bundled record's id; record ids never hold it.
+	// bundleIDSeparator separates the parts of a bundled record's id. The record's own id
+	// comes last, so it may hold the separator too.
 	bundleIDSeparator = "#"
 )
 
@@ -53,8 +54,8 @@ func bundleOutbox(outboxTable string, items []types.TransactWriteItem) ([]types.
 		}
 		n := itemBytes(it.Put.Item)
 		// Once one record does not fit, the later ones stay out too, so that the bundle
-		// (sorted as its first record) never holds a record written after one left out. A
-		// group's writes fit (takeLocked); this guards a write too big for company.
+		// (sorted as its first record) never holds a record written after one left out. The
+		// groups takeLocked forms always fit; this only guards.
 		if full = full || (len(records) > 0 && size+n > maxBundleBytes); full {
 			at[i] = len(out)
 			out = append(out, it)
