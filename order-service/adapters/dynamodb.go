@@ -110,11 +110,12 @@ func NewDynamoDBRepository(ctx context.Context, cfg DynamoDBConfig) (*DynamoDBRe
 		cfg.KeyRetention = config.DefaultDedupRetention
 	}
 	hashKeys := map[string]string{cfg.OrdersTable: "transactionId", cfg.IdempotencyTable: "idempotencyKey", cfg.OutboxTable: "id"}
-	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}, owner: outbox.NewOwner(), lease: outbox.Lease,
-		writes: newWriteGroup(client, hashKeys, cfg.OutboxTable)}
+	bundled := cfg.OutboxTable
 	if cfg.NoBundles {
-		r.writes.outboxTable = "" // nothing is an outbox put to bundle
+		bundled = "" // no put is an outbox record to bundle
 	}
+	r := &DynamoDBRepository{client: client, cfg: cfg, inFlight: &inFlightState{}, owner: outbox.NewOwner(), lease: outbox.Lease,
+		writes: newWriteGroup(client, hashKeys, bundled)}
 	if err := r.createOrdersTable(ctx); err != nil {
 		return nil, err
 	}

@@ -68,10 +68,9 @@ func bundleOutbox(outboxTable string, items []types.TransactWriteItem) ([]types.
 		at[i], size = bundleAt, size+n
 		records = append(records, &types.AttributeValueMemberM{Value: it.Put.Item})
 	}
-	if len(records) < 2 {
-		return items, identity(len(items))
+	if len(records) >= 2 { // one record stays the put it is
+		out[bundleAt] = types.TransactWriteItem{Put: &types.Put{TableName: aws.String(outboxTable), Item: bundleItem(records)}}
 	}
-	out[bundleAt] = types.TransactWriteItem{Put: &types.Put{TableName: aws.String(outboxTable), Item: bundleItem(records)}}
 	return out, at
 }
 
@@ -134,16 +133,6 @@ func valueBytes(v types.AttributeValue) int {
 	default:
 		return 1
 	}
-}
-
-// identity maps each of n items to its own index: what bundleOutbox answers when it bundles
-// nothing.
-func identity(n int) []int {
-	at := make([]int, n)
-	for i := range at {
-		at[i] = i
-	}
-	return at
 }
 
 // bundleRecordID is the id PendingOutbox gives a bundled record: the bundle, how many records
@@ -212,18 +201,18 @@ func (it outboxItem) expand() []outboxItem {
 	return out
 }
 
-// bundledRecord reads the record named by id, a bundled record's id, and where it is in its
-// bundle (nil if it is gone).
-func (r *DynamoDBRepository) bundledRecord(ctx context.Context, id string) (record map[string]types.AttributeValue, at, count int, err error) {
+// bundledRecord reads the record named by id, a bundled record's id, and returns it with the
+// call that takes it out of its bundle (nil if it is gone).
+func (r *DynamoDBRepository) bundledRecord(ctx context.Context, id string) (map[string]types.AttributeValue, func(context.Context) error, error) {
 	bundle, _, want, _ := parseBundleRecordID(id)
 	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.cfg.OutboxTable),
 		Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: bundle}}, ConsistentRead: aws.Bool(true)})
 	if err != nil || out.Item == nil {
-		return nil, 0, 0, err
+		return nil, nil, err
 	}
 	records, _ := out.Item["records"].(*types.AttributeValueMemberL)
 	if records == nil {
-		return nil, 0, 0, nil
+		return nil, nil, nil
 	}
 	for k, rec := range records.Value {
 		m, _ := rec.(*types.AttributeValueMemberM)
@@ -231,10 +220,10 @@ func (r *DynamoDBRepository) bundledRecord(ctx context.Context, id string) (reco
 			continue
 		}
 		if s, _ := m.Value["id"].(*types.AttributeValueMemberS); s != nil && s.Value == want {
-			return m.Value, k, len(records.Value), nil
+			return m.Value, func(ctx context.Context) error { return r.removeBundled(ctx, id, k, len(records.Value)) }, nil
 		}
 	}
-	return nil, 0, 0, nil
+	return nil, nil, nil
 }
 
 // removeBundled takes the record at index at out of the bundle named by id, or deletes the

@@ -21,21 +21,7 @@ func TestDynamoDBBundlesTheOutboxRecordsOfAGroup(t *testing.T) {
 	r := newDynamoDBRepository(t, dynamoDBTestConfig(t, "bundle"))
 	t.Cleanup(func() { r.DeleteParkedTable(ctx) })
 	const n = 120
-	written := map[string]kafka.Message{} // by event id
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			o, msg := newOrder(t)
-			if _, err := r.CreateOrder(ctx, o, msg, app.IdempotencyKey{}); err != nil {
-				t.Errorf("CreateOrder: %v", err)
-			}
-			mu.Lock()
-			written[msg.Event.ID] = msg
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	written := createAtOnce(t, r, n)
 
 	recs := readOutbox(t, r, n)
 	if len(recs) != n {
@@ -101,6 +87,28 @@ func TestDynamoDBBundlesTheOutboxRecordsOfAGroup(t *testing.T) {
 	}
 }
 
+// createAtOnce creates n orders concurrently, so that their writes are grouped, and returns
+// their ORDER_CREATE messages by event id.
+func createAtOnce(t *testing.T, r app.Repository, n int) map[string]kafka.Message {
+	t.Helper()
+	written := map[string]kafka.Message{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			o, msg := newOrder(t)
+			if _, err := r.CreateOrder(ctx, o, msg, app.IdempotencyKey{}); err != nil {
+				t.Errorf("CreateOrder: %v", err)
+			}
+			mu.Lock()
+			written[msg.Event.ID] = msg
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return written
+}
+
 func readOutbox(t *testing.T, r app.Repository, limit int) []outbox.Record {
 	t.Helper()
 	recs, err := r.PendingOutbox(ctx, limit)
@@ -138,16 +146,7 @@ func TestDynamoDBWithoutBundlesKeepsOneItemPerRecord(t *testing.T) {
 	r := newDynamoDBRepository(t, cfg)
 	calls := adapters.CountCalls(r)
 	const n = 60
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			o, msg := newOrder(t)
-			if _, err := r.CreateOrder(ctx, o, msg, app.IdempotencyKey{}); err != nil {
-				t.Errorf("CreateOrder: %v", err)
-			}
-		})
-	}
-	wg.Wait()
+	createAtOnce(t, r, n)
 	if got := calls.Take()["TransactWriteItems"]; got >= n/2 {
 		t.Fatalf("%d creates in %d transactions: the writes were not grouped, so this tests nothing", n, got)
 	}

@@ -26,24 +26,9 @@ func (r *DynamoDBRepository) parkedTable() string { return r.cfg.OutboxTable + "
 // A bundled record (dynamodb_outbox_bundle.go) is parked under its own id and taken out of its
 // bundle.
 func (r *DynamoDBRepository) ParkOutbox(ctx context.Context, id, reason string) error {
-	_, _, _, bundled := parseBundleRecordID(id)
-	var item map[string]types.AttributeValue
-	var at, count int
-	if bundled {
-		var err error
-		if item, at, count, err = r.bundledRecord(ctx, id); err != nil {
-			return err
-		}
-	} else {
-		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(r.cfg.OutboxTable),
-			Key:            map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
-			ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return err
-		}
-		item = out.Item
+	item, remove, err := r.outboxRecord(ctx, id)
+	if err != nil {
+		return err
 	}
 	if item == nil {
 		return nil // parked (or published) already
@@ -57,14 +42,24 @@ func (r *DynamoDBRepository) ParkOutbox(ctx context.Context, id, reason string) 
 	if _, err := r.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(r.parkedTable()), Item: item}); err != nil {
 		return fmt.Errorf("park outbox record %s: %w", id, err)
 	}
-	if bundled {
-		return r.removeBundled(ctx, id, at, count)
+	return remove(ctx)
+}
+
+// outboxRecord reads the record named by id, plain or bundled, and returns it with the call
+// that takes it out of the outbox (nil if it is gone).
+func (r *DynamoDBRepository) outboxRecord(ctx context.Context, id string) (map[string]types.AttributeValue, func(context.Context) error, error) {
+	if _, _, _, bundled := parseBundleRecordID(id); bundled {
+		return r.bundledRecord(ctx, id)
 	}
-	_, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(r.cfg.OutboxTable),
-		Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
-	})
-	return err
+	key := map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}
+	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.cfg.OutboxTable), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return nil, nil, err
+	}
+	return out.Item, func(ctx context.Context) error {
+		_, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(r.cfg.OutboxTable), Key: key})
+		return err
+	}, nil
 }
 
 // ParkedOutbox returns the parked records' ids and reasons, for operators and tests.
