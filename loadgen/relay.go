@@ -31,6 +31,9 @@ type RelayResult struct {
 	Delivered     int     `json:"delivered"`
 	SettledPerSec float64 `json:"settledPerSec"`
 	Latency       Latency `json:"latency"`
+	// CPUPerEventMs is the process CPU time per delivered event, when sagabench runs the relay
+	// beside its in-process sandbox; 0 otherwise.
+	CPUPerEventMs float64 `json:"cpuMsPerEvent,omitempty"`
 }
 
 // RunBareRelay creates four fresh topics, runs the three relays and the sink, injects the

@@ -61,6 +61,10 @@ type Result struct {
 	// Stock is what the run put on sale per SKU; StockLeft what GET /products showed at the end.
 	Stock     map[string]int `json:"stock,omitempty"`
 	StockLeft map[string]int `json:"stockLeft,omitempty"`
+	// CPUPerOrderMs is the CPU time (user and system) the process took during the run per
+	// accepted order. sagabench sets it when the sandbox runs in its own process, so it counts
+	// the whole platform and the generator; elsewhere it stays 0.
+	CPUPerOrderMs float64 `json:"cpuMsPerOrder,omitempty"`
 	// Violations lists every broken invariant; a run with any fails.
 	Violations []string `json:"violations"`
 	// AcceptedIDs are the transactionIds of the accepted orders, for callers that look further.

@@ -9,6 +9,11 @@
 // By default it starts a fresh sandbox in-process on free ports and relays on the sandbox's
 // broker (kfake). With -stack it uses a running platform (make stack: -order-url,
 // -inventory-url, -admin-token) and the broker of -brokers (default $KAFKA_BROKERS).
+//
+// On the sandbox each row also gives the CPU time the process (platform and generator) took
+// per order, or per event for the relay: what an order costs at that load. The busier the
+// platform, the more its work goes in batches and the less an order costs, so the calm open
+// loop's orders cost the most.
 package main
 
 import (
@@ -22,6 +27,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -92,25 +98,39 @@ func main() {
 	}
 	progress := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "sagabench: "+format+"\n", args...) }
 
+	// perUnit is the process CPU time since start per unit of work, in ms: the platform's when
+	// it runs in this process, nothing otherwise (-stack).
+	perUnit := func(start time.Duration, units int) float64 {
+		if *stack || units == 0 {
+			return 0
+		}
+		return float64(cpuTime()-start) / float64(time.Millisecond) / float64(units)
+	}
 	progress("bare three-hop relay, %d events, %d clients, on %s", *relayEvents, *clients, *brokers)
+	cpu := cpuTime()
 	relay, err := loadgen.RunBareRelay(ctx, loadgen.BareRelay{Brokers: *brokers, Events: *relayEvents, Clients: *clients, Timeout: *settle})
 	if err != nil {
 		fail(err)
 	}
+	relay.CPUPerEventMs = perUnit(cpu, relay.Delivered)
 	c := loadgen.NewClient(*orderURL, *inventoryURL, *token, max(*clients, 256))
 	defer c.Close()
 	progress("closed loop, %d orders, %d clients, %.0f%% declined, %d SKUs, on %s", *orders, *clients, *declined*100, *skus, target)
+	cpu = cpuTime()
 	closed, err := c.RunClosedLoop(ctx, loadgen.ClosedLoop{Orders: *orders, Clients: *clients, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
 	if err != nil {
 		fail(err)
 	}
+	closed.CPUPerOrderMs = perUnit(cpu, closed.Accepted)
 	results := []loadgen.Result{closed}
 	if *flashOrders > 0 {
 		progress("flash sale, %d orders for %d units", *flashOrders, *flashStock)
+		cpu := cpuTime()
 		flash, err := c.RunFlashSale(ctx, loadgen.FlashSale{Orders: *flashOrders, Clients: *clients, Stock: *flashStock, SettleTimeout: *settle})
 		if err != nil {
 			fail(err)
 		}
+		flash.CPUPerOrderMs = perUnit(cpu, flash.Accepted)
 		results = append(results, flash)
 	}
 	if *calm > 0 && closed.SettledPerSec > 0 || *calmRate > 0 {
@@ -119,19 +139,23 @@ func main() {
 			rate = *calmRate
 		}
 		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, rate/max(closed.SettledPerSec, 1), *overloadFor)
+		cpu := cpuTime()
 		open, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
 		if err != nil {
 			fail(err)
 		}
+		open.CPUPerOrderMs = perUnit(cpu, open.Accepted)
 		results = append(results, open)
 	}
 	if *overload > 0 && closed.SettledPerSec > 0 {
 		rate := *overload * closed.SettledPerSec
 		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, *overload, *overloadFor)
+		cpu := cpuTime()
 		open, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
 		if err != nil {
 			fail(err)
 		}
+		open.CPUPerOrderMs = perUnit(cpu, open.Accepted)
 		results = append(results, open)
 	}
 
@@ -146,8 +170,8 @@ func main() {
 	} else {
 		fmt.Printf("\nSaga benchmark on %s (%d clients; bare relay on the same broker, same client settings)\n", target, *clients)
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(w, "run\tn\tsettled/s\tp50 ms\tp99 ms\tmax ms\tsaga/bare\t503s\tinvariants\t")
-		fmt.Fprintf(w, "bare 3-hop relay\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t\t\t\t\n", relay.Delivered, relay.SettledPerSec, relay.Latency.P50, relay.Latency.P99, relay.Latency.Max)
+		fmt.Fprintln(w, "run\tn\tsettled/s\tp50 ms\tp99 ms\tmax ms\tsaga/bare\t503s\tinvariants\tCPU ms/order\t")
+		fmt.Fprintf(w, "bare 3-hop relay\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t\t\t\t%s\t\n", relay.Delivered, relay.SettledPerSec, relay.Latency.P50, relay.Latency.P99, relay.Latency.Max, cpuCell(relay.CPUPerEventMs, " (per event)"))
 		for _, r := range results {
 			inv := "ok"
 			if !r.OK() {
@@ -161,8 +185,8 @@ func main() {
 			} else if r.Mode == "open loop" {
 				name = fmt.Sprintf("saga open loop, %.0f/s offered", r.OfferedPerSec)
 			}
-			fmt.Fprintf(w, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%d\t%s\t\n", name, r.Accepted, r.SettledPerSec,
-				r.PlaceToTerminal.P50, r.PlaceToTerminal.P99, r.PlaceToTerminal.Max, r.SettledPerSec/relay.SettledPerSec, r.Refused, inv)
+			fmt.Fprintf(w, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%d\t%s\t%s\t\n", name, r.Accepted, r.SettledPerSec,
+				r.PlaceToTerminal.P50, r.PlaceToTerminal.P99, r.PlaceToTerminal.Max, r.SettledPerSec/relay.SettledPerSec, r.Refused, inv, cpuCell(r.CPUPerOrderMs, ""))
 		}
 		w.Flush()
 		for _, r := range results {
@@ -175,6 +199,23 @@ func main() {
 		stopSandbox()
 		os.Exit(1)
 	}
+}
+
+// cpuTime is the CPU time (user and system) this process has taken so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuCell formats a CPU time per unit for the table: empty when not measured (-stack).
+func cpuCell(ms float64, suffix string) string {
+	if ms == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f%s", ms, suffix)
 }
 
 // writeProfile writes the named runtime profile to path.
