@@ -37,7 +37,8 @@ SAGABENCH := go run ./loadgen/cmd/sagabench -orders $(BENCH_ORDERS) -clients $(B
 	-declined $(BENCH_DECLINED) -skus $(BENCH_SKUS) -flash-orders $(BENCH_FLASH_ORDERS) -flash-stock $(BENCH_FLASH_STOCK)
 
 ## bench: the shipped micro-benchmarks, then the saga benchmark on a fresh in-process sandbox
-## beside a bare three-hop Kafka relay on the same broker: one table, with the ratio
+## beside a bare three-hop Kafka relay on the same broker: one table, with the ratio and the
+## process's CPU time per order
 bench:
 	@set -e; for m in $(MODULES); do (cd $$m && go test -run '^$$' -bench . -benchmem ./...); done
 	$(SAGABENCH)

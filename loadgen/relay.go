@@ -32,8 +32,8 @@ type RelayResult struct {
 	SettledPerSec float64 `json:"settledPerSec"`
 	Latency       Latency `json:"latency"`
 	// CPUPerEventMs is the process CPU time per delivered event, when sagabench runs the relay
-	// beside its in-process sandbox; 0 otherwise.
-	CPUPerEventMs float64 `json:"cpuMsPerEvent,omitempty"`
+	// beside its in-process sandbox (whose idle work it includes); 0 otherwise.
+	CPUPerEventMs float64 `json:"cpuPerEventMs,omitempty"`
 }
 
 // RunBareRelay creates four fresh topics, runs the three relays and the sink, injects the

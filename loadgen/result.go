@@ -61,10 +61,11 @@ type Result struct {
 	// Stock is what the run put on sale per SKU; StockLeft what GET /products showed at the end.
 	Stock     map[string]int `json:"stock,omitempty"`
 	StockLeft map[string]int `json:"stockLeft,omitempty"`
-	// CPUPerOrderMs is the CPU time (user and system) the process took during the run per
-	// accepted order. sagabench sets it when the sandbox runs in its own process, so it counts
-	// the whole platform and the generator; elsewhere it stays 0.
-	CPUPerOrderMs float64 `json:"cpuMsPerOrder,omitempty"`
+	// CPUPerOrderMs is the CPU time (user and system) the process took per accepted order,
+	// from the start of the run to its last read. sagabench sets it when the sandbox runs in
+	// its own process, so it counts the platform, the generator and whatever the platform did
+	// meanwhile (idle work, what the previous run left); elsewhere it stays 0.
+	CPUPerOrderMs float64 `json:"cpuPerOrderMs,omitempty"`
 	// Violations lists every broken invariant; a run with any fails.
 	Violations []string `json:"violations"`
 	// AcceptedIDs are the transactionIds of the accepted orders, for callers that look further.

@@ -103,9 +103,12 @@ func (c *Client) placeClosed(ctx context.Context, run string, n, clients int, sp
 // still running, which keeps the readers from loading the service they measure.
 func (c *Client) waitTerminal(ctx context.Context, orders []placed, workers int, timeout time.Duration) (done map[string]Order, pending []placed) {
 	done = make(map[string]Order, len(orders))
-	pending = orders
 	deadline := time.Now().Add(timeout)
-	c.awaitNewest(ctx, orders[max(0, len(orders)-newest):], deadline)
+	c.awaitNewest(ctx, orders[max(0, len(orders)-max(newest, workers)):], deadline, done)
+	pending = slices.DeleteFunc(slices.Clone(orders), func(p placed) bool {
+		_, ok := done[p.id]
+		return ok
+	})
 	budget := int64(max(256, 4*workers))
 	for len(pending) > 0 && ctx.Err() == nil {
 		var next, misses atomic.Int64
@@ -148,27 +151,35 @@ func (c *Client) waitTerminal(ctx context.Context, orders []placed, workers int,
 	return done, pending
 }
 
-// newest is how many of the last placed orders awaitNewest watches.
+// newest is how many of the last placed orders awaitNewest watches at least; it watches as
+// many as there were clients, each of which may have had its last order in flight.
 const newest = 32
 
-// awaitNewest polls only the given orders, the last ones placed, until each is terminal or
-// deadline passes. The saga settles orders about in the order they came, so when these are
-// terminal nearly all are. Reading every order at once instead, while the last few hundred
-// still settled, sent the platform one GET per order (20,000 in the closed loop) exactly
-// while the run's last orders were settling, and the run's span ends at the last one's
-// updatedAt: the load generator slowed what it measured.
-func (c *Client) awaitNewest(ctx context.Context, orders []placed, deadline time.Time) {
+// awaitNewest reads only the given orders, the last ones placed, until each is terminal (it
+// puts those in done) or deadline passes. The saga settles orders about in the order they
+// came, so when these are terminal nearly all are. Reading every order at once instead, while
+// the last few hundred still settled, sent the platform one GET per order (20,000 in the
+// closed loop) exactly while the run's last orders were settling, and the run's span ends at
+// the last one's updatedAt: the load generator slowed what it measured.
+func (c *Client) awaitNewest(ctx context.Context, orders []placed, deadline time.Time, done map[string]Order) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	pending := slices.Clone(orders)
-	for len(pending) > 0 && ctx.Err() == nil && time.Now().Before(deadline) {
+	for len(pending) > 0 {
 		pending = slices.DeleteFunc(pending, func(p placed) bool {
 			o, err := c.GetOrder(ctx, p.id)
-			return err == nil && o.Terminal()
+			if err != nil || !o.Terminal() {
+				return false
+			}
+			done[o.TransactionID] = o
+			return true
 		})
 		if len(pending) == 0 {
 			return
 		}
 		select {
 		case <-ctx.Done():
+			return
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

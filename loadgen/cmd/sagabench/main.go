@@ -10,10 +10,10 @@
 // broker (kfake). With -stack it uses a running platform (make stack: -order-url,
 // -inventory-url, -admin-token) and the broker of -brokers (default $KAFKA_BROKERS).
 //
-// On the sandbox each row also gives the CPU time the process (platform and generator) took
-// per order, or per event for the relay: what an order costs at that load. The busier the
-// platform, the more its work goes in batches and the less an order costs, so the calm open
-// loop's orders cost the most.
+// On the sandbox each row also gives the CPU time the process took per order, or per event for
+// the relay: the platform's and the generator's together, from the start of the run to its
+// last read, idle work included. Compare it between two builds at one load (-calm-rate, or the
+// closed loop), not between rows.
 package main
 
 import (
@@ -98,8 +98,8 @@ func main() {
 	}
 	progress := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "sagabench: "+format+"\n", args...) }
 
-	// perUnit is the process CPU time since start per unit of work, in ms: the platform's when
-	// it runs in this process, nothing otherwise (-stack).
+	// perUnit is the process CPU time since start per unit of work, in ms, when the platform
+	// runs in this process (the generator's included); 0 with -stack.
 	perUnit := func(start time.Duration, units int) float64 {
 		if *stack || units == 0 {
 			return 0
@@ -170,8 +170,12 @@ func main() {
 	} else {
 		fmt.Printf("\nSaga benchmark on %s (%d clients; bare relay on the same broker, same client settings)\n", target, *clients)
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(w, "run\tn\tsettled/s\tp50 ms\tp99 ms\tmax ms\tsaga/bare\t503s\tinvariants\tCPU ms/order\t")
-		fmt.Fprintf(w, "bare 3-hop relay\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t\t\t\t%s\t\n", relay.Delivered, relay.SettledPerSec, relay.Latency.P50, relay.Latency.P99, relay.Latency.Max, cpuCell(relay.CPUPerEventMs, " (per event)"))
+		cpuHeader := "\tCPU ms/order"
+		if *stack {
+			cpuHeader = "" // the platform runs in other processes
+		}
+		fmt.Fprintln(w, "run\tn\tsettled/s\tp50 ms\tp99 ms\tmax ms\tsaga/bare\t503s\tinvariants"+cpuHeader+"\t")
+		fmt.Fprintf(w, "bare 3-hop relay\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t\t\t%s\t\n", relay.Delivered, relay.SettledPerSec, relay.Latency.P50, relay.Latency.P99, relay.Latency.Max, cpuCell(relay.CPUPerEventMs, " (per event)"))
 		for _, r := range results {
 			inv := "ok"
 			if !r.OK() {
@@ -185,7 +189,7 @@ func main() {
 			} else if r.Mode == "open loop" {
 				name = fmt.Sprintf("saga open loop, %.0f/s offered", r.OfferedPerSec)
 			}
-			fmt.Fprintf(w, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%d\t%s\t%s\t\n", name, r.Accepted, r.SettledPerSec,
+			fmt.Fprintf(w, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%d\t%s%s\t\n", name, r.Accepted, r.SettledPerSec,
 				r.PlaceToTerminal.P50, r.PlaceToTerminal.P99, r.PlaceToTerminal.Max, r.SettledPerSec/relay.SettledPerSec, r.Refused, inv, cpuCell(r.CPUPerOrderMs, ""))
 		}
 		w.Flush()
@@ -205,17 +209,17 @@ func main() {
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		fail(fmt.Errorf("process CPU time: %w", err))
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cpuCell formats a CPU time per unit for the table: empty when not measured (-stack).
+// cpuCell is the table's CPU cell, with its leading tab: none when not measured (-stack).
 func cpuCell(ms float64, suffix string) string {
 	if ms == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%.2f%s", ms, suffix)
+	return fmt.Sprintf("\t%.2f%s", ms, suffix)
 }
 
 // writeProfile writes the named runtime profile to path.

@@ -33,6 +33,21 @@ func TestSagabenchOnASandbox(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sagabench: %v\n%s", err, out)
 	}
+	var raw struct {
+		BareRelay map[string]any   `json:"bareRelay"`
+		Saga      []map[string]any `json:"saga"`
+	}
+	if err := json.Unmarshal(out, &raw); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if _, ok := raw.BareRelay["cpuPerEventMs"]; !ok {
+		t.Errorf("bareRelay has no cpuPerEventMs: %v", raw.BareRelay)
+	}
+	for _, r := range raw.Saga {
+		if _, ok := r["cpuPerOrderMs"]; !ok {
+			t.Errorf("saga run %v has no cpuPerOrderMs", r["mode"])
+		}
+	}
 	var report struct {
 		Target    string              `json:"target"`
 		BareRelay loadgen.RelayResult `json:"bareRelay"`
