@@ -97,18 +97,32 @@ func (c *Client) placeClosed(ctx context.Context, run string, n, clients int, sp
 }
 
 // waitTerminal polls the orders until every one is terminal or timeout has passed, with
-// workers concurrent readers. Latencies come from the orders' own timestamps, so polling need
-// not be prompt: it first waits for the newest orders alone (awaitNewest), then each pass
-// reads pending orders oldest first and gives up for a while once it meets many that are
-// still running, which keeps the readers from loading the service they measure.
+// workers concurrent readers, and returns those that are (done) and those that are not. It
+// polls the newest orders alone first (as many as there were clients, at least newest), then
+// the others. The saga settles orders about in the order they came, so when the newest are
+// terminal nearly all are. Reading every order at once instead, while the last few hundred
+// still settled, sent the platform one GET per order (20,000 in the closed loop) exactly while
+// the run's last orders were settling, and a run's span ends at the last one's updatedAt: the
+// load generator slowed what it measured.
 func (c *Client) waitTerminal(ctx context.Context, orders []placed, workers int, timeout time.Duration) (done map[string]Order, pending []placed) {
 	done = make(map[string]Order, len(orders))
 	deadline := time.Now().Add(timeout)
-	c.awaitNewest(ctx, orders[max(0, len(orders)-max(newest, workers)):], deadline, done)
-	pending = slices.DeleteFunc(slices.Clone(orders), func(p placed) bool {
-		_, ok := done[p.id]
-		return ok
-	})
+	split := max(0, len(orders)-max(newest, workers))
+	newestCtx, cancel := context.WithDeadline(ctx, deadline)
+	stuck := c.poll(newestCtx, orders[split:], workers, deadline, done)
+	cancel()
+	return done, append(c.poll(ctx, orders[:split], workers, deadline, done), stuck...)
+}
+
+// newest is how many of the last placed orders waitTerminal polls alone at least.
+const newest = 32
+
+// poll reads the orders in passes until every one is terminal (it puts those in done) or
+// deadline has passed, and returns the others. Latencies come from the orders' own
+// timestamps, so polling need not be prompt: each pass reads pending orders oldest first and
+// gives up for a while once it meets many that are still running, which keeps the readers
+// from loading the service they measure.
+func (c *Client) poll(ctx context.Context, pending []placed, workers int, deadline time.Time, done map[string]Order) []placed {
 	budget := int64(max(256, 4*workers))
 	for len(pending) > 0 && ctx.Err() == nil {
 		var next, misses atomic.Int64
@@ -133,13 +147,10 @@ func (c *Client) waitTerminal(ctx context.Context, orders []placed, workers int,
 			})
 		}
 		wg.Wait()
-		still := pending[:0:0]
-		for _, o := range pending {
-			if _, ok := done[o.id]; !ok {
-				still = append(still, o)
-			}
-		}
-		pending = still
+		pending = slices.DeleteFunc(slices.Clone(pending), func(p placed) bool {
+			_, ok := done[p.id]
+			return ok
+		})
 		if len(pending) == 0 || time.Now().After(deadline) {
 			break
 		}
@@ -148,41 +159,7 @@ func (c *Client) waitTerminal(ctx context.Context, orders []placed, workers int,
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return done, pending
-}
-
-// newest is how many of the last placed orders awaitNewest watches at least; it watches as
-// many as there were clients, each of which may have had its last order in flight.
-const newest = 32
-
-// awaitNewest reads only the given orders, the last ones placed, until each is terminal (it
-// puts those in done) or deadline passes. The saga settles orders about in the order they
-// came, so when these are terminal nearly all are. Reading every order at once instead, while
-// the last few hundred still settled, sent the platform one GET per order (20,000 in the
-// closed loop) exactly while the run's last orders were settling, and the run's span ends at
-// the last one's updatedAt: the load generator slowed what it measured.
-func (c *Client) awaitNewest(ctx context.Context, orders []placed, deadline time.Time, done map[string]Order) {
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	pending := slices.Clone(orders)
-	for len(pending) > 0 {
-		pending = slices.DeleteFunc(pending, func(p placed) bool {
-			o, err := c.GetOrder(ctx, p.id)
-			if err != nil || !o.Terminal() {
-				return false
-			}
-			done[o.TransactionID] = o
-			return true
-		})
-		if len(pending) == 0 {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return pending
 }
 
 // settle waits for the accepted orders and fills r: counts by status and reason, latencies,

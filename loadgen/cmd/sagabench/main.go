@@ -106,6 +106,16 @@ func main() {
 		}
 		return float64(cpuTime()-start) / float64(time.Millisecond) / float64(units)
 	}
+	// measure runs a saga run, exits on its error, and sets its CPU time per order.
+	measure := func(run func() (loadgen.Result, error)) loadgen.Result {
+		start := cpuTime()
+		r, err := run()
+		if err != nil {
+			fail(err)
+		}
+		r.CPUPerOrderMs = perUnit(start, r.Accepted)
+		return r
+	}
 	progress("bare three-hop relay, %d events, %d clients, on %s", *relayEvents, *clients, *brokers)
 	cpu := cpuTime()
 	relay, err := loadgen.RunBareRelay(ctx, loadgen.BareRelay{Brokers: *brokers, Events: *relayEvents, Clients: *clients, Timeout: *settle})
@@ -116,22 +126,15 @@ func main() {
 	c := loadgen.NewClient(*orderURL, *inventoryURL, *token, max(*clients, 256))
 	defer c.Close()
 	progress("closed loop, %d orders, %d clients, %.0f%% declined, %d SKUs, on %s", *orders, *clients, *declined*100, *skus, target)
-	cpu = cpuTime()
-	closed, err := c.RunClosedLoop(ctx, loadgen.ClosedLoop{Orders: *orders, Clients: *clients, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
-	if err != nil {
-		fail(err)
-	}
-	closed.CPUPerOrderMs = perUnit(cpu, closed.Accepted)
+	closed := measure(func() (loadgen.Result, error) {
+		return c.RunClosedLoop(ctx, loadgen.ClosedLoop{Orders: *orders, Clients: *clients, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
+	})
 	results := []loadgen.Result{closed}
 	if *flashOrders > 0 {
 		progress("flash sale, %d orders for %d units", *flashOrders, *flashStock)
-		cpu := cpuTime()
-		flash, err := c.RunFlashSale(ctx, loadgen.FlashSale{Orders: *flashOrders, Clients: *clients, Stock: *flashStock, SettleTimeout: *settle})
-		if err != nil {
-			fail(err)
-		}
-		flash.CPUPerOrderMs = perUnit(cpu, flash.Accepted)
-		results = append(results, flash)
+		results = append(results, measure(func() (loadgen.Result, error) {
+			return c.RunFlashSale(ctx, loadgen.FlashSale{Orders: *flashOrders, Clients: *clients, Stock: *flashStock, SettleTimeout: *settle})
+		}))
 	}
 	if *calm > 0 && closed.SettledPerSec > 0 || *calmRate > 0 {
 		rate := *calm * closed.SettledPerSec
@@ -139,24 +142,16 @@ func main() {
 			rate = *calmRate
 		}
 		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, rate/max(closed.SettledPerSec, 1), *overloadFor)
-		cpu := cpuTime()
-		open, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
-		if err != nil {
-			fail(err)
-		}
-		open.CPUPerOrderMs = perUnit(cpu, open.Accepted)
-		results = append(results, open)
+		results = append(results, measure(func() (loadgen.Result, error) {
+			return c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
+		}))
 	}
 	if *overload > 0 && closed.SettledPerSec > 0 {
 		rate := *overload * closed.SettledPerSec
 		progress("open loop, %.0f orders/s (%.1fx the closed loop's settled/s) for %s", rate, *overload, *overloadFor)
-		cpu := cpuTime()
-		open, err := c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
-		if err != nil {
-			fail(err)
-		}
-		open.CPUPerOrderMs = perUnit(cpu, open.Accepted)
-		results = append(results, open)
+		results = append(results, measure(func() (loadgen.Result, error) {
+			return c.RunOpenLoop(ctx, loadgen.OpenLoop{Rate: rate, Duration: *overloadFor, SKUs: *skus, DeclinedShare: *declined, SettleTimeout: *settle})
+		}))
 	}
 
 	ok := true
