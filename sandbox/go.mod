@@ -48,7 +48,7 @@ require (
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
-	github.com/confluentinc/confluent-kafka-go/v2 v2.15.0
+	github.com/confluentinc/confluent-kafka-go/v2 v2.15.0 // indirect
 	github.com/edmshop/edm-shop/api v0.0.0 // indirect
 	github.com/edmshop/edm-shop/notification-service v0.0.0
 	github.com/felixge/httpsnoop v1.1.0 // indirect

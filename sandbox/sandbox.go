@@ -75,16 +75,6 @@ func DefaultConfig() Config {
 		NotificationPort: 8085, SMTPPort: 1025, MailPort: 8025}
 }
 
-// Partitions is how many partitions the sandbox's broker gives each topic unless
-// KAFKA_PARTITIONS says otherwise; a topic kept in a data directory keeps its own. The stack
-// and compose keep kafka.DefaultPartitions (12), room for replicas; the sandbox runs one
-// instance of each service, in one process, where each partition costs every fetch, produce
-// and dispatch a little. 12 -> 6 (sagabench, one sitting, builds alternating): calm open loop
-// at 800 orders/s p99 61.7 / 61.4 -> 49.2 / 40.0 / 51.4 ms; closed loop 1,465 / 1,452 / 1,514
-// -> 1,484 / 1,588 / 1,618 settled/s; twice the closed loop's rate p99 646 / 649 -> 780 / 816
-// ms, inside the 1 s bound. 4 partitions settled fewer orders than 12 in the closed loop.
-const Partitions = 6
-
 // Sandbox is a running platform.
 type Sandbox struct {
 	Brokers                                        string
@@ -138,15 +128,10 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	for _, t := range topics.All() {
 		seeded = append(seeded, t, kafka.DeadLetterTopic(t))
 	}
-	partitions, err := config.Partitions(Partitions)
-	if err != nil {
-		cleanup()
-		return nil, err
-	}
 	broker, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.Ports(cfg.KafkaPort), // 0: kfake binds a free port itself
-		kfake.SeedTopics(int32(partitions), seeded...),
+		kfake.SeedTopics(kafka.DefaultPartitions, seeded...),
 		kfake.DataDir(filepath.Join(dataDir, "kafka")),
 	)
 	if err != nil {

@@ -9,10 +9,6 @@ import (
 	"net/http"
 	"syscall"
 	"testing"
-
-	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
-	"github.com/edmshop/edm-shop/platform/kafka"
 )
 
 // TestStartBindsEveryPortBeforeRunning shows that the sandbox binds its ports itself, up
@@ -47,43 +43,5 @@ func TestStartBindsEveryPortBeforeRunning(t *testing.T) {
 	}
 	if err := sb.RestartNotification(context.Background()); err != nil {
 		t.Fatalf("notification-service restarted on its address: %v", err)
-	}
-}
-
-// TestTopicsHaveTheSandboxPartitionsUnlessKafkaPartitionsSaysOtherwise checks the broker's
-// topics, dead-letter twins included, against Partitions and KAFKA_PARTITIONS.
-func TestTopicsHaveTheSandboxPartitionsUnlessKafkaPartitionsSaysOtherwise(t *testing.T) {
-	tests := []struct {
-		env  string
-		want int
-	}{
-		{env: "", want: Partitions},
-		{env: "12", want: 12},
-	}
-	for _, tt := range tests {
-		t.Run("KAFKA_PARTITIONS="+tt.env, func(t *testing.T) {
-			t.Setenv("KAFKA_PARTITIONS", tt.env)
-			sb, err := Start(context.Background(), Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sb.Stop()
-			admin, err := ckafka.NewAdminClient(&ckafka.ConfigMap{"bootstrap.servers": sb.Brokers})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer admin.Close()
-			md, err := admin.GetMetadata(nil, true, 10000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, topic := range sb.Topics.All() {
-				for _, name := range []string{topic, kafka.DeadLetterTopic(topic)} {
-					if got := len(md.Topics[name].Partitions); got != tt.want {
-						t.Errorf("%s has %d partitions, want %d", name, got, tt.want)
-					}
-				}
-			}
-		})
 	}
 }
