@@ -517,6 +517,13 @@ func TestComposeGrafanaDashboard(t *testing.T) {
 	}) {
 		t.Error(`no query counts dead letters (outcome="dead_lettered")`)
 	}
+	// Issue #7's latency objectives, 50 ms and 1 s, are bounds of the saga histogram: a panel
+	// shows the share of sagas within each (1 s is "1.0" once Prometheus 3 has scraped it).
+	for _, bucket := range []string{`edm_saga_duration_seconds_bucket{le="0.05"}`, `edm_saga_duration_seconds_bucket{le=~"1|1.0"}`} {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(exprs)), func(e string) bool { return strings.Contains(e, bucket) }) {
+			t.Errorf("no query reads %s, the sagas within an objective", bucket)
+		}
+	}
 }
 
 // TestComposeOTLPEndpoint: the endpoint every Go service exports to is Jaeger's OTLP/HTTP
