@@ -160,6 +160,14 @@ func (p *Producer) publishRaw(ctx context.Context, msgs ...*ckafka.Message) erro
 			if m.TopicPartition.Error != nil && firstErr == nil {
 				firstErr = fmt.Errorf("deliver to %s: %w", *m.TopicPartition.Topic, m.TopicPartition.Error)
 			}
+			// After a broker restart an idempotent producer whose messages timed out could stay
+			// stuck: the fault round saw an outbox relay's next attempt time out as well, 60 s
+			// later. A timed-out message retires the generation as a fatal error does, so the
+			// next Publish gets a new producer (and producer id); consumers drop a duplicate by
+			// ce_id.
+			if kerr, ok := m.TopicPartition.Error.(ckafka.Error); ok && kerr.Code() == ckafka.ErrMsgTimedOut {
+				g.fail(kerr)
+			}
 		}
 	}
 	return firstErr
