@@ -16,6 +16,11 @@ const maxPollInterval = 300 * time.Second
 // DefaultPartitions is how many partitions EnsureTopics gives a topic it creates.
 const DefaultPartitions = 12
 
+// messageTimeout is the producer's message.timeout.ms: long enough to ride out a broker restart,
+// short enough that a caller hears of a broker that is really gone. A variable so that a test
+// can time a message out in a second.
+var messageTimeout = 60 * time.Second
+
 // DeadLetterTopic names the topic that receives the events of topic that cannot be processed.
 func DeadLetterTopic(topic string) string { return topic + ".dlt" }
 
@@ -32,10 +37,8 @@ func producerConfig(brokers string) *ckafka.ConfigMap {
 		// terminal 143 -> 74 ms and p50 46 -> 30 ms (sandbox, medians of 3 alternating runs at
 		// 850 orders/s offered); the closed loop's settled/s unchanged (medians of 7: 1,513 vs
 		// 1,505).
-		"linger.ms": 0,
-		// Long enough to ride out a broker restart, short enough that a caller hears of a
-		// broker that is really gone.
-		"message.timeout.ms": 60000,
+		"linger.ms":          0,
+		"message.timeout.ms": int(messageTimeout / time.Millisecond),
 		// confluent-kafka-go allocates both Go channels at NewProducer, a million entries each
 		// by default: 24 MB of pointers per producer that the garbage collector scanned on every
 		// cycle. Delivery reports go to per-call channels, so Events() carries only errors and

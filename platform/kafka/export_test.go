@@ -1,4 +1,23 @@
 package kafka
 
+import (
+	"testing"
+	"time"
+)
+
 // MaxPollInterval exposes maxPollInterval to the tests.
 const MaxPollInterval = maxPollInterval
+
+// SetMessageTimeout sets the message.timeout.ms of producers created until the test ends.
+func SetMessageTimeout(t testing.TB, d time.Duration) {
+	old := messageTimeout
+	messageTimeout = d
+	t.Cleanup(func() { messageTimeout = old })
+}
+
+// LiveGeneration identifies the librdkafka producer p publishes through now.
+func LiveGeneration(p *Producer) any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live
+}

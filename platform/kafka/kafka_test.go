@@ -1,18 +1,19 @@
 package kafka_test
 
 import (
-	"strings"
-
 	"context"
 	"errors"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/edmshop/edm-shop/platform/event"
 	"github.com/edmshop/edm-shop/platform/kafka"
@@ -238,6 +239,56 @@ func TestProducerRecoversFromAFatalError(t *testing.T) {
 	}
 	// The control hook answered once; the next publish must go through a fresh producer.
 	eventually(t, "a publish after the fatal error", func() bool { return producer.Publish(ctx, msg) == nil })
+}
+
+func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
+	kafka.SetMessageTimeout(t, time.Second)
+	cluster := kafkatest.StartCluster(t, "orders")
+	brokers := strings.Join(cluster.ListenAddrs(), ",")
+	producer, err := kafka.NewProducer(brokers, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	// The broker answers every produce with a retriable error, as one that is still coming back
+	// after a restart does, until the first message has timed out.
+	var timedOut atomic.Bool
+	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if timedOut.Load() {
+			return nil, nil, false
+		}
+		cluster.KeepControl()
+		produce := req.(*kmsg.ProduceRequest)
+		resp := produce.ResponseKind().(*kmsg.ProduceResponse)
+		for _, topic := range produce.Topics {
+			rt := kmsg.NewProduceResponseTopic()
+			rt.Topic = topic.Topic
+			for _, part := range topic.Partitions {
+				rp := kmsg.NewProduceResponseTopicPartition()
+				rp.Partition = part.Partition
+				rp.ErrorCode = kerr.NotEnoughReplicas.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	before := kafka.LiveGeneration(producer)
+	msg := kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, "tx-1")}
+	err = producer.Publish(ctx, msg)
+	var kerr ckafka.Error
+	if !errors.As(err, &kerr) || kerr.Code() != ckafka.ErrMsgTimedOut {
+		t.Fatalf("publish while the broker refused: got %v, want a timed-out message", err)
+	}
+	timedOut.Store(true)
+	if err := producer.Publish(ctx, msg); err != nil {
+		t.Fatalf("publish after the timeout: %v", err)
+	}
+	if kafka.LiveGeneration(producer) == before {
+		t.Error("the producer whose message timed out still publishes; want a new one")
+	}
 }
 
 func TestAnEventNotYetAppliedIsReadAgainByTheNextConsumer(t *testing.T) {
