@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// ProgramCPU is the CPU time one program (all its processes) took per accepted order, in ms.
+type ProgramCPU struct {
+	Program string  `json:"program"`
+	Ms      float64 `json:"ms"`
+}
+
 // Latency summarises durations, in milliseconds.
 type Latency struct {
 	Count int     `json:"count"`
@@ -61,11 +67,14 @@ type Result struct {
 	// Stock is what the run put on sale per SKU; StockLeft what GET /products showed at the end.
 	Stock     map[string]int `json:"stock,omitempty"`
 	StockLeft map[string]int `json:"stockLeft,omitempty"`
-	// CPUPerOrderMs is the CPU time (user and system) the process took per accepted order,
-	// from the start of the run to its last read. sagabench sets it when the sandbox runs in
-	// its own process, so it counts the platform, the generator and whatever the platform did
-	// meanwhile (idle work, what the previous run left); elsewhere it stays 0.
+	// CPUPerOrderMs is the CPU time (user and system) taken per accepted order, from the start
+	// of the run to its last read. sagabench sets it: on the sandbox it is its own process's,
+	// so it counts the platform, the generator and whatever the platform did meanwhile (idle
+	// work, what the previous run left); with -stack it is the whole machine's, where make
+	// stack runs every part. Elsewhere it stays 0.
 	CPUPerOrderMs float64 `json:"cpuPerOrderMs,omitempty"`
+	// CPUByProgram splits CPUPerOrderMs by program, largest first (sagabench -stack).
+	CPUByProgram []ProgramCPU `json:"cpuByProgram,omitempty"`
 	// Violations lists every broken invariant; a run with any fails.
 	Violations []string `json:"violations"`
 	// AcceptedIDs are the transactionIds of the accepted orders, for callers that look further.

@@ -13,7 +13,10 @@
 // On the sandbox each row also gives the CPU time the process took per order, or per event for
 // the relay: the platform's and the generator's together, from the start of the run to its
 // last read, idle work included. Compare it between two builds at one load (-calm-rate, or the
-// closed loop), not between rows.
+// closed loop), not between rows. With -stack the column is the whole machine's CPU time per
+// order, read from /proc, and a list after the table splits each run's by program (DynamoDB
+// Local, Kafka, MariaDB, each service, sagabench itself): make stack runs every part on this
+// machine, so that list shows which part sets the stack's pace.
 package main
 
 import (
@@ -98,31 +101,44 @@ func main() {
 	}
 	progress := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "sagabench: "+format+"\n", args...) }
 
-	// perUnit is the process CPU time since start per unit of work, in ms, when the platform
-	// runs in this process (the generator's included); 0 with -stack.
-	perUnit := func(start time.Duration, units int) float64 {
-		if *stack || units == 0 {
-			return 0
+	// mark and perUnit count a run's CPU time: this process's when the sandbox runs in it (the
+	// generator's included), the whole machine's and each program's with -stack.
+	mark := func() cpuMark {
+		if *stack {
+			snap, err := takeCPUSnapshot()
+			if err != nil {
+				fail(fmt.Errorf("machine CPU time: %w", err))
+			}
+			return cpuMark{machine: snap}
 		}
-		return float64(cpuTime()-start) / float64(time.Millisecond) / float64(units)
+		return cpuMark{self: cpuTime()}
+	}
+	perUnit := func(start cpuMark, units int) (float64, []loadgen.ProgramCPU) {
+		if units == 0 {
+			return 0, nil
+		}
+		if *stack {
+			return start.machine.perOrder(mark().machine, units)
+		}
+		return float64(cpuTime()-start.self) / float64(time.Millisecond) / float64(units), nil
 	}
 	// measure runs a saga run, exits on its error, and sets its CPU time per order.
 	measure := func(run func() (loadgen.Result, error)) loadgen.Result {
-		start := cpuTime()
+		start := mark()
 		r, err := run()
 		if err != nil {
 			fail(err)
 		}
-		r.CPUPerOrderMs = perUnit(start, r.Accepted)
+		r.CPUPerOrderMs, r.CPUByProgram = perUnit(start, r.Accepted)
 		return r
 	}
 	progress("bare three-hop relay, %d events, %d clients, on %s", *relayEvents, *clients, *brokers)
-	cpu := cpuTime()
+	cpu := mark()
 	relay, err := loadgen.RunBareRelay(ctx, loadgen.BareRelay{Brokers: *brokers, Events: *relayEvents, Clients: *clients, Timeout: *settle})
 	if err != nil {
 		fail(err)
 	}
-	relay.CPUPerEventMs = perUnit(cpu, relay.Delivered)
+	relay.CPUPerEventMs, _ = perUnit(cpu, relay.Delivered)
 	c := loadgen.NewClient(*orderURL, *inventoryURL, *token, max(*clients, 256))
 	defer c.Close()
 	progress("closed loop, %d orders, %d clients, %.0f%% declined, %d SKUs, on %s", *orders, *clients, *declined*100, *skus, target)
@@ -167,7 +183,7 @@ func main() {
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		cpuHeader := "\tCPU ms/order"
 		if *stack {
-			cpuHeader = "" // the platform runs in other processes
+			cpuHeader = "\tmachine CPU ms/order" // every process of the machine (cpuSnapshot)
 		}
 		fmt.Fprintln(w, "run\tn\tsettled/s\tp50 ms\tp99 ms\tmax ms\tsaga/bare\t503s\tinvariants"+cpuHeader+"\t")
 		fmt.Fprintf(w, "bare 3-hop relay\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t\t\t%s\t\n", relay.Delivered, relay.SettledPerSec, relay.Latency.P50, relay.Latency.P99, relay.Latency.Max, cpuCell(relay.CPUPerEventMs, " (per event)"))
@@ -176,18 +192,16 @@ func main() {
 			if !r.OK() {
 				inv = "BROKEN"
 			}
-			name := fmt.Sprintf("saga %s", r.Mode)
-			if r.Mode == "closed loop" {
-				name = fmt.Sprintf("saga closed loop, %.0f%% declined", *declined*100)
-			} else if r.Mode == "flash sale" {
-				name = fmt.Sprintf("saga flash sale, stock %d", *flashStock)
-			} else if r.Mode == "open loop" {
-				name = fmt.Sprintf("saga open loop, %.0f/s offered", r.OfferedPerSec)
-			}
-			fmt.Fprintf(w, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%d\t%s%s\t\n", name, r.Accepted, r.SettledPerSec,
+			fmt.Fprintf(w, "saga %s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.3f\t%d\t%s%s\t\n", runName(r, *declined, *flashStock), r.Accepted, r.SettledPerSec,
 				r.PlaceToTerminal.P50, r.PlaceToTerminal.P99, r.PlaceToTerminal.Max, r.SettledPerSec/relay.SettledPerSec, r.Refused, inv, cpuCell(r.CPUPerOrderMs, ""))
 		}
 		w.Flush()
+		if *stack {
+			fmt.Println("\nMachine CPU ms per order by program:")
+			for _, r := range results {
+				fmt.Printf("  %s: %s\n", runName(r, *declined, *flashStock), formatPrograms(r.CPUPerOrderMs, r.CPUByProgram))
+			}
+		}
 		for _, r := range results {
 			for _, v := range r.Violations {
 				fmt.Printf("VIOLATION (%s): %s\n", r.Mode, v)
@@ -198,6 +212,25 @@ func main() {
 		stopSandbox()
 		os.Exit(1)
 	}
+}
+
+// runName names a saga run in the table.
+func runName(r loadgen.Result, declined float64, flashStock int) string {
+	switch r.Mode {
+	case "closed loop":
+		return fmt.Sprintf("closed loop, %.0f%% declined", declined*100)
+	case "flash sale":
+		return fmt.Sprintf("flash sale, stock %d", flashStock)
+	case "open loop":
+		return fmt.Sprintf("open loop, %.0f/s offered", r.OfferedPerSec)
+	}
+	return r.Mode
+}
+
+// cpuMark is where a run's CPU time is counted from.
+type cpuMark struct {
+	self    time.Duration // this process's (sandbox)
+	machine cpuSnapshot   // the machine's (-stack)
 }
 
 // cpuTime is the CPU time (user and system) this process has taken so far.
