@@ -19,13 +19,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSagabenchOnASandbox runs the whole benchmark in short form on its own sandbox and checks
+// TestSagabenchOnASandbox runs the whole benchmark in short form (a warm-up included) on its own
+// sandbox and checks
 // what it reports: every run's invariants held, and each row has a rate and its CPU per order.
 func TestSagabenchOnASandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a sandbox")
 	}
-	cmd := exec.Command(os.Args[0], "-json", "-orders", "300", "-relay-events", "300", "-flash-orders", "200",
+	cmd := exec.Command(os.Args[0], "-json", "-warmup", "50", "-orders", "300", "-relay-events", "300", "-flash-orders", "200",
 		"-flash-stock", "20", "-calm-rate", "100", "-overload", "0", "-overload-duration", "2s")
 	cmd.Env = append(os.Environ(), "SAGABENCH_MAIN=1")
 	cmd.Stderr = os.Stderr
