@@ -20,8 +20,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestSagabenchOnASandbox runs the whole benchmark in short form (a warm-up included) on its own
-// sandbox and checks
-// what it reports: every run's invariants held, and each row has a rate and its CPU per order.
+// sandbox and checks what it reports: every run's invariants held, and each row has a rate and
+// its CPU per order.
 func TestSagabenchOnASandbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a sandbox")
