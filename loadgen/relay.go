@@ -31,8 +31,9 @@ type RelayResult struct {
 	Delivered     int     `json:"delivered"`
 	SettledPerSec float64 `json:"settledPerSec"`
 	Latency       Latency `json:"latency"`
-	// CPUPerEventMs is the process CPU time per delivered event, when sagabench runs the relay
-	// beside its in-process sandbox (whose idle work it includes); 0 otherwise.
+	// CPUPerEventMs is the CPU time per delivered event that sagabench sets: its process's when
+	// it runs the relay beside its in-process sandbox (whose idle work it includes), the whole
+	// machine's with -stack (see Result.CPUPerOrderMs); 0 otherwise.
 	CPUPerEventMs float64 `json:"cpuPerEventMs,omitempty"`
 }
 

@@ -67,13 +67,15 @@ type Result struct {
 	// Stock is what the run put on sale per SKU; StockLeft what GET /products showed at the end.
 	Stock     map[string]int `json:"stock,omitempty"`
 	StockLeft map[string]int `json:"stockLeft,omitempty"`
-	// CPUPerOrderMs is the CPU time (user and system) taken per accepted order, from the start
-	// of the run to its last read. sagabench sets it: on the sandbox it is its own process's,
+	// CPUPerOrderMs is the CPU time taken per accepted order, from the start of the run to its
+	// last read. sagabench sets it: on the sandbox it is its own process's (user and system),
 	// so it counts the platform, the generator and whatever the platform did meanwhile (idle
-	// work, what the previous run left); with -stack it is the whole machine's, where make
-	// stack runs every part. Elsewhere it stays 0.
+	// work, what the previous run left); with -stack it is the whole machine's (user, nice,
+	// system, irq and softirq), where make stack runs every part. Elsewhere it stays 0.
 	CPUPerOrderMs float64 `json:"cpuPerOrderMs,omitempty"`
-	// CPUByProgram splits CPUPerOrderMs by program, largest first (sagabench -stack).
+	// CPUByProgram is the part of CPUPerOrderMs each program took, largest first (sagabench
+	// -stack). The parts need not add up to it: processes that ended during the run, kernel
+	// threads and interrupts are in no program.
 	CPUByProgram []ProgramCPU `json:"cpuByProgram,omitempty"`
 	// Violations lists every broken invariant; a run with any fails.
 	Violations []string `json:"violations"`

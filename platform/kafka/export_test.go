@@ -8,7 +8,8 @@ import (
 // MaxPollInterval exposes maxPollInterval to the tests.
 const MaxPollInterval = maxPollInterval
 
-// SetMessageTimeout sets the message.timeout.ms of producers created until the test ends.
+// SetMessageTimeout sets the message.timeout.ms of producers created until the test ends. It
+// sets a package variable, so a test that calls it must not run in parallel with others.
 func SetMessageTimeout(t testing.TB, d time.Duration) {
 	old := messageTimeout
 	messageTimeout = d

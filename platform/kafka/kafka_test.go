@@ -216,20 +216,7 @@ func TestProducerRecoversFromAFatalError(t *testing.T) {
 	// The broker answers the next produce with OUT_OF_ORDER_SEQUENCE_NUMBER, which an
 	// idempotent librdkafka producer cannot recover from.
 	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		produce := req.(*kmsg.ProduceRequest)
-		resp := produce.ResponseKind().(*kmsg.ProduceResponse)
-		for _, topic := range produce.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic = topic.Topic
-			for _, part := range topic.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = part.Partition
-				rp.ErrorCode = kerr.OutOfOrderSequenceNumber.Code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
-		return resp, nil, true
+		return refuseProduce(req, kerr.OutOfOrderSequenceNumber.Code), nil, true
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -258,30 +245,20 @@ func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
 			return nil, nil, false
 		}
 		cluster.KeepControl()
-		produce := req.(*kmsg.ProduceRequest)
-		resp := produce.ResponseKind().(*kmsg.ProduceResponse)
-		for _, topic := range produce.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic = topic.Topic
-			for _, part := range topic.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = part.Partition
-				rp.ErrorCode = kerr.NotEnoughReplicas.Code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
-		return resp, nil, true
+		return refuseProduce(req, kerr.NotEnoughReplicas.Code), nil, true
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	before := kafka.LiveGeneration(producer)
 	msg := kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, "tx-1")}
 	err = producer.Publish(ctx, msg)
-	var kerr ckafka.Error
-	if !errors.As(err, &kerr) || kerr.Code() != ckafka.ErrMsgTimedOut {
+	var kafkaErr ckafka.Error
+	if !errors.As(err, &kafkaErr) || kafkaErr.Code() != ckafka.ErrMsgTimedOut {
 		t.Fatalf("publish while the broker refused: got %v, want a timed-out message", err)
 	}
+	// The next producer gets the usual timeout: it must not fail merely because it connects
+	// slowly on a busy machine.
+	kafka.SetMessageTimeout(t, time.Minute)
 	timedOut.Store(true)
 	if err := producer.Publish(ctx, msg); err != nil {
 		t.Fatalf("publish after the timeout: %v", err)
@@ -289,6 +266,24 @@ func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
 	if kafka.LiveGeneration(producer) == before {
 		t.Error("the producer whose message timed out still publishes; want a new one")
 	}
+}
+
+// refuseProduce answers a produce request with code for every partition it names.
+func refuseProduce(req kmsg.Request, code int16) kmsg.Response {
+	produce := req.(*kmsg.ProduceRequest)
+	resp := produce.ResponseKind().(*kmsg.ProduceResponse)
+	for _, topic := range produce.Topics {
+		rt := kmsg.NewProduceResponseTopic()
+		rt.Topic = topic.Topic
+		for _, part := range topic.Partitions {
+			rp := kmsg.NewProduceResponseTopicPartition()
+			rp.Partition = part.Partition
+			rp.ErrorCode = code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
 }
 
 func TestAnEventNotYetAppliedIsReadAgainByTheNextConsumer(t *testing.T) {

@@ -31,27 +31,32 @@ func TestProgramName(t *testing.T) {
 
 func TestProcessCPU(t *testing.T) {
 	for _, tc := range []struct {
-		name, stat string
-		want       time.Duration
-		wantErr    bool
+		name, stat  string
+		want        time.Duration
+		wantStarted int64
+		wantErr     bool
 	}{
-		{"plain", "42 (mariadbd) S 1 42 42 0 -1 4194560 100 0 0 0 150 25 0 0 20 0 9 0 1234 0 0", 1750 * time.Millisecond, false},
-		{"name with spaces and parentheses", "7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 0 0", 70 * time.Millisecond, false},
-		{"truncated", "7 (x) R 1 7", 0, true},
-		{"no name", "7 x R", 0, true},
+		{"plain", "42 (mariadbd) S 1 42 42 0 -1 4194560 100 0 0 0 150 25 0 0 20 0 9 0 1234 0 0", 1750 * time.Millisecond, 1234, false},
+		{"name with spaces and parentheses", "7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 99 0 0", 70 * time.Millisecond, 99, false},
+		{"truncated", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 3 4", 0, 0, true},
+		{"not a number", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 3 x 0 0 20 0 1 0 99 0 0", 0, 0, true},
+		{"no name", "7 x R", 0, 0, true},
 	} {
-		got, err := processCPU(tc.stat)
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("%s: processCPU = %v, %v; want %v, error %v", tc.name, got, err, tc.want, tc.wantErr)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got, started, err := processCPU(tc.stat)
+			if (err != nil) != tc.wantErr || got != tc.want || started != tc.wantStarted {
+				t.Errorf("processCPU = %v, %d, %v; want %v, %d, error %v", got, started, err, tc.want, tc.wantStarted, tc.wantErr)
+			}
+		})
 	}
 }
 
 func TestMachineCPU(t *testing.T) {
-	// user nice system idle iowait irq softirq steal guest guest_nice: idle and iowait left out.
+	// user nice system idle iowait irq softirq steal guest guest_nice: idle, iowait and steal
+	// left out.
 	got, err := machineCPU("cpu  100 2 30 5000 40 1 6 7 0 0\ncpu0 50 1 15 2500 20 0 3 3 0 0\n")
-	if err != nil || got != 146*clockTick {
-		t.Errorf("machineCPU = %v, %v; want %v", got, err, 146*clockTick)
+	if err != nil || got != 139*clockTick {
+		t.Errorf("machineCPU = %v, %v; want %v", got, err, 139*clockTick)
 	}
 	if _, err := machineCPU("intr 1 2 3\n"); err == nil {
 		t.Error("machineCPU accepted a file without the cpu line")
@@ -59,22 +64,22 @@ func TestMachineCPU(t *testing.T) {
 }
 
 func TestPerOrderCountsEachProgramSinceTheFirstSnapshot(t *testing.T) {
-	before := cpuSnapshot{machine: 10 * time.Second, procs: map[int]procCPU{
-		1: {"kafka", 4 * time.Second},
-		2: {"order-service", time.Second},
-		3: {"order-service", time.Second},
-		4: {"gone", time.Second},
-		5: {"old", 9 * time.Second}, // its pid now belongs to a new process
+	before := cpuSnapshot{machine: 10 * time.Second, procs: map[procID]procCPU{
+		{1, 5}: {"kafka", 4 * time.Second},
+		{2, 5}: {"order-service", time.Second},
+		{3, 5}: {"order-service", time.Second},
+		{4, 5}: {"gone", time.Second},
+		{5, 5}: {"sh", 9 * time.Second}, // its pid goes to another sh, started later
 	}}
-	after := cpuSnapshot{machine: 14 * time.Second, procs: map[int]procCPU{
-		1: {"kafka", 5 * time.Second},
-		2: {"order-service", 1500 * time.Millisecond},
-		3: {"order-service", 1500 * time.Millisecond},
-		5: {"new", 200 * time.Millisecond},
-		6: {"idle", 0},
+	after := cpuSnapshot{machine: 14 * time.Second, procs: map[procID]procCPU{
+		{1, 5}:   {"kafka", 5 * time.Second},
+		{2, 5}:   {"order-service", 1500 * time.Millisecond},
+		{3, 5}:   {"order-service", 1500 * time.Millisecond},
+		{5, 900}: {"sh", 200 * time.Millisecond},
+		{6, 900}: {"idle", 0},
 	}}
 	total, programs := before.perOrder(after, 1000)
-	want := []loadgen.ProgramCPU{{Program: "kafka", Ms: 1}, {Program: "order-service", Ms: 1}, {Program: "new", Ms: 0.2}}
+	want := []loadgen.ProgramCPU{{Program: "kafka", Ms: 1}, {Program: "order-service", Ms: 1}, {Program: "sh", Ms: 0.2}}
 	if total != 4 || !reflect.DeepEqual(programs, want) {
 		t.Errorf("perOrder = %v, %v; want 4, %v", total, programs, want)
 	}
@@ -101,10 +106,15 @@ func TestCPUSnapshotSeesThisProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	self := filepath.Base(os.Args[0])
-	if got := before.procs[os.Getpid()].program; got != self {
-		t.Fatalf("this process is %q in the snapshot, want %q", got, self)
+	var seen bool
+	for id, p := range before.procs {
+		seen = seen || id.pid == os.Getpid() && p.program == self
 	}
-	for start := time.Now(); time.Since(start) < 300*time.Millisecond; {
+	if !seen {
+		t.Fatalf("this process (%d, %q) is not in the snapshot", os.Getpid(), self)
+	}
+	// Spin until the process has taken 300 ms of CPU, however busy the machine is.
+	for start := cpuTime(); cpuTime()-start < 300*time.Millisecond; {
 	}
 	after, err := takeCPUSnapshot()
 	if err != nil {
@@ -117,7 +127,8 @@ func TestCPUSnapshotSeesThisProcess(t *testing.T) {
 			mine = p.Ms
 		}
 	}
-	if mine < 100 || machine < mine-20 { // both count in clock ticks
-		t.Errorf("after 300 ms of spinning: this process %.0f ms, machine %.0f ms; want >= 100 and the machine at least as much (within two ticks)", mine, machine)
+	// Both count in clock ticks of 10 ms.
+	if mine < 280 || machine < mine-20 {
+		t.Errorf("after 300 ms of CPU: this process %.0f ms, machine %.0f ms; want >= 280 and the machine at least as much", mine, machine)
 	}
 }
