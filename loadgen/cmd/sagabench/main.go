@@ -17,7 +17,7 @@
 // closed loop), not between rows. With -stack the column is the whole machine's CPU time per
 // order, read from /proc, and a list after the table splits each saga run's by program
 // (DynamoDB Local, Kafka, MariaDB, each service, sagabench itself): make stack runs every part
-// on one machine, so that list shows which part sets the stack's pace. These figures assume
+// on one machine, so that list shows where the stack's CPU goes. These figures assume
 // sagabench runs on the stack's machine.
 package main
 
@@ -55,7 +55,7 @@ func main() {
 		flashOrders  = flag.Int("flash-orders", 20000, "orders of the flash sale (0 skips it)")
 		flashStock   = flag.Int("flash-stock", 1000, "stock of the flash sale")
 		relayEvents  = flag.Int("relay-events", 0, "events through the bare relay (default: -orders)")
-		warmup       = flag.Int("warmup", -1, "orders of a closed loop run first and not reported (default: 2000 with -stack, none on the sandbox)")
+		warmup       = flag.Int("warmup", -1, "orders of a closed loop run first and not reported; -1: 2000 with -stack, none on the sandbox")
 		calm         = flag.Float64("calm", 0.5, "open loop offered at this multiple of the closed loop's settled/s, for latency below the limit (0 skips it)")
 		calmRate     = flag.Float64("calm-rate", 0, "offer the calm open loop at this many orders/s instead of -calm times the closed loop's (compare builds at one rate)")
 		overload     = flag.Float64("overload", 2, "open loop offered at this multiple of the closed loop's settled/s (0 skips it)")
@@ -96,7 +96,7 @@ func main() {
 		if *stack {
 			// The stack's JVMs (Kafka, DynamoDB Local) compile their hot code in their first
 			// minutes. On a Kafka just started, closed loops of 4,000 orders (after 1,000 not
-			// counted) settled 104-117 orders/s; the next such loop on the same Kafka, 131-146.
+			// counted) settled 104-116 orders/s; the next such loop on the same Kafka, 131-151.
 			// After this warm-up the bare relay (-relay-events) warms Kafka further before the
 			// closed loop; whether 2,000 orders alone suffice was not measured.
 			*warmup = 2000
@@ -146,7 +146,8 @@ func main() {
 		}
 		return float64(cpuTime()-start.self) / float64(time.Millisecond) / float64(units), nil
 	}
-	// measure runs a saga run, exits on its error, and sets its CPU time per order.
+	// measure runs a saga run, exits on its error, and sets its CPU time per order (and, with
+	// -stack, that time by program).
 	measure := func(run func() (loadgen.Result, error)) loadgen.Result {
 		start := mark()
 		r, err := run()
@@ -230,11 +231,16 @@ func main() {
 				r.PlaceToTerminal.P50, r.PlaceToTerminal.P99, r.PlaceToTerminal.Max, r.SettledPerSec/relay.SettledPerSec, r.Refused, inv, cpuCell(r.CPUPerOrderMs, ""))
 		}
 		w.Flush()
-		if *stack && !noProc {
-			fmt.Println("\nMachine CPU ms per order by program:")
-			for _, r := range results {
-				fmt.Printf("  %s: %s\n", runName(r, *declined, *flashStock), formatPrograms(r.CPUPerOrderMs, r.CPUByProgram))
+		listed := false // the by-program list (-stack), for the runs that have one
+		for _, r := range results {
+			if r.CPUByProgram == nil {
+				continue
 			}
+			if !listed {
+				fmt.Println("\nMachine CPU ms per order by program:")
+				listed = true
+			}
+			fmt.Printf("  %s: %s\n", runName(r, *declined, *flashStock), formatPrograms(r.CPUPerOrderMs, r.CPUByProgram))
 		}
 		for _, r := range results {
 			for _, v := range r.Violations {
