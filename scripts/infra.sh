@@ -240,10 +240,10 @@ dynamodb_start() {
   # -XX:+UseParallelGC: DynamoDB Local allocates heavily per request (JSON parsing, a new object
   # mapper each time), and the throughput collector's cheaper barriers and stop-the-world
   # collections take less CPU than G1, the JVM's default, on a CPU-bound machine: on `make
-  # stack`, four alternating pairs of closed loops of 4,000 orders after 1,000 on a JVM just
-  # started, its CPU per order 5.82 / 6.72 / 7.46 / 5.70 ms against 6.80 / 7.15 / 8.39 / 7.44 and
-  # the loops settled 139 / 118 / 107 / 140 against 116 / 115 / 103 / 117 orders/s
-  # (docs/speed-log.md, 2026-12-07 night). DYNAMODB_JAVA_OPTS adds JVM options (experiments).
+  # stack`, closed loops of 4,000 orders in alternating pairs, its CPU per order was 5.7-7.5 ms
+  # against 6.8-8.4 on a JVM just started (1,000 orders of warm-up) and 5.3-6.4 against 5.3-7.6
+  # warmed up (4,000), and seven pairs of eight settled more orders a second (medians +11% and
+  # +18%; docs/speed-log.md, 2026-12-07 night). DYNAMODB_JAVA_OPTS adds JVM options.
   (cd "$DYNAMO_DIR" && start_bg dynamodb "$DYNAMO_DIR/dynamodb.log" \
     java -Xmx1g -XX:+UseParallelGC ${DYNAMODB_JAVA_OPTS:-} -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
     "${store[@]}" -sharedDb -port "$DYNAMO_PORT")
