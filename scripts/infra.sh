@@ -14,6 +14,9 @@
 # `outage NAME SECONDS` does kill, waits SECONDS, then start: e.g. `scripts/infra.sh outage kafka
 # 10` while orders stream. DynamoDB Local keeps its tables in a file under .data/infra/dynamodb
 # (-dbPath), so a restart keeps what it had; DYNAMODB_IN_MEMORY=1 runs it -inMemory instead.
+# DYNAMODB_JAVA_OPTS adds options to its JVM, which runs on the parallel collector (see
+# dynamodb_start): DYNAMODB_JAVA_OPTS="-XX:-UseParallelGC -XX:+UseG1GC" runs it on G1 instead. It
+# applies when DynamoDB Local starts (`up` and `start` leave a running server alone).
 # DynamoDB Local is not crash-safe: it answers a TransactWriteItems before it commits it (see
 # dynamodb_start), so after `kill dynamodb` the last acknowledged transactions may be gone, which
 # AWS's DynamoDB never does; `stop dynamodb` (SIGTERM) loses nothing.
@@ -237,15 +240,16 @@ dynamodb_start() {
   mkdir -p "$DYNAMO_DIR/data"
   log "starting dynamodb local on 127.0.0.1:$DYNAMO_PORT (${store[*]})"
   # cwd is the log dir because DynamoDB Local writes files to its working directory.
-  # -XX:+UseParallelGC: DynamoDB Local allocates heavily per request (JSON parsing, a new object
-  # mapper each time), and the throughput collector's cheaper barriers and stop-the-world
-  # collections take less CPU than G1, the JVM's default, on a CPU-bound machine: on `make
-  # stack`, closed loops of 4,000 orders in alternating pairs, its CPU per order was 5.7-7.5 ms
-  # against 6.8-8.4 on a JVM just started (1,000 orders of warm-up) and 5.3-6.4 against 5.3-7.6
-  # warmed up (4,000), and seven pairs of eight settled more orders a second (medians +11% and
-  # +18%; docs/speed-log.md, 2026-12-07 night). DYNAMODB_JAVA_OPTS adds JVM options.
+  # -XX:+UseParallelGC (G1 is the JVM's default): on `make stack`, closed loops of 4,000 orders
+  # in alternating pairs on this noisy 2-core VM, DynamoDB Local's CPU per order had medians of
+  # 6.27 against 7.30 ms on a JVM just started (1,000 orders of warm-up) and 5.83 against 6.70
+  # warmed up (4,000), and seven pairs of eight settled more orders a second (docs/speed-log.md,
+  # 2026-12-07 night). Why was not measured; DynamoDB Local allocates heavily per request, and
+  # the parallel collector's stop-the-world work is probably cheaper than G1's concurrent work.
+  local jvm_opts=()
+  read -r -a jvm_opts <<<"${DYNAMODB_JAVA_OPTS:-}"
   (cd "$DYNAMO_DIR" && start_bg dynamodb "$DYNAMO_DIR/dynamodb.log" \
-    java -Xmx1g -XX:+UseParallelGC ${DYNAMODB_JAVA_OPTS:-} -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
+    java -Xmx1g -XX:+UseParallelGC "${jvm_opts[@]}" -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
     "${store[@]}" -sharedDb -port "$DYNAMO_PORT")
 }
 
