@@ -240,12 +240,10 @@ dynamodb_start() {
   mkdir -p "$DYNAMO_DIR/data"
   log "starting dynamodb local on 127.0.0.1:$DYNAMO_PORT (${store[*]})"
   # cwd is the log dir because DynamoDB Local writes files to its working directory.
-  # -XX:+UseParallelGC (G1 is the JVM's default): on `make stack`, closed loops of 4,000 orders
-  # in alternating pairs on this noisy 2-core VM, DynamoDB Local's CPU per order had medians of
-  # 6.27 against 7.30 ms on a JVM just started (1,000 orders of warm-up) and 5.83 against 6.70
-  # warmed up (4,000), and seven pairs of eight settled more orders a second (docs/speed-log.md,
-  # 2026-12-07 night). Why was not measured; DynamoDB Local allocates heavily per request, and
-  # the parallel collector's stop-the-world work is probably cheaper than G1's concurrent work.
+  # -XX:+UseParallelGC instead of the JVM's default G1: on `make stack` DynamoDB Local took ~13%
+  # less CPU an order and seven alternating pairs of eight settled more orders a second (figures
+  # and method: docs/speed-log.md, 2026-12-07 night). It allocates heavily per request, and the
+  # parallel collector's stop-the-world work is probably cheaper than G1's concurrent work.
   local jvm_opts=()
   read -r -a jvm_opts <<<"${DYNAMODB_JAVA_OPTS:-}"
   (cd "$DYNAMO_DIR" && start_bg dynamodb "$DYNAMO_DIR/dynamodb.log" \
