@@ -373,9 +373,10 @@ func runContract(t *testing.T, tg *target) {
 }
 
 // wantHistory checks order id's history once every event of the order has been processed. A
-// terminal order's history can still lack an earlier step: its events come over different
-// topics, and ITEM_RESERVED's copy to the order topic can arrive after the PAYMENT_COMPLETE
-// or ITEM_RELEASED it led to (order-service then sorts it into place by its time).
+// terminal order's history can still lack an earlier step: inventory-service and
+// payment-service both publish to the order topic, and payment-service may act on its copy of
+// ITEM_RESERVED and publish PAYMENT_COMPLETE before inventory's copy reaches the order topic
+// (order-service then sorts the late entry into place by its time).
 func (tg *target) wantHistory(t *testing.T, id string, types ...string) {
 	t.Helper()
 	tg.drained(t, id)

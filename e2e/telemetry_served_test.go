@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/edmshop/edm-shop/platform/kafkatest"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -64,30 +66,43 @@ func checkServedTelemetry(t *testing.T, tg *target) {
 }
 
 // orderTrace returns the one trace id that every event of the order carries in its traceparent
-// header, on the three topics; it fails unless there are want events and they agree.
+// header, on the three topics; it fails unless there are want events and they agree. It waits
+// for them: an order is terminal before all of its events are written, as payment-service may
+// publish PAYMENT_COMPLETE before inventory's copy of ITEM_RESERVED reaches the order topic.
 func orderTrace(t *testing.T, tg *target, transactionID string, want int) trace.TraceID {
 	t.Helper()
+	type topicRecord struct {
+		topic string
+		kafkatest.Record
+	}
+	var events []topicRecord
+	eventually(t, 30*time.Second, fmt.Sprintf("%d events of order %s on the three topics", want, transactionID), func() bool {
+		events = events[:0]
+		for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
+			for _, r := range tg.readEvents(t, topic) {
+				if r.Key == transactionID {
+					events = append(events, topicRecord{topic, r})
+				}
+			}
+		}
+		return len(events) >= want
+	})
 	var (
 		tr    trace.TraceID
 		types []string
 	)
-	for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
-		for _, r := range tg.readEvents(t, topic) {
-			if r.Key != transactionID {
-				continue
-			}
-			types = append(types, topic+":"+r.Headers["ce_type"])
-			tp := r.Headers["traceparent"]
-			if tp == "" {
-				t.Errorf("%s %s on %s has no traceparent header", transactionID, r.Headers["ce_type"], topic)
-				continue
-			}
-			got := traceIDOf(t, tp)
-			if tr.IsValid() && got != tr {
-				t.Errorf("%s %s on %s is in trace %s, the order's other events in %s", transactionID, r.Headers["ce_type"], topic, got, tr)
-			}
-			tr = got
+	for _, r := range events {
+		types = append(types, r.topic+":"+r.Headers["ce_type"])
+		tp := r.Headers["traceparent"]
+		if tp == "" {
+			t.Errorf("%s %s on %s has no traceparent header", transactionID, r.Headers["ce_type"], r.topic)
+			continue
 		}
+		got := traceIDOf(t, tp)
+		if tr.IsValid() && got != tr {
+			t.Errorf("%s %s on %s is in trace %s, the order's other events in %s", transactionID, r.Headers["ce_type"], r.topic, got, tr)
+		}
+		tr = got
 	}
 	if len(types) != want {
 		t.Errorf("order %s: events %v, want %d", transactionID, types, want)
