@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/edmshop/edm-shop/platform/config"
+	"github.com/edmshop/edm-shop/platform/kafkatest"
 )
 
 // target is a running platform the contract is checked against: the in-process sandbox or the
@@ -204,6 +205,38 @@ func (tg *target) drained(t testing.TB, key string) {
 			return false
 		})
 	}
+}
+
+// handledOrder returns order id once every event of it sent so far has been handled. A terminal
+// status is not the order's last event: inventory-service and payment-service both publish to
+// the order topic, and payment-service may act on its copy of ITEM_RESERVED and publish
+// PAYMENT_COMPLETE before inventory's copy reaches the order topic (order-service then sorts
+// the late entry into the history by its time).
+func (tg *target) handledOrder(t testing.TB, id string) order {
+	t.Helper()
+	tg.drained(t, id)
+	return tg.order(t, id)
+}
+
+// topicRecord is an event as read from one of the saga's topics.
+type topicRecord struct {
+	topic string
+	kafkatest.Record
+}
+
+// orderEvents reads the events of order id (its key) on the three saga topics, all of them
+// before it returns, so that a caller may re-send them without reading its own re-sends.
+func (tg *target) orderEvents(t testing.TB, id string) []topicRecord {
+	t.Helper()
+	var events []topicRecord
+	for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
+		for _, r := range tg.readEvents(t, topic) {
+			if r.Key == id {
+				events = append(events, topicRecord{topic, r})
+			}
+		}
+	}
+	return events
 }
 
 // successfulCharges asks the payment gateway how many approved charges it made for an order:

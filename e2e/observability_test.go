@@ -19,7 +19,6 @@ import (
 
 	"github.com/edmshop/edm-shop/inventory-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
-	"github.com/edmshop/edm-shop/platform/kafkatest"
 	"github.com/edmshop/edm-shop/platform/telemetry"
 	"github.com/edmshop/edm-shop/sandbox"
 )
@@ -174,19 +173,10 @@ func checkMetrics(t *testing.T, tg *target) {
 	t.Run("duplicates are counted as such and change nothing", func(t *testing.T) {
 		before := scrapeAll(t)
 		id := completed.TransactionID
-		// Read everything first: what payment-service re-sends must not be re-sent again here.
-		redeliver := map[string][]kafkatest.Record{}
-		for _, topic := range []string{topics.Inventory, topics.Payment, topics.Order} {
-			for _, r := range tg.readEvents(t, topic) {
-				if r.Key == id {
-					redeliver[topic] = append(redeliver[topic], r)
-				}
-			}
-		}
-		for topic, records := range redeliver {
-			for _, r := range records {
-				inject(t, tg.brokers, topic, r.Key, r.Value, r.Headers)
-			}
+		// orderEvents reads everything first: what payment-service re-sends must not be re-sent
+		// again here.
+		for _, r := range tg.orderEvents(t, id) {
+			inject(t, tg.brokers, r.topic, r.Key, r.Value, r.Headers)
 		}
 		expectMoves(t, before, []expectation{
 			consumed("inventory", topics.Inventory, "ORDER_CREATE", "duplicate", 1),

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edmshop/edm-shop/platform/kafkatest"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -71,20 +70,9 @@ func checkServedTelemetry(t *testing.T, tg *target) {
 // publish PAYMENT_COMPLETE before inventory's copy of ITEM_RESERVED reaches the order topic.
 func orderTrace(t *testing.T, tg *target, transactionID string, want int) trace.TraceID {
 	t.Helper()
-	type topicRecord struct {
-		topic string
-		kafkatest.Record
-	}
 	var events []topicRecord
 	eventually(t, 30*time.Second, fmt.Sprintf("%d events of order %s on the three topics", want, transactionID), func() bool {
-		events = events[:0]
-		for _, topic := range []string{tg.topics.Inventory, tg.topics.Payment, tg.topics.Order} {
-			for _, r := range tg.readEvents(t, topic) {
-				if r.Key == transactionID {
-					events = append(events, topicRecord{topic, r})
-				}
-			}
-		}
+		events = tg.orderEvents(t, transactionID)
 		return len(events) >= want
 	})
 	var (
