@@ -250,8 +250,8 @@ func TestStackCalls(t *testing.T) {
 
 	// The budgets: what the services cost per order when this test was written, plus a margin
 	// for the relay's batching, which varies with the machine's speed (0.2 to 0.8 relay calls per
-	// order were seen). The client's own reads (GetItem) and the deadline sweeper's Query per
-	// shard and tick are not the saga's.
+	// order were seen). The client's own reads (GetItem) and the Queries per shard and tick of
+	// the deadline sweeper and the in-flight recount are not the saga's.
 	writes, relay, claims := 0, 0, 0
 	for k, n := range dynamo {
 		switch {

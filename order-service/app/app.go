@@ -71,6 +71,8 @@ type App struct {
 	observer       Observer
 	// inFlight counts orders accepted and not yet terminal (LimitInFlight).
 	inFlight *inflight.Gate
+	// writes counts the store writes that change CountInFlight's answer (RecountInFlight).
+	writes countingWrites
 	// recent holds the orders this process stored last, so apply skips the read.
 	recent *recentOrders
 	// watch hands stored orders to FollowOrder.

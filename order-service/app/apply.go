@@ -53,10 +53,15 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 				return err
 			}
 		}
-		err = a.repo.UpdateOrder(ctx, o, msgs...)
+		err = a.counted(func() error {
+			err := a.repo.UpdateOrder(ctx, o, msgs...)
+			if err == nil && settled {
+				a.inFlight.Finish() // the saga is done with this order
+			}
+			return err
+		})
 		if err == nil {
 			if settled {
-				a.inFlight.Finish() // the saga is done with this order
 				a.notify()
 				a.observer.OrderSettled(o)
 			}

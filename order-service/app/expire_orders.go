@@ -129,11 +129,16 @@ func (x *Expirer) Expire(ctx context.Context, transactionID string) (bool, error
 			return false, err
 		}
 		msgs = append(msgs, status...)
-		err = x.app.repo.UpdateOrderWithEvents(ctx, o, msgs)
+		err = x.app.counted(func() error {
+			err := x.app.repo.UpdateOrderWithEvents(ctx, o, msgs)
+			if err == nil {
+				x.app.inFlight.Finish() // the saga is done with this order
+			}
+			return err
+		})
 		x.app.recent.drop(transactionID) // apply reads the expired order, not what it stored before
 		if err == nil {
-			x.app.recorded(o)       // followers of the order see ORDER_EXPIRED now
-			x.app.inFlight.Finish() // the saga is done with this order
+			x.app.recorded(o) // followers of the order see ORDER_EXPIRED now
 			x.app.observer.OrderSettled(o)
 			return true, nil
 		}

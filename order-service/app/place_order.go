@@ -68,15 +68,21 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	if cmd.IdempotencyKey != "" {
 		key = IdempotencyKey{Key: scopedKey(cmd.CustomerID, cmd.IdempotencyKey), RequestHash: requestHash(cmd), TransactionID: id}
 	}
-	// Admitted before the write, so the limit holds however many requests race for it.
-	if !a.inFlight.TryAcquire() {
-		return "", ErrOverloaded
-	}
-	stored, err := a.repo.CreateOrder(ctx, o, kafka.Message{Topic: a.inventoryTopic, Event: created}, key)
-	if err != nil {
-		a.inFlight.Release() // no new order
-	}
+	var stored IdempotencyKey
+	err = a.counted(func() error {
+		// Admitted before the write, so the limit holds however many requests race for it.
+		if !a.inFlight.TryAcquire() {
+			return ErrOverloaded
+		}
+		var err error
+		if stored, err = a.repo.CreateOrder(ctx, o, kafka.Message{Topic: a.inventoryTopic, Event: created}, key); err != nil {
+			a.inFlight.Release() // no new order
+		}
+		return err
+	})
 	switch {
+	case errors.Is(err, ErrOverloaded):
+		return "", err
 	case errors.Is(err, ErrIdempotencyKeyExists):
 		if stored.RequestHash != key.RequestHash {
 			return "", ErrIdempotencyKeyReused

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -194,6 +195,52 @@ func TestAdmissionFollowsTheSettleRate(t *testing.T) {
 	})
 	if again := placeAll(service.AdmissionFloor + 20); len(again) != service.AdmissionFloor+20 {
 		t.Fatalf("%d of %d orders accepted once %d had settled (limit in force %v), want all", len(again), service.AdmissionFloor+20, len(accepted), limitInForce())
+	}
+}
+
+// TestReplicasCountEachOthersOrders runs two order-service replicas on one store with an
+// in-flight limit of 3. Shoppers reach only the front one, which consumes a topic nothing is
+// sent to; the orders' outcomes reach the back one, as they reach whichever replica consumes
+// their partition. Counting only what it accepts and settles itself, the front would count
+// every order it ever accepted and refuse all orders for good after three, and the back's count
+// would fall below zero; each recounts from the store instead.
+func TestReplicasCountEachOthersOrders(t *testing.T) {
+	const limit = 3
+	topics := config.DefaultTopics
+	unused := "order-unused"
+	brokers := kafkatest.Start(t, topics.Order, topics.Inventory, unused)
+	repo := newRepo(t)
+	replica := func(consumed string) string {
+		addr := nettest.FreeAddr(t)
+		tp := topics
+		tp.Order = consumed
+		cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: tp, GroupID: "order-service"}, MaxInFlight: limit}
+		t.Cleanup(startService(t, cfg, repo))
+		return "http://" + addr
+	}
+	front, back := replica(unused), replica(topics.Order)
+	const body = `{"customerId":"alice","items":[{"sku":"SKU-1001","quantity":1}],"paymentMethod":"pm_card_visa"}`
+
+	for round := range 3 {
+		var accepted []string
+		eventually(t, 10*time.Second, fmt.Sprintf("round %d: the front replica admitting %d orders", round, limit), func() bool {
+			status, b := post(t, front, body)
+			if status == http.StatusAccepted {
+				var a struct{ TransactionID string }
+				json.Unmarshal(b, &a)
+				accepted = append(accepted, a.TransactionID)
+			}
+			return len(accepted) == limit
+		})
+		if status, _ := post(t, front, body); status != http.StatusServiceUnavailable {
+			t.Fatalf("round %d: POST /orders past the limit = %d, want 503", round, status)
+		}
+		for _, id := range accepted {
+			produce(t, brokers, topics.Order, event.TypeOutOfStock, id, event.OutOfStock{TransactionID: id, Reason: event.ReasonOutOfStock})
+		}
+		eventually(t, 10*time.Second, fmt.Sprintf("round %d: both replicas counting no order in flight", round), func() bool {
+			return gauge(t, front, "edm_orders_in_flight") == 0 && gauge(t, back, "edm_orders_in_flight") == 0
+		})
 	}
 }
 

@@ -158,6 +158,8 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 					// ORDER_EXPIRED goes to the services that compensate: inventory releases the
 					// stock, payment refunds or voids the charge.
 					"order expiry": orders.Expirer(cfg.Deadline, p.Log, p.Config.Topics.Inventory, p.Config.Topics.Payment).Run,
+					// Replicas each settle other replicas' orders: their own counts drift.
+					"in-flight recount": orders.RecountEvery(app.InFlightRecount, p.Log),
 					"idempotency key purge": func(ctx context.Context) error {
 						return purge.Loop(ctx, p.Log, "idempotency keys", p.Config.Retention(), repo.PurgeIdempotencyKeys)
 					},
