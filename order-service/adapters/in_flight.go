@@ -14,17 +14,24 @@ import (
 )
 
 var (
-	_ app.InFlightCounter = (*SQLiteRepository)(nil)
-	_ app.InFlightCounter = (*DynamoDBRepository)(nil)
+	_ app.InFlightCounter   = (*SQLiteRepository)(nil)
+	_ app.InFlightCounter   = (*DynamoDBRepository)(nil)
+	_ app.InFlightRecounter = (*SQLiteRepository)(nil)
+	_ app.InFlightRecounter = (*DynamoDBRepository)(nil)
 )
 
 // CountInFlight implements app.InFlightCounter: the orders still PENDING or RESERVED, counted
-// in the partial index orders_in_flight, so its cost does not grow with the orders table
-// (order-service recounts every second).
+// in the partial index orders_in_flight, so its cost does not grow with the orders table.
 func (r *SQLiteRepository) CountInFlight(ctx context.Context) (int, error) {
 	var n int
-	err := r.store.DB.QueryRowContext(ctx, countInFlightSQL).Scan(&n)
+	err := r.store.Reads.QueryRowContext(ctx, countInFlightSQL).Scan(&n)
 	return n, err
+}
+
+// CountInFlightCheaply implements app.InFlightRecounter: the count always reads the index.
+func (r *SQLiteRepository) CountInFlightCheaply(ctx context.Context) (int, bool, error) {
+	n, err := r.CountInFlight(ctx)
+	return n, err == nil, err
 }
 
 // countInFlightSQL names the statuses as the index's WHERE clause does: SQLite uses a partial
@@ -39,12 +46,19 @@ const countInFlightSQL = `SELECT COUNT(*) FROM orders WHERE status IN ('PENDING'
 // index is eventually consistent: an order written the moment before may be missed, as it may
 // be by any count taken while orders arrive. Without the index the table is scanned.
 func (r *DynamoDBRepository) CountInFlight(ctx context.Context) (int, error) {
-	ready, err := r.inFlightReady(ctx)
-	if err != nil {
-		return 0, err
+	n, indexed, err := r.CountInFlightCheaply(ctx)
+	if err != nil || indexed {
+		return n, err
 	}
-	if !ready {
-		return r.countInFlightByScan(ctx)
+	return r.countInFlightByScan(ctx)
+}
+
+// CountInFlightCheaply implements app.InFlightRecounter: CountInFlight in the in-flight index,
+// or false while the table has none ready, as the scan in its place reads the whole table.
+func (r *DynamoDBRepository) CountInFlightCheaply(ctx context.Context) (int, bool, error) {
+	ready, err := r.inFlightReady(ctx)
+	if err != nil || !ready {
+		return 0, false, err
 	}
 	n := 0
 	for shard := range inFlightShards {
@@ -59,12 +73,12 @@ func (r *DynamoDBRepository) CountInFlight(ctx context.Context) (int, error) {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return 0, fmt.Errorf("count in %s: %w", inFlightIndex, err)
+				return 0, false, fmt.Errorf("count in %s: %w", inFlightIndex, err)
 			}
 			n += int(page.Count)
 		}
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // countInFlightByScan is CountInFlight without the index: a counting scan of the whole table.

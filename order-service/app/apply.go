@@ -53,13 +53,11 @@ func (a *App) apply(ctx context.Context, e event.Event, transactionID string, fi
 				return err
 			}
 		}
-		err = a.counted(func() error {
-			err := a.repo.UpdateOrder(ctx, o, msgs...)
-			if err == nil && settled {
-				a.inFlight.Finish() // the saga is done with this order
-			}
-			return err
-		})
+		if settled {
+			err = a.settle(func() error { return a.repo.UpdateOrder(ctx, o, msgs...) })
+		} else {
+			err = a.repo.UpdateOrder(ctx, o, msgs...)
+		}
 		if err == nil {
 			if settled {
 				a.notify()

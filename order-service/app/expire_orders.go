@@ -129,13 +129,7 @@ func (x *Expirer) Expire(ctx context.Context, transactionID string) (bool, error
 			return false, err
 		}
 		msgs = append(msgs, status...)
-		err = x.app.counted(func() error {
-			err := x.app.repo.UpdateOrderWithEvents(ctx, o, msgs)
-			if err == nil {
-				x.app.inFlight.Finish() // the saga is done with this order
-			}
-			return err
-		})
+		err = x.app.settle(func() error { return x.app.repo.UpdateOrderWithEvents(ctx, o, msgs) })
 		x.app.recent.drop(transactionID) // apply reads the expired order, not what it stored before
 		if err == nil {
 			x.app.recorded(o) // followers of the order see ORDER_EXPIRED now

@@ -53,27 +53,43 @@ func (a *App) InFlightLimit() int { return a.inFlight.Limit() }
 // AdaptInFlight allows; 0 means none.
 func (a *App) InFlightLimitInForce() int { return a.inFlight.InForce() }
 
-// RecountInFlight corrects the in-flight count from the store's. One process alone counts
-// exactly: it accepts every order and settles every one. With several replicas of
+// InFlightRecounter is implemented by stores that can count their orders in flight cheaply
+// enough to do it every second (RecountEvery): ok is false while they cannot, as a DynamoDB
+// table whose in-flight index is not built yet.
+type InFlightRecounter interface {
+	CountInFlightCheaply(ctx context.Context) (n int, ok bool, err error)
+}
+
+// RecountInFlight corrects the in-flight count from the store's. With several replicas of
 // order-service, an order accepted by one is settled by whichever consumes its partition, so
-// each replica's own count drifts for good: up on a replica that accepts more orders than it
-// settles, until it refuses every order, and below zero on another, which then refuses none.
-// After a recount every replica counts all replicas' orders in flight against its own limit,
-// which follows its own settle rate: together they admit less than one process would with the
-// same target, never nothing. A difference that the store writes in progress during the count
-// can explain is left alone, so one process's exact count is not disturbed.
+// each replica's own count (accepted minus settled here) drifts for good: up on a replica that
+// accepts more orders than it settles, until it refuses every order, and below zero on another,
+// which then refuses none. One process alone drifts only by a write whose outcome it never
+// learnt (a timeout after the store committed). After a recount each replica counts all
+// replicas' orders in flight against its own limit, which follows its own settle rate: together
+// they admit less than one process would with the same target, never nothing (docs/replicas.md).
+//
+// What the count cannot settle is left alone: the writes in progress while it ran may or may
+// not be in it, and a store whose count lags its writes (DynamoDB's index) misses the newest
+// for a moment, so only the part of the difference beyond the writes in progress that the
+// previous recount also saw is corrected.
 func (a *App) RecountInFlight(ctx context.Context) error {
-	counter, ok := a.repo.(InFlightCounter)
+	counter, ok := a.repo.(InFlightRecounter)
 	if !ok {
-		return fmt.Errorf("the order store %T cannot count orders in flight", a.repo)
+		return fmt.Errorf("the order store %T cannot count orders in flight cheaply", a.repo)
 	}
-	running, started, local := a.writes.running.Load(), a.writes.started.Load(), a.inFlight.InFlight()
-	stored, err := counter.CountInFlight(ctx)
-	if err != nil {
-		return fmt.Errorf("count orders in flight: %w", err)
+	// A write that ended before done was read is in local and in the store; one that started
+	// after started is read, in neither; any other is counted in started - done.
+	done, local := a.writes.done.Load(), a.inFlight.InFlight()
+	stored, ok, err := counter.CountInFlightCheaply(ctx)
+	if err != nil || !ok {
+		return err
 	}
-	slack := running + a.writes.started.Load() - started
-	a.inFlight.Add(drift(stored, local, int(slack)))
+	d := drift(stored, local, int(a.writes.started.Load()-done))
+	c := persistent(d, int(a.writes.uncorrected.Load()))
+	a.writes.uncorrected.Store(int64(d - c))
+	a.inFlight.Add(c)
+	a.writes.corrected.Add(int64(max(c, -c)))
 	return nil
 }
 
@@ -89,8 +105,20 @@ func drift(stored, local, slack int) int {
 	return 0
 }
 
-// InFlightRecount is how often RecountEvery corrects the in-flight count: a replica's count
-// drifts by at most the orders accepted or settled by another replica in that time.
+// persistent is the part of drift d that the previous recount saw too (prev, what it left
+// uncorrected): the same way, at most as far.
+func persistent(d, prev int) int {
+	switch {
+	case d > 0 && prev > 0:
+		return min(d, prev)
+	case d < 0 && prev < 0:
+		return max(d, prev)
+	}
+	return 0
+}
+
+// InFlightRecount is how often RecountEvery corrects the in-flight count: a replica's count is
+// off by at most what the other replicas accepted or settled of its orders in about two.
 const InFlightRecount = time.Second
 
 // RecountEvery runs RecountInFlight every interval until ctx ends; a failed count is logged
@@ -105,24 +133,38 @@ func (a *App) RecountEvery(interval time.Duration, log *slog.Logger) func(ctx co
 				return nil
 			case <-tick.C:
 				if err := a.RecountInFlight(ctx); err != nil && ctx.Err() == nil {
-					log.Warn("in-flight recount", "err", err)
+					log.Warn("in-flight recount failed", "error", err)
 				}
 			}
 		}
 	}
 }
 
-// countingWrites counts the store writes that create an order or may settle one.
+// countingWrites counts the store writes that create an order or settle one (counted), and
+// keeps what the last recount left uncorrected.
 type countingWrites struct {
-	running, started atomic.Int64
+	started, done atomic.Int64
+	uncorrected   atomic.Int64
+	corrected     atomic.Int64 // orders recounts added to or took off the count, in all
 }
 
-// counted runs write, a store write that creates an order or may settle one together with the
+// counted runs write, a store write that creates an order or settles one together with the
 // change of the local count it makes, counted for RecountInFlight: a count taken meanwhile may
 // or may not see the write, and the local count may or may not have changed.
 func (a *App) counted(write func() error) error {
 	a.writes.started.Add(1)
-	a.writes.running.Add(1)
-	defer a.writes.running.Add(-1)
+	defer a.writes.done.Add(1)
 	return write()
+}
+
+// settle runs write, the store write that makes an order terminal, and takes the order out of
+// the in-flight count once it is stored.
+func (a *App) settle(write func() error) error {
+	return a.counted(func() error {
+		err := write()
+		if err == nil {
+			a.inFlight.Finish() // the saga is done with this order
+		}
+		return err
+	})
 }

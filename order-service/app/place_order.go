@@ -68,9 +68,14 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	if cmd.IdempotencyKey != "" {
 		key = IdempotencyKey{Key: scopedKey(cmd.CustomerID, cmd.IdempotencyKey), RequestHash: requestHash(cmd), TransactionID: id}
 	}
+	// Refused at once while the gate is full, so that a flood of refusals does not count as
+	// writes in progress (RecountInFlight); admitted before the write, inside counted, so the
+	// limit holds however many requests race for it.
+	if a.inFlight.Full() {
+		return "", ErrOverloaded
+	}
 	var stored IdempotencyKey
 	err = a.counted(func() error {
-		// Admitted before the write, so the limit holds however many requests race for it.
 		if !a.inFlight.TryAcquire() {
 			return ErrOverloaded
 		}

@@ -210,15 +210,15 @@ func TestReplicasCountEachOthersOrders(t *testing.T) {
 	unused := "order-unused"
 	brokers := kafkatest.Start(t, topics.Order, topics.Inventory, unused)
 	repo := newRepo(t)
-	replica := func(consumed string) string {
+	replica := func(consumed, group string) string {
 		addr := nettest.FreeAddr(t)
 		tp := topics
 		tp.Order = consumed
-		cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: tp, GroupID: "order-service"}, MaxInFlight: limit}
+		cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: tp, GroupID: group}, MaxInFlight: limit}
 		t.Cleanup(startService(t, cfg, repo))
 		return "http://" + addr
 	}
-	front, back := replica(unused), replica(topics.Order)
+	front, back := replica(unused, "order-service-front"), replica(topics.Order, "order-service")
 	const body = `{"customerId":"alice","items":[{"sku":"SKU-1001","quantity":1}],"paymentMethod":"pm_card_visa"}`
 
 	for round := range 3 {

@@ -131,6 +131,14 @@ func (g *Gate) TryAcquire() bool {
 	}
 }
 
+// Full reports whether TryAcquire would refuse now: a check that counts nothing, for a caller
+// that has work to do before it acquires.
+func (g *Gate) Full() bool {
+	g.adapt()
+	limit := g.inForce.Load()
+	return limit > 0 && g.n.Load() >= limit
+}
+
 // Release gives back an acquired slot that was not used.
 func (g *Gate) Release() { g.n.Add(-1) }
 

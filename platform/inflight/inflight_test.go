@@ -28,7 +28,11 @@ func TestGateAdmitsUpToTheLimit(t *testing.T) {
 			g.Add(tc.start)
 			admitted := 0
 			for range tc.tries {
-				if g.TryAcquire() {
+				full := g.Full()
+				if g.TryAcquire() == full {
+					t.Fatalf("Full() = %v before TryAcquire answered the same way", full)
+				}
+				if !full {
 					admitted++
 				}
 			}
