@@ -8,7 +8,8 @@ import (
 
 // sagaMetrics observes edm_saga_duration_seconds{outcome} (createdAt to COMPLETED or
 // CANCELLED, once per order). edm_orders_in_flight comes from the overload limiter's count
-// (app.App.InFlight), which starts from the store's non-terminal orders.
+// (app.App.InFlight), which starts from the store's non-terminal orders and is recounted from
+// them every second, so with replicas every replica reports all of them.
 type sagaMetrics struct {
 	duration *prometheus.HistogramVec
 }
@@ -36,7 +37,7 @@ func newSagaMetrics(reg prometheus.Registerer) *sagaMetrics {
 func registerInFlight(reg prometheus.Registerer, count, limit func() float64) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edm_orders_in_flight",
-		Help: "Orders accepted and not yet COMPLETED or CANCELLED.",
+		Help: "Orders accepted and not yet COMPLETED or CANCELLED, by all replicas: each recounts them in the store every second, so take the max across replicas, not the sum.",
 	}, count), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edm_orders_in_flight_limit",
 		Help: "The in-flight limit in force: past it POST /orders answers 503 OVERLOADED (0: none). It follows the rate at which orders settle times ORDER_ADMISSION_TARGET, up to ORDER_MAX_IN_FLIGHT.",
