@@ -6,6 +6,3 @@ func (a *App) CachedOrders() int {
 	defer a.recent.mu.Unlock()
 	return len(a.recent.byID)
 }
-
-// InFlightCorrections is how many orders recounts added to or took off the in-flight count.
-func (a *App) InFlightCorrections() int64 { return a.writes.corrected.Load() }

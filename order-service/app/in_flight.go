@@ -43,6 +43,13 @@ func (a *App) LimitInFlight(ctx context.Context, limit int) error {
 // floor admits orders from a standstill, before any has settled. 0 switches it off.
 func (a *App) AdaptInFlight(target time.Duration, floor int) { a.inFlight.SetTarget(target, floor) }
 
+// SettleShare tells AdaptInFlight which part of all orders this process settles: the part of
+// the order topic's partitions it consumes (0 while not known). Each replica counts all
+// replicas' orders in flight (RecountInFlight) but settles only those of its partitions, so
+// its limit follows its own settle rate divided by its share, the rate at which all replicas
+// settle: together they admit what one process would, instead of 1/k of it with k replicas.
+func (a *App) SettleShare(share func() float64) { a.inFlight.SetShare(share) }
+
 // InFlight returns how many orders are accepted and not yet terminal (COMPLETED or CANCELLED).
 func (a *App) InFlight() int { return a.inFlight.InFlight() }
 
@@ -89,8 +96,19 @@ func (a *App) RecountInFlight(ctx context.Context) error {
 	c := persistent(d, int(a.writes.uncorrected.Load()))
 	a.writes.uncorrected.Store(int64(d - c))
 	a.inFlight.Add(c)
-	a.writes.corrected.Add(int64(max(c, -c)))
+	if c > 0 {
+		a.writes.added.Add(int64(c))
+	} else {
+		a.writes.removed.Add(int64(-c))
+	}
 	return nil
+}
+
+// InFlightCorrections returns how many orders recounts (RecountInFlight) added to the in-flight
+// count and took off it since the start. One process alone corrects nothing in normal
+// operation; with replicas each replica's count follows the others' orders through them.
+func (a *App) InFlightCorrections() (added, removed int64) {
+	return a.writes.added.Load(), a.writes.removed.Load()
 }
 
 // drift is how far the local count is off the stored count beyond slack, the difference that
@@ -145,7 +163,8 @@ func (a *App) RecountEvery(interval time.Duration, log *slog.Logger) func(ctx co
 type countingWrites struct {
 	started, done atomic.Int64
 	uncorrected   atomic.Int64
-	corrected     atomic.Int64 // orders recounts added to or took off the count, in all
+	// added and removed are the orders recounts added to the count and took off it, in all.
+	added, removed atomic.Int64
 }
 
 // counted runs write, a store write that creates an order or settles one together with the

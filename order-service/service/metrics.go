@@ -32,9 +32,23 @@ func newSagaMetrics(reg prometheus.Registerer) *sagaMetrics {
 	return m
 }
 
-// registerInFlight serves edm_orders_in_flight from count and edm_orders_in_flight_limit from
-// limit.
-func registerInFlight(reg prometheus.Registerer, count, limit func() float64) {
+// registerInFlight serves edm_orders_in_flight from count, edm_orders_in_flight_limit from
+// limit and edm_orders_in_flight_corrections_total from corrections.
+func registerInFlight(reg prometheus.Registerer, count, limit func() float64, corrections func() (added, removed int64)) {
+	const correctionsHelp = "Orders the in-flight recount added to this replica's count (direction=added) or took off it (removed), from the orders in the store: with replicas, the orders the others accepted and settled; alone, only writes whose outcome the process never learnt."
+	for _, c := range []struct {
+		direction string
+		value     func() float64
+	}{
+		{"added", func() float64 { added, _ := corrections(); return float64(added) }},
+		{"removed", func() float64 { _, removed := corrections(); return float64(removed) }},
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "edm_orders_in_flight_corrections_total",
+			Help:        correctionsHelp,
+			ConstLabels: prometheus.Labels{"direction": c.direction},
+		}, c.value))
+	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "edm_orders_in_flight",
 		Help: "Orders accepted and not yet COMPLETED or CANCELLED, by all replicas: each recounts them in the store every second, so take the max across replicas, not the sum.",

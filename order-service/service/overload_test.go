@@ -242,9 +242,22 @@ func TestReplicasCountEachOthersOrders(t *testing.T) {
 			return gauge(t, front, "edm_orders_in_flight") == 0 && gauge(t, back, "edm_orders_in_flight") == 0
 		})
 	}
+	// The front accepted 9 orders and settled none, the back the other way round: the recounts
+	// took all 9 off the front's count and added them to the back's, and nothing else.
+	for _, c := range []struct {
+		name           string
+		base           string
+		added, removed float64
+	}{{"front", front, 0, 3 * limit}, {"back", back, 3 * limit, 0}} {
+		added := gauge(t, c.base, `edm_orders_in_flight_corrections_total{direction="added"}`)
+		removed := gauge(t, c.base, `edm_orders_in_flight_corrections_total{direction="removed"}`)
+		if added != c.added || removed != c.removed {
+			t.Errorf("%s replica: recounts added %v orders and removed %v, want %v and %v", c.name, added, removed, c.added, c.removed)
+		}
+	}
 }
 
-// gauge reads a gauge without labels from the service's /metrics.
+// gauge reads a sample from the service's /metrics by its name, with its labels as served.
 func gauge(t *testing.T, base, name string) float64 {
 	t.Helper()
 	resp, err := http.Get(base + "/metrics")

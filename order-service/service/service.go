@@ -140,11 +140,12 @@ func Run(ctx context.Context, cfg Config, repo app.Repository, log *slog.Logger,
 				return bootstrap.Parts{}, err
 			}
 			orders.AdaptInFlight(target, AdmissionFloor)
+			orders.SettleShare(p.Share)
 			p.Log.Info("order admission", "maxInFlight", orders.InFlightLimit(), "target", target, "inFlight", orders.InFlight())
 			orders.PublishStatusTo(p.Config.Topics.OrderStatus)
 			saga := newSagaMetrics(p.Metrics)
 			orders.Observe(saga)
-			registerInFlight(p.Metrics, func() float64 { return float64(orders.InFlight()) }, func() float64 { return float64(orders.InFlightLimitInForce()) })
+			registerInFlight(p.Metrics, func() float64 { return float64(orders.InFlight()) }, func() float64 { return float64(orders.InFlightLimitInForce()) }, orders.InFlightCorrections)
 			return bootstrap.Parts{
 				Handlers: ports.EventHandlers(orders),
 				Routes: func(r gin.IRouter) {

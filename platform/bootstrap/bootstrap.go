@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -60,6 +62,10 @@ type Platform struct {
 	Metrics prometheus.Registerer
 	// Tracer is the service's own tracer provider.
 	Tracer trace.TracerProvider
+	// Share returns the part of the consumed topic's partitions this process owns now, from 0
+	// to 1; 0 while it is not known (before the first statistics) or the process owns none.
+	// With replicas each consumes only the events of its partitions.
+	Share func() float64
 }
 
 // Parts are what a service runs on the platform.
@@ -190,7 +196,9 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 			telemetry.RegisterOutboxMetrics(tel.Registry, stats, log)
 		}
 	}
-	built, err := svc.Build(&Platform{Config: cfg, Log: log, Publisher: publisher, Notify: notify, Metrics: tel.Registry, Tracer: tel.Tracer})
+	var share atomic.Uint64 // math.Float64bits of the consumer's share
+	built, err := svc.Build(&Platform{Config: cfg, Log: log, Publisher: publisher, Notify: notify, Metrics: tel.Registry, Tracer: tel.Tracer,
+		Share: func() float64 { return math.Float64frombits(share.Load()) }})
 	if err != nil {
 		return err
 	}
@@ -208,6 +216,7 @@ func Run(ctx context.Context, svc Service, opts ...Option) error {
 		// it crashed the service when the broker restarted (issue #9).
 		OnLag:       telemetry.NewConsumerLag(tel.Registry, topic).Observe,
 		LagInterval: o.lagInterval,
+		OnShare:     func(s kafka.Share) { share.Store(math.Float64bits(s.Fraction())) },
 		Lanes:       svc.Lanes,
 	}, built.Handlers, producer, log)
 	parts["kafka consumer"] = consumer.Run

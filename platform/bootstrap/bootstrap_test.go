@@ -26,7 +26,8 @@ import (
 
 // TestRunWiresAServiceAlike starts a service with nothing but a name, brokers and an address:
 // the defaults are filled in, every saga topic and its dead-letter twin exist, the service's
-// routes, probes and /metrics answer, and its handler gets the events of its topic.
+// routes, probes and /metrics answer, its handler gets the events of its topic, and it knows
+// its share of that topic.
 func TestRunWiresAServiceAlike(t *testing.T) {
 	brokers := kafkatest.Start(t) // no topics: the bootstrap creates them
 	addr := nettest.FreeAddr(t)
@@ -93,6 +94,14 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the handler never got the event")
+	}
+	// The only member of its group owns every partition of its topic (from the consumer's
+	// statistics, every telemetry.LagInterval).
+	for platform.Share() != 1 {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("share of the topic %v, want 1", platform.Share())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	for path, want := range map[string]string{"/hello": "hi", "/metrics": "edm_events_published_total"} {

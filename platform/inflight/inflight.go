@@ -35,6 +35,7 @@ type Gate struct {
 	floor  int
 	start  time.Time // of the current window
 	rate   float64   // pieces finished per second, smoothed over the windows
+	share  func() float64
 	now    func() time.Time
 }
 
@@ -67,14 +68,34 @@ func (g *Gate) SetTarget(target time.Duration, floor int) {
 	g.enforce()
 }
 
-// enforce sets the limit in force from the limit, the target and the rate. Called under mu.
+// SetShare tells a Gate with a target which part of all the work in flight it sees finish:
+// share returns a fraction in (0, 1], or 0 when that is not known. Replicas of a service may
+// each count all replicas' work in flight while each finishes only its own part of it (its
+// partitions' events), so the limit in force follows the rate at which this process finishes
+// work divided by its share, the rate at which all of them do. Without it, or while share
+// returns 0, the rate is taken as it is.
+func (g *Gate) SetShare(share func() float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.share = share
+	g.enforce()
+}
+
+// enforce sets the limit in force from the limit, the target, the rate and the share. Called
+// under mu.
 func (g *Gate) enforce() {
 	limit := g.limit.Load()
 	if g.target <= 0 {
 		g.inForce.Store(limit)
 		return
 	}
-	allowed := max(int64(g.floor), int64(g.rate*g.target.Seconds()))
+	rate := g.rate
+	if g.share != nil {
+		if s := g.share(); s > 0 && s <= 1 {
+			rate /= s
+		}
+	}
+	allowed := max(int64(g.floor), int64(rate*g.target.Seconds()))
 	if limit > 0 {
 		allowed = min(allowed, limit)
 	}

@@ -140,3 +140,38 @@ func TestGateWithATargetWaitsForTheWindowToClose(t *testing.T) {
 		t.Fatalf("limit in force %d once the window closed, want 400", got)
 	}
 }
+
+// TestGateWithAShareFollowsEveryonesRate: a process that sees only its share of the work finish
+// follows the rate at which all processes finish it.
+func TestGateWithAShareFollowsEveryonesRate(t *testing.T) {
+	cases := []struct {
+		name  string
+		limit int
+		share float64
+		want  int
+	}{
+		{"all of the work", 0, 1, 200}, // 400/s x 0.5 s
+		{"half of it", 0, 0.5, 400},    // 400/s seen, 800/s in all
+		{"a quarter of it", 0, 0.25, 800},
+		{"not known yet: the rate as it is", 0, 0, 200},
+		{"the limit still bounds it", 300, 0.25, 300},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Unix(1000, 0)
+			var g inflight.Gate
+			inflight.SetClock(&g, func() time.Time { return now })
+			g.SetLimit(tc.limit)
+			g.SetTarget(500*time.Millisecond, 10)
+			g.SetShare(func() float64 { return tc.share })
+			g.Add(100)
+			for range 100 {
+				g.Finish()
+			}
+			now = now.Add(inflight.Window)
+			if got := g.InForce(); got != tc.want {
+				t.Fatalf("limit in force %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -47,6 +47,9 @@ type ConsumerConfig struct {
 	// so it must not block.
 	OnLag       func(Lag)
 	LagInterval time.Duration
+	// OnShare, when set, hears the Share of the topic this consumer owns every LagInterval,
+	// and the zero Share when a membership ends. Called from the poll loop: it must not block.
+	OnShare func(Share)
 }
 
 // Consumer reads one topic in a consumer group and hands each event to its handler. Events of
@@ -104,10 +107,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 // resumes from the last committed offset, so nothing behind that event is committed past it.
 func (c *Consumer) consume(ctx context.Context) error {
 	conf := consumerConfig(c.cfg.Brokers, c.cfg.GroupID)
-	if c.cfg.OnLag != nil {
-		// librdkafka then hands the poll loop its statistics, the lag's only source.
+	if c.cfg.OnLag != nil || c.cfg.OnShare != nil {
+		// librdkafka then hands the poll loop its statistics, the only source of both.
 		(*conf)["statistics.interval.ms"] = max(int(c.cfg.LagInterval.Milliseconds()), 1)
-		defer c.cfg.OnLag(Lag{}) // no longer a member: it owns no partition
+		defer c.reportStats(nil) // no longer a member: it owns no partition
 	}
 	kc, err := ckafka.NewConsumer(conf)
 	if err != nil {
@@ -137,7 +140,7 @@ func (c *Consumer) consume(ctx context.Context) error {
 			}
 			ms.dispatch(ev)
 		case *ckafka.Stats:
-			c.reportLag(ev)
+			c.reportStats(ev)
 		case ckafka.Error:
 			c.log.Warn("consumer", "error", ev)
 			if ev.IsFatal() {
@@ -148,14 +151,23 @@ func (c *Consumer) consume(ctx context.Context) error {
 	return nil
 }
 
-// reportLag hands OnLag the lag librdkafka's statistics show.
-func (c *Consumer) reportLag(stats *ckafka.Stats) {
-	lag, err := lagFromStats([]byte(stats.String()), c.cfg.Topic)
-	if err != nil {
-		c.log.Debug("consumer lag", "error", err)
-		return
+// reportStats hands OnLag and OnShare what librdkafka's statistics show; nil stats report that
+// the consumer owns nothing.
+func (c *Consumer) reportStats(stats *ckafka.Stats) {
+	lag, share := Lag{}, Share{}
+	if stats != nil {
+		var err error
+		if lag, share, err = fromStats([]byte(stats.String()), c.cfg.Topic); err != nil {
+			c.log.Debug("consumer statistics", "error", err)
+			return
+		}
 	}
-	c.cfg.OnLag(lag)
+	if c.cfg.OnLag != nil {
+		c.cfg.OnLag(lag)
+	}
+	if c.cfg.OnShare != nil {
+		c.cfg.OnShare(share)
+	}
 }
 
 // process applies one message and reports whether it is done with (applied or dead-lettered).

@@ -81,3 +81,63 @@ func TestTheConsumerReportsTheLagOfItsPartitions(t *testing.T) {
 		t.Errorf("after leaving the group the consumer still reports %v", l)
 	}
 }
+
+// shareSeen is the last Share a consumer reported.
+type shareSeen struct {
+	mu   sync.Mutex
+	last kafka.Share
+}
+
+func (s *shareSeen) observe(share kafka.Share) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last = share
+}
+
+func (s *shareSeen) get() kafka.Share {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// TestConsumersReportTheirShareOfTheTopic runs two members of one group: each owns part of the
+// topic's partitions and together all of them; once one leaves, the other owns them all.
+func TestConsumersReportTheirShareOfTheTopic(t *testing.T) {
+	brokers := kafkatest.Start(t, "orders")
+	producer, err := kafka.NewProducer(brokers, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	handlers := kafka.Handlers{event.TypeOrderCreate: func(context.Context, event.Event) error { return nil }}
+	member := func(seen *shareSeen) (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: "orders",
+				OnShare: seen.observe, LagInterval: 50 * time.Millisecond}, handlers, producer, quiet).Run(ctx)
+		}()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	var first, second shareSeen
+	stopFirst := member(&first)
+	defer stopFirst()
+	stopSecond := member(&second)
+	eventually(t, "two members sharing every partition", func() bool {
+		a, b := first.get(), second.get()
+		return a.Of == kafka.DefaultPartitions && b.Of == kafka.DefaultPartitions &&
+			a.Owned > 0 && b.Owned > 0 && a.Owned+b.Owned == kafka.DefaultPartitions
+	})
+	stopSecond()
+	if s := second.get(); s != (kafka.Share{}) {
+		t.Errorf("after leaving the group a member still reports %+v", s)
+	}
+	eventually(t, "the member left owning every partition", func() bool {
+		return first.get() == kafka.Share{Owned: kafka.DefaultPartitions, Of: kafka.DefaultPartitions}
+	})
+}

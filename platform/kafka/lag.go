@@ -41,27 +41,45 @@ type statsPartition struct {
 	High      int64 `json:"hi_offset"`
 }
 
-// lagFromStats computes the Lag of topic from librdkafka's statistics JSON: the partitions of
-// the consumer's current assignment ("desired"), leaving out the internal partition -1 and
-// those whose watermarks are not known yet.
-func lagFromStats(stats []byte, topic string) (Lag, error) {
+// Share is how much of its topic a consumer owns: Owned of the topic's Of partitions. The zero
+// Share means not known yet, or no longer a member.
+type Share struct{ Owned, Of int }
+
+// Fraction returns Owned / Of, or 0 while Of is not known.
+func (s Share) Fraction() float64 {
+	if s.Of <= 0 {
+		return 0
+	}
+	return float64(s.Owned) / float64(s.Of)
+}
+
+// fromStats reads the Lag and the Share of topic from librdkafka's statistics JSON. The Lag
+// covers the partitions of the consumer's current assignment ("desired"), leaving out the
+// internal partition -1 and those whose watermarks are not known yet; the Share counts the
+// assigned partitions among all the topic's partitions the client knows from its metadata.
+func fromStats(stats []byte, topic string) (Lag, Share, error) {
 	var s struct {
 		Topics map[string]struct {
 			Partitions map[string]statsPartition `json:"partitions"`
 		} `json:"topics"`
 	}
 	if err := json.Unmarshal(stats, &s); err != nil {
-		return nil, fmt.Errorf("librdkafka statistics: %w", err)
+		return nil, Share{}, fmt.Errorf("librdkafka statistics: %w", err)
 	}
-	lag := Lag{}
+	lag, share := Lag{}, Share{}
 	for id, p := range s.Topics[topic].Partitions {
 		n, err := strconv.ParseInt(id, 10, 32)
-		if err != nil || n < 0 || !p.Desired {
+		if err != nil || n < 0 {
 			continue
 		}
+		share.Of++
+		if !p.Desired {
+			continue
+		}
+		share.Owned++
 		if l, ok := partitionLag(p.Committed, p.Low, p.High); ok {
 			lag[int32(n)] = l
 		}
 	}
-	return lag, nil
+	return lag, share, nil
 }

@@ -30,7 +30,7 @@ func TestPartitionLag(t *testing.T) {
 	}
 }
 
-func TestLagFromStats(t *testing.T) {
+func TestFromStats(t *testing.T) {
 	// Trimmed from a librdkafka 2.15 consumer's statistics.
 	const stats = `{"name":"rdkafka#consumer-1","type":"consumer","topics":{
 	 "orders":{"topic":"orders","partitions":{
@@ -46,24 +46,42 @@ func TestLagFromStats(t *testing.T) {
 		stats string
 		topic string
 		want  Lag
+		share Share
 	}{
-		{"assigned partitions with known watermarks", stats, "orders", Lag{0: 4, 1: 4}},
-		{"another topic", stats, "orders.dlt", Lag{0: 5}},
-		{"a topic the consumer has not seen", stats, "payments", Lag{}},
-		{"no topics yet", `{"type":"consumer"}`, "orders", Lag{}},
+		{"assigned partitions with known watermarks", stats, "orders", Lag{0: 4, 1: 4}, Share{Owned: 3, Of: 4}},
+		{"another topic", stats, "orders.dlt", Lag{0: 5}, Share{Owned: 1, Of: 1}},
+		{"a topic the consumer has not seen", stats, "payments", Lag{}, Share{}},
+		{"no topics yet", `{"type":"consumer"}`, "orders", Lag{}, Share{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := lagFromStats([]byte(c.stats), c.topic)
+			got, share, err := fromStats([]byte(c.stats), c.topic)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !maps.Equal(got, c.want) {
-				t.Errorf("lag = %v, want %v", got, c.want)
+			if !maps.Equal(got, c.want) || share != c.share {
+				t.Errorf("lag = %v, share %+v; want %v, %+v", got, share, c.want, c.share)
 			}
 		})
 	}
-	if _, err := lagFromStats([]byte("{not json"), "orders"); err == nil {
+	if _, _, err := fromStats([]byte("{not json"), "orders"); err == nil {
 		t.Error("bad JSON: no error")
+	}
+}
+
+func TestShareFraction(t *testing.T) {
+	cases := []struct {
+		share Share
+		want  float64
+	}{
+		{Share{Owned: 12, Of: 12}, 1},
+		{Share{Owned: 3, Of: 12}, 0.25},
+		{Share{Owned: 0, Of: 12}, 0},
+		{Share{}, 0},
+	}
+	for _, c := range cases {
+		if got := c.share.Fraction(); got != c.want {
+			t.Errorf("%+v.Fraction() = %v, want %v", c.share, got, c.want)
+		}
 	}
 }
