@@ -73,8 +73,8 @@ type InFlightRecounter interface {
 // accepts more orders than it settles, until it refuses every order, and below zero on another,
 // which then refuses none. One process alone drifts only by a write whose outcome it never
 // learnt (a timeout after the store committed). After a recount each replica counts all
-// replicas' orders in flight against its own limit, which follows its own settle rate: together
-// they admit less than one process would with the same target, never nothing (docs/replicas.md).
+// replicas' orders in flight against its own limit, which follows the rate at which all
+// replicas settle orders (SettleShare; docs/replicas.md).
 //
 // What the count cannot settle is left alone: the writes in progress while it ran may or may
 // not be in it, and a store whose count lags its writes (DynamoDB's index) misses the newest

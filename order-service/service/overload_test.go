@@ -156,7 +156,7 @@ func TestAdmissionFollowsTheSettleRate(t *testing.T) {
 	defer startService(t, cfg, newRepo(t))()
 	limitInForce := func() float64 {
 		t.Helper()
-		return gauge(t, base, "edm_orders_in_flight_limit")
+		return sample(t, base, "edm_orders_in_flight_limit")
 	}
 	// placeAll sends n orders at once and returns the ids of those accepted.
 	placeAll := func(n int) []string {
@@ -191,7 +191,7 @@ func TestAdmissionFollowsTheSettleRate(t *testing.T) {
 		produce(t, brokers, topics.Order, event.TypeOutOfStock, id, event.OutOfStock{TransactionID: id, Reason: event.ReasonOutOfStock})
 	}
 	eventually(t, 30*time.Second, "the settled orders to raise the limit in force", func() bool {
-		return gauge(t, base, "edm_orders_in_flight") == 0 && limitInForce() > 2*service.AdmissionFloor
+		return sample(t, base, "edm_orders_in_flight") == 0 && limitInForce() > 2*service.AdmissionFloor
 	})
 	if again := placeAll(service.AdmissionFloor + 20); len(again) != service.AdmissionFloor+20 {
 		t.Fatalf("%d of %d orders accepted once %d had settled (limit in force %v), want all", len(again), service.AdmissionFloor+20, len(accepted), limitInForce())
@@ -239,7 +239,7 @@ func TestReplicasCountEachOthersOrders(t *testing.T) {
 			produce(t, brokers, topics.Order, event.TypeOutOfStock, id, event.OutOfStock{TransactionID: id, Reason: event.ReasonOutOfStock})
 		}
 		eventually(t, 10*time.Second, fmt.Sprintf("round %d: both replicas counting no order in flight", round), func() bool {
-			return gauge(t, front, "edm_orders_in_flight") == 0 && gauge(t, back, "edm_orders_in_flight") == 0
+			return sample(t, front, "edm_orders_in_flight") == 0 && sample(t, back, "edm_orders_in_flight") == 0
 		})
 	}
 	// The front accepted 9 orders and settled none, the back the other way round: the recounts
@@ -249,16 +249,16 @@ func TestReplicasCountEachOthersOrders(t *testing.T) {
 		base           string
 		added, removed float64
 	}{{"front", front, 0, 3 * limit}, {"back", back, 3 * limit, 0}} {
-		added := gauge(t, c.base, `edm_orders_in_flight_corrections_total{direction="added"}`)
-		removed := gauge(t, c.base, `edm_orders_in_flight_corrections_total{direction="removed"}`)
+		added := sample(t, c.base, `edm_orders_in_flight_corrections_total{direction="added"}`)
+		removed := sample(t, c.base, `edm_orders_in_flight_corrections_total{direction="removed"}`)
 		if added != c.added || removed != c.removed {
 			t.Errorf("%s replica: recounts added %v orders and removed %v, want %v and %v", c.name, added, removed, c.added, c.removed)
 		}
 	}
 }
 
-// gauge reads a sample from the service's /metrics by its name, with its labels as served.
-func gauge(t *testing.T, base, name string) float64 {
+// sample reads a sample from the service's /metrics by its name, with its labels as served.
+func sample(t *testing.T, base, name string) float64 {
 	t.Helper()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {

@@ -97,8 +97,9 @@ func TestRunWiresAServiceAlike(t *testing.T) {
 	}
 	// The only member of its group owns every partition of its topic (from the consumer's
 	// statistics, every telemetry.LagInterval).
+	shareDeadline := time.Now().Add(30 * time.Second)
 	for platform.Share() != 1 {
-		if time.Now().After(deadline.Add(30 * time.Second)) {
+		if time.Now().After(shareDeadline) {
 			t.Fatalf("share of the topic %v, want 1", platform.Share())
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -73,7 +73,8 @@ func (g *Gate) SetTarget(target time.Duration, floor int) {
 // each count all replicas' work in flight while each finishes only its own part of it (its
 // partitions' events), so the limit in force follows the rate at which this process finishes
 // work divided by its share, the rate at which all of them do. Without it, or while share
-// returns 0, the rate is taken as it is.
+// returns 0 or anything else outside (0, 1], the rate is taken as it is. share is called under
+// the Gate's lock each time a window closes, so it must be cheap and must not call the Gate.
 func (g *Gate) SetShare(share func() float64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -1,6 +1,7 @@
 package inflight_test
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,6 +155,8 @@ func TestGateWithAShareFollowsEveryonesRate(t *testing.T) {
 		{"half of it", 0, 0.5, 400},    // 400/s seen, 800/s in all
 		{"a quarter of it", 0, 0.25, 800},
 		{"not known yet: the rate as it is", 0, 0, 200},
+		{"more than all of it: the rate as it is", 0, 1.5, 200},
+		{"not a number: the rate as it is", 0, math.NaN(), 200},
 		{"the limit still bounds it", 300, 0.25, 300},
 	}
 	for _, tc := range cases {
@@ -173,5 +176,29 @@ func TestGateWithAShareFollowsEveryonesRate(t *testing.T) {
 				t.Fatalf("limit in force %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestGateFollowsAShareThatChanges: a new share applies from the next window on.
+func TestGateFollowsAShareThatChanges(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var g inflight.Gate
+	inflight.SetClock(&g, func() time.Time { return now })
+	g.SetTarget(500*time.Millisecond, 10)
+	share := 1.0
+	g.SetShare(func() float64 { return share })
+	for i, want := range []struct {
+		share float64
+		limit int
+	}{{1, 200}, {0.5, 400}, {0.25, 800}, {1, 200}} {
+		share = want.share
+		g.Add(100)
+		for range 100 { // 400/s
+			g.Finish()
+		}
+		now = now.Add(inflight.Window)
+		if got := g.InForce(); got != want.limit {
+			t.Fatalf("window %d, share %v: limit in force %d, want %d", i, want.share, got, want.limit)
+		}
 	}
 }

@@ -108,15 +108,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 func (c *Consumer) consume(ctx context.Context) error {
 	conf := consumerConfig(c.cfg.Brokers, c.cfg.GroupID)
 	if c.cfg.OnLag != nil || c.cfg.OnShare != nil {
-		// librdkafka then hands the poll loop its statistics, the only source of both.
+		// librdkafka then hands the poll loop its statistics, the only source of the lag and
+		// of the topic's partition count.
 		(*conf)["statistics.interval.ms"] = max(int(c.cfg.LagInterval.Milliseconds()), 1)
-		defer c.reportStats(nil) // no longer a member: it owns no partition
 	}
 	kc, err := ckafka.NewConsumer(conf)
 	if err != nil {
 		return fmt.Errorf("create kafka consumer: %w", err)
 	}
 	defer kc.Close()
+	if c.cfg.OnLag != nil || c.cfg.OnShare != nil {
+		defer c.reportStats(nil, nil) // no longer a member: it owns no partition
+	}
 	ms := newMembership(ctx, c, kc)
 	// Stopped before Close, whose final revocation then finds no worker left.
 	defer ms.stopAll()
@@ -140,7 +143,7 @@ func (c *Consumer) consume(ctx context.Context) error {
 			}
 			ms.dispatch(ev)
 		case *ckafka.Stats:
-			c.reportStats(ev)
+			c.reportStats(kc, ev)
 		case ckafka.Error:
 			c.log.Warn("consumer", "error", ev)
 			if ev.IsFatal() {
@@ -151,16 +154,29 @@ func (c *Consumer) consume(ctx context.Context) error {
 	return nil
 }
 
-// reportStats hands OnLag and OnShare what librdkafka's statistics show; nil stats report that
-// the consumer owns nothing.
-func (c *Consumer) reportStats(stats *ckafka.Stats) {
+// reportStats hands OnLag and OnShare what librdkafka's statistics and kc's assignment show;
+// nil stats report that the consumer owns nothing. The partitions owned come from the
+// assignment rather than the statistics' "desired" flag, which librdkafka also sets on a
+// partition it merely looked up (to store an offset, pause it or seek).
+func (c *Consumer) reportStats(kc *ckafka.Consumer, stats *ckafka.Stats) {
 	lag, share := Lag{}, Share{}
 	if stats != nil {
 		var err error
-		if lag, share, err = fromStats([]byte(stats.String()), c.cfg.Topic); err != nil {
+		if lag, share.Of, err = fromStats([]byte(stats.String()), c.cfg.Topic); err != nil {
 			c.log.Debug("consumer statistics", "error", err)
 			return
 		}
+		assigned, err := kc.Assignment()
+		if err != nil {
+			c.log.Debug("consumer assignment", "error", err)
+			return
+		}
+		for _, tp := range assigned {
+			if tp.Topic != nil && *tp.Topic == c.cfg.Topic {
+				share.Owned++
+			}
+		}
+		share.Of = max(share.Of, share.Owned) // metadata may lag the assignment
 	}
 	if c.cfg.OnLag != nil {
 		c.cfg.OnLag(lag)

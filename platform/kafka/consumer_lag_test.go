@@ -11,19 +11,19 @@ import (
 	"github.com/edmshop/edm-shop/platform/kafkatest"
 )
 
-// lagSeen is the last Lag a consumer reported.
-type lagSeen struct {
+// lastSeen is the last value a consumer's callback reported.
+type lastSeen[T any] struct {
 	mu   sync.Mutex
-	last kafka.Lag
+	last T
 }
 
-func (l *lagSeen) observe(lag kafka.Lag) {
+func (l *lastSeen[T]) observe(v T) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.last = lag
+	l.last = v
 }
 
-func (l *lagSeen) get() kafka.Lag {
+func (l *lastSeen[T]) get() T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.last
@@ -45,7 +45,7 @@ func TestTheConsumerReportsTheLagOfItsPartitions(t *testing.T) {
 			return ctx.Err()
 		}
 	}
-	var seen lagSeen
+	var seen lastSeen[kafka.Lag]
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -82,24 +82,6 @@ func TestTheConsumerReportsTheLagOfItsPartitions(t *testing.T) {
 	}
 }
 
-// shareSeen is the last Share a consumer reported.
-type shareSeen struct {
-	mu   sync.Mutex
-	last kafka.Share
-}
-
-func (s *shareSeen) observe(share kafka.Share) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.last = share
-}
-
-func (s *shareSeen) get() kafka.Share {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last
-}
-
 // TestConsumersReportTheirShareOfTheTopic runs two members of one group: each owns part of the
 // topic's partitions and together all of them; once one leaves, the other owns them all.
 func TestConsumersReportTheirShareOfTheTopic(t *testing.T) {
@@ -110,7 +92,7 @@ func TestConsumersReportTheirShareOfTheTopic(t *testing.T) {
 	}
 	defer producer.Close()
 	handlers := kafka.Handlers{event.TypeOrderCreate: func(context.Context, event.Event) error { return nil }}
-	member := func(seen *shareSeen) (stop func()) {
+	member := func(seen *lastSeen[kafka.Share]) (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
@@ -124,7 +106,7 @@ func TestConsumersReportTheirShareOfTheTopic(t *testing.T) {
 			}
 		}
 	}
-	var first, second shareSeen
+	var first, second lastSeen[kafka.Share]
 	stopFirst := member(&first)
 	defer stopFirst()
 	stopSecond := member(&second)

@@ -33,7 +33,7 @@ func partitionLag(committed, low, high int64) (lag int64, ok bool) {
 	return max(high-from, 0), true
 }
 
-// statsPartition is what lagFromStats reads of a partition in librdkafka's statistics JSON.
+// statsPartition is what fromStats reads of a partition in librdkafka's statistics JSON.
 type statsPartition struct {
 	Desired   bool  `json:"desired"`
 	Committed int64 `json:"committed_offset"`
@@ -53,33 +53,32 @@ func (s Share) Fraction() float64 {
 	return float64(s.Owned) / float64(s.Of)
 }
 
-// fromStats reads the Lag and the Share of topic from librdkafka's statistics JSON. The Lag
-// covers the partitions of the consumer's current assignment ("desired"), leaving out the
-// internal partition -1 and those whose watermarks are not known yet; the Share counts the
-// assigned partitions among all the topic's partitions the client knows from its metadata.
-func fromStats(stats []byte, topic string) (Lag, Share, error) {
+// fromStats reads from librdkafka's statistics JSON the Lag of topic, over the partitions of
+// the consumer's current assignment ("desired") and leaving out the internal partition -1 and
+// those whose watermarks are not known yet, and how many partitions the topic has as far as
+// the client's metadata knows (0 before it arrived).
+func fromStats(stats []byte, topic string) (lag Lag, partitions int, err error) {
 	var s struct {
 		Topics map[string]struct {
 			Partitions map[string]statsPartition `json:"partitions"`
 		} `json:"topics"`
 	}
 	if err := json.Unmarshal(stats, &s); err != nil {
-		return nil, Share{}, fmt.Errorf("librdkafka statistics: %w", err)
+		return nil, 0, fmt.Errorf("librdkafka statistics: %w", err)
 	}
-	lag, share := Lag{}, Share{}
+	lag = Lag{}
 	for id, p := range s.Topics[topic].Partitions {
 		n, err := strconv.ParseInt(id, 10, 32)
 		if err != nil || n < 0 {
 			continue
 		}
-		share.Of++
+		partitions++
 		if !p.Desired {
 			continue
 		}
-		share.Owned++
 		if l, ok := partitionLag(p.Committed, p.Low, p.High); ok {
 			lag[int32(n)] = l
 		}
 	}
-	return lag, share, nil
+	return lag, partitions, nil
 }
