@@ -46,12 +46,8 @@ func TestTheConsumerReportsTheLagOfItsPartitions(t *testing.T) {
 		}
 	}
 	var seen lastSeen[kafka.Lag]
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: "orders", RetryFor: time.Minute,
-			OnLag: seen.observe, LagInterval: 50 * time.Millisecond}, kafka.Handlers{event.TypeOrderCreate: handler}, producer, quiet).Run(ctx)
-	}()
+	stop := runConsumer(t, kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: "orders", RetryFor: time.Minute,
+		OnLag: seen.observe, LagInterval: 50 * time.Millisecond}, kafka.Handlers{event.TypeOrderCreate: handler}, producer)
 	sum := func(l kafka.Lag) (n int64) {
 		for _, v := range l {
 			n += v
@@ -73,10 +69,7 @@ func TestTheConsumerReportsTheLagOfItsPartitions(t *testing.T) {
 		l := seen.get()
 		return len(l) == kafka.DefaultPartitions && sum(l) == 0
 	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if l := seen.get(); len(l) != 0 {
 		t.Errorf("after leaving the group the consumer still reports %v", l)
 	}
@@ -93,18 +86,8 @@ func TestConsumersReportTheirShareOfTheTopic(t *testing.T) {
 	defer producer.Close()
 	handlers := kafka.Handlers{event.TypeOrderCreate: func(context.Context, event.Event) error { return nil }}
 	member := func(seen *lastSeen[kafka.Share]) (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: "orders",
-				OnShare: seen.observe, LagInterval: 50 * time.Millisecond}, handlers, producer, quiet).Run(ctx)
-		}()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-		}
+		return runConsumer(t, kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: "orders",
+			OnShare: seen.observe, LagInterval: 50 * time.Millisecond}, handlers, producer)
 	}
 	var first, second lastSeen[kafka.Share]
 	stopFirst := member(&first)

@@ -62,19 +62,26 @@ func startConsumer(t *testing.T, brokers, topic string, h kafka.Handlers) *kafka
 	if err != nil {
 		t.Fatal(err)
 	}
+	stop := runConsumer(t, kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: topic}, h, producer)
+	t.Cleanup(func() {
+		stop()
+		producer.Close()
+	})
+	return producer
+}
+
+// runConsumer runs a consumer until stop, which waits for it to end and reports its error.
+func runConsumer(t *testing.T, cfg kafka.ConsumerConfig, h kafka.Handlers, dlt *kafka.Producer) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: topic}, h, producer, quiet).Run(ctx)
-	}()
-	t.Cleanup(func() {
+	go func() { done <- kafka.NewConsumer(cfg, h, dlt, quiet).Run(ctx) }()
+	return func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("consumer: %v", err)
 		}
-		producer.Close()
-	})
-	return producer
+	}
 }
 
 func newEvent(t *testing.T, typ event.Type, txID string) event.Event {

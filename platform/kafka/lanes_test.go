@@ -66,12 +66,8 @@ func TestEventsOfAKeyAreAppliedInOrderWhileKeysRunConcurrently(t *testing.T) {
 		next[e.Key] = p.Seq + 1
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	cfg := kafka.ConsumerConfig{Brokers: brokers, GroupID: "lanes", Topic: "orders", RetryFor: 100 * time.Millisecond}
-	go func() {
-		done <- kafka.NewConsumer(cfg, kafka.Handlers{event.TypeOrderCreate: handle}, producer, quiet).Run(ctx)
-	}()
+	stop := runConsumer(t, cfg, kafka.Handlers{event.TypeOrderCreate: handle}, producer)
 
 	var msgs []kafka.Message
 	for seq := range perKey {
@@ -97,10 +93,7 @@ func TestEventsOfAKeyAreAppliedInOrderWhileKeysRunConcurrently(t *testing.T) {
 		}
 		return true
 	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if maxInFlight < 2 {
 		t.Errorf("at most %d events were applied at once, want concurrency", maxInFlight)
 	}

@@ -60,20 +60,10 @@ func TestARetryStallsOnlyThePartitionOfTheFailingEvent(t *testing.T) {
 		}
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	// RetryFor far beyond the test: the stalled event is retried in place throughout.
 	cfg := kafka.ConsumerConfig{Brokers: brokers, GroupID: "stall", Topic: "orders", RetryFor: time.Hour,
 		Backoff: kafka.Backoff{Initial: time.Millisecond, Max: 20 * time.Millisecond}}
-	go func() {
-		done <- kafka.NewConsumer(cfg, kafka.Handlers{event.TypeOrderCreate: handle}, producer, quiet).Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer runConsumer(t, cfg, kafka.Handlers{event.TypeOrderCreate: handle}, producer)()
 
 	publish := func(key string, id string) {
 		e, err := event.New(event.TypeOrderCreate, "/test", key, map[string]any{"transactionId": key})

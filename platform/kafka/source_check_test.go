@@ -20,19 +20,9 @@ func TestSourceCheckDeadLettersAnEventFromTheWrongProducer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer producer.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "order-service", Topic: "order",
-			Middleware: []kafka.Middleware{kafka.SourceCheck()}},
-			kafka.Handlers{event.TypePaymentComplete: got.handle}, producer, quiet).Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("consumer: %v", err)
-		}
-	}()
+	defer runConsumer(t, kafka.ConsumerConfig{Brokers: brokers, GroupID: "order-service", Topic: "order",
+		Middleware: []kafka.Middleware{kafka.SourceCheck()}},
+		kafka.Handlers{event.TypePaymentComplete: got.handle}, producer)()
 
 	forged, err := event.New(event.TypePaymentComplete, "/inventory-service", "tx-forged", map[string]string{"transactionId": "tx-forged"})
 	if err != nil {
