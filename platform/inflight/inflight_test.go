@@ -96,11 +96,7 @@ func TestGateWithATargetFollowsTheRateOfFinishedWork(t *testing.T) {
 			g.SetLimit(tc.limit)
 			g.SetTarget(tc.target, tc.floor)
 			for _, n := range tc.finished {
-				g.Add(n)
-				for range n {
-					g.Finish()
-				}
-				now = now.Add(inflight.Window)
+				finishInAWindow(&g, &now, n)
 				g.InForce() // closes the window
 			}
 			if got := g.InForce(); got != tc.want {
@@ -167,11 +163,7 @@ func TestGateWithAShareFollowsEveryonesRate(t *testing.T) {
 			g.SetLimit(tc.limit)
 			g.SetTarget(500*time.Millisecond, 10)
 			g.SetShare(func() float64 { return tc.share })
-			g.Add(100)
-			for range 100 {
-				g.Finish()
-			}
-			now = now.Add(inflight.Window)
+			finishInAWindow(&g, &now, 100) // 400/s
 			if got := g.InForce(); got != tc.want {
 				t.Fatalf("limit in force %d, want %d", got, tc.want)
 			}
@@ -192,13 +184,19 @@ func TestGateFollowsAShareThatChanges(t *testing.T) {
 		limit int
 	}{{1, 200}, {0.5, 400}, {0.25, 800}, {1, 200}} {
 		share = want.share
-		g.Add(100)
-		for range 100 { // 400/s
-			g.Finish()
-		}
-		now = now.Add(inflight.Window)
+		finishInAWindow(&g, &now, 100) // 400/s
 		if got := g.InForce(); got != want.limit {
 			t.Fatalf("window %d, share %v: limit in force %d, want %d", i, want.share, got, want.limit)
 		}
 	}
+}
+
+// finishInAWindow counts n pieces of work in and finished, then moves the clock a Window on:
+// a rate of n per Window once the gate closes it.
+func finishInAWindow(g *inflight.Gate, now *time.Time, n int) {
+	g.Add(n)
+	for range n {
+		g.Finish()
+	}
+	*now = now.Add(inflight.Window)
 }

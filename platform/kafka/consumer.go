@@ -107,7 +107,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 // resumes from the last committed offset, so nothing behind that event is committed past it.
 func (c *Consumer) consume(ctx context.Context) error {
 	conf := consumerConfig(c.cfg.Brokers, c.cfg.GroupID)
-	if c.cfg.OnLag != nil || c.cfg.OnShare != nil {
+	stats := c.cfg.OnLag != nil || c.cfg.OnShare != nil
+	if stats {
 		// librdkafka then hands the poll loop its statistics, the only source of the lag and
 		// of the topic's partition count.
 		(*conf)["statistics.interval.ms"] = max(int(c.cfg.LagInterval.Milliseconds()), 1)
@@ -117,7 +118,7 @@ func (c *Consumer) consume(ctx context.Context) error {
 		return fmt.Errorf("create kafka consumer: %w", err)
 	}
 	defer kc.Close()
-	if c.cfg.OnLag != nil || c.cfg.OnShare != nil {
+	if stats {
 		defer c.reportStats(nil, nil) // no longer a member: it owns no partition
 	}
 	ms := newMembership(ctx, c, kc)

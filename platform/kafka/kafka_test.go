@@ -301,18 +301,8 @@ func TestAnEventNotYetAppliedIsReadAgainByTheNextConsumer(t *testing.T) {
 	}
 	defer producer.Close()
 	run := func(h kafka.Handler) (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
 		cfg := kafka.ConsumerConfig{Brokers: brokers, GroupID: "restart", Topic: "orders", RetryFor: 100 * time.Millisecond}
-		go func() {
-			done <- kafka.NewConsumer(cfg, kafka.Handlers{event.TypeOrderCreate: h}, producer, quiet).Run(ctx)
-		}()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-		}
+		return runConsumer(t, cfg, kafka.Handlers{event.TypeOrderCreate: h}, producer)
 	}
 
 	// The first consumer applies the first event, then its store keeps failing on the second.
