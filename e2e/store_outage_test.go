@@ -131,7 +131,19 @@ func TestInventoryStallsWhileMariaDBIsDownAndResumesByItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	kafkatest.ProduceEvent(t, brokers, topics.Inventory, e2)
+	produced := time.Now()
 	eventually(t, 60*time.Second, "attempts against the hung MariaDB ending and being retried", func() bool {
+		return retriedOrderCreates(t, addr) >= before+1
+	})
+	// The first attempt finds the writer's connection dead only when BEGIN's read times out
+	// (8 s), and its reconnect must then give up at the handler's deadline rather than wait out
+	// a second read timeout in the handshake (which made the attempt last ~18 s). The slack
+	// covers the consumer's fetch and a /metrics scrape, whose outbox query waits up to 2 s for
+	// the hung server too.
+	if took, most := time.Since(produced), kafka.DefaultHandlerTimeout+5*time.Second; took > most {
+		t.Errorf("first attempt against the hung MariaDB ended %v after the event was produced, want within %v (the handler timeout and slack)", took.Round(time.Second), most)
+	}
+	eventually(t, 60*time.Second, "attempts against the hung MariaDB ending and being retried again", func() bool {
 		return retriedOrderCreates(t, addr) >= before+2
 	})
 	if err := maria.cmd.Process.Signal(syscall.SIGCONT); err != nil {

@@ -10,7 +10,9 @@ import (
 // MySQL network timeouts that WithMySQLTimeouts sets when a DSN names none. They sit inside
 // kafka.DefaultHandlerTimeout (10 s), so a MySQL server that stops answering fails the store
 // call, and the consumer retries the event, before the handler's own timeout: a dead TCP peer
-// never holds a connection, and the partition behind it, until the kernel gives up.
+// never holds a connection, and the partition behind it, until the kernel gives up. A statement
+// can still wait out a whole read timeout; the reconnect after it gives up at the handler's
+// deadline (sqldb.Writer), so an attempt lasts about the handler timeout, not two read timeouts.
 const (
 	MySQLDialTimeout  = 5 * time.Second
 	MySQLReadTimeout  = 8 * time.Second

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"time"
 )
 
 // maxGroup bounds how many transactions one commit carries.
@@ -58,7 +59,10 @@ type Writer struct {
 }
 
 type job struct {
-	ctx  context.Context
+	ctx context.Context
+	// deadline is the caller's, if it has one: a new connection for the job is given up at it.
+	deadline    time.Time
+	hasDeadline bool
 	fn   func(ctx context.Context, q Querier) error
 	err  error
 	done chan struct{}
@@ -131,6 +135,7 @@ func (w *Writer) DoAlone(ctx context.Context, fn func(ctx context.Context, q Que
 }
 
 func (w *Writer) do(ctx context.Context, j *job) error {
+	j.deadline, j.hasDeadline = ctx.Deadline()
 	select {
 	case w.jobs <- j:
 	case <-ctx.Done():
@@ -189,7 +194,7 @@ func (w *Writer) exec(query string) error {
 // next job gets a new one.
 func (w *Writer) runAlone(j *job) {
 	if w.conn == nil {
-		if err := w.connect(context.Background()); err != nil {
+		if err := w.reconnect([]*job{j}); err != nil {
 			j.err = fmt.Errorf("writer connection: %w", err)
 			return
 		}
@@ -199,17 +204,49 @@ func (w *Writer) runAlone(j *job) {
 	}
 }
 
-// begin starts a transaction, on a new connection if there is none or the server closed the
-// idle one.
-func (w *Writer) begin() error {
+// reconnect opens a new connection for jobs, and gives up when the last of their callers'
+// deadlines passes. Against a server that accepts connections and then answers nothing, the
+// handshake would otherwise wait out a whole read timeout (on MySQL), after the statement that
+// found the old connection dead had already waited out one: an attempt would outlast the
+// deadline its caller was given (a consumer's handler timeout), and its retry would come late.
+func (w *Writer) reconnect(jobs []*job) error {
+	ctx := context.Background()
+	if last, ok := lastDeadline(jobs); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, last)
+		defer cancel()
+	}
+	if err := w.connect(ctx); err != nil {
+		return fmt.Errorf("writer connection: %w", err)
+	}
+	return nil
+}
+
+// lastDeadline is the latest of the jobs' callers' deadlines; false if one of them has none.
+func lastDeadline(jobs []*job) (time.Time, bool) {
+	var last time.Time
+	for _, j := range jobs {
+		if !j.hasDeadline {
+			return time.Time{}, false
+		}
+		if j.deadline.After(last) {
+			last = j.deadline
+		}
+	}
+	return last, len(jobs) > 0
+}
+
+// begin starts a transaction for jobs, on a new connection if there is none or the server
+// closed the idle one.
+func (w *Writer) begin(jobs []*job) error {
 	if w.conn == nil {
-		if err := w.connect(context.Background()); err != nil {
-			return fmt.Errorf("writer connection: %w", err)
+		if err := w.reconnect(jobs); err != nil {
+			return err
 		}
 	}
 	if err := w.exec(w.dialect.Begin); err != nil {
 		w.disconnect()
-		if err = w.connect(context.Background()); err == nil {
+		if err = w.reconnect(jobs); err == nil {
 			err = w.exec(w.dialect.Begin)
 		}
 		if err != nil {
@@ -235,9 +272,9 @@ func (w *Writer) commit(group []*job) {
 		}
 	}
 	open, clean := false, false // a transaction is open; it has nothing in it yet
-	for _, j := range group {
+	for i, j := range group {
 		if !open {
-			if err := w.begin(); err != nil {
+			if err := w.begin(group[i:]); err != nil {
 				fail(err)
 				return
 			}
