@@ -15,14 +15,14 @@ import (
 var servedMetrics = map[string][]string{
 	"order": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds", "edm_event_delivery_delay_seconds",
 		"edm_events_published_total", "edm_outbox_pending", "edm_outbox_oldest_pending_age_seconds", "edm_consumer_lag",
-		"edm_saga_duration_seconds", "edm_orders_in_flight", "edm_orders_in_flight_limit", "go_goroutines", "process_cpu_seconds_total"},
+		"edm_saga_duration_seconds", "edm_orders_in_flight", "edm_orders_in_flight_limit", "go_goroutines", "go_sched_latencies_seconds", "process_cpu_seconds_total"},
 	"inventory": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds", "edm_event_delivery_delay_seconds",
 		"edm_events_published_total", "edm_outbox_pending", "edm_outbox_oldest_pending_age_seconds", "edm_consumer_lag",
-		"go_goroutines", "process_cpu_seconds_total"},
+		"go_goroutines", "go_sched_latencies_seconds", "process_cpu_seconds_total"},
 	"payment": {"http_server_request_duration_seconds", "edm_events_consumed_total", "edm_event_handle_duration_seconds", "edm_event_delivery_delay_seconds",
 		"edm_events_published_total", "edm_consumer_lag", "edm_payment_gateway_requests_total",
-		"edm_payment_gateway_request_duration_seconds", "go_goroutines", "process_cpu_seconds_total"},
-	"gateway": {"http_server_request_duration_seconds", "go_goroutines", "process_cpu_seconds_total"},
+		"edm_payment_gateway_request_duration_seconds", "go_goroutines", "go_sched_latencies_seconds", "process_cpu_seconds_total"},
+	"gateway": {"http_server_request_duration_seconds", "go_goroutines", "go_sched_latencies_seconds", "process_cpu_seconds_total"},
 }
 
 // checkServedTelemetry checks what a running platform serves, wherever it runs: every program's

@@ -56,8 +56,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/edmshop/edm-shop/platform/httpx"
@@ -195,8 +193,7 @@ func NewServer() *Server {
 		refundKeys: map[string]refundAnswer{},
 		inProgress: map[string]bool{},
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := telemetry.NewRegistry()
 	r := httpx.NewEngine(nil, telemetry.RequestID(), telemetry.HTTPMetrics(reg))
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	r.POST("/v1/charges", s.createCharge)

@@ -63,9 +63,9 @@ type job struct {
 	// deadline is the caller's, if it has one: a new connection for the job is given up at it.
 	deadline    time.Time
 	hasDeadline bool
-	fn   func(ctx context.Context, q Querier) error
-	err  error
-	done chan struct{}
+	fn          func(ctx context.Context, q Querier) error
+	err         error
+	done        chan struct{}
 	// alone runs fn outside any transaction (DoAlone).
 	alone bool
 }

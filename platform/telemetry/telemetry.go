@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -42,14 +43,30 @@ type Options struct {
 	DisableExport bool
 }
 
+// schedLatencies adds go_sched_latencies_seconds to the Go collector's metrics: how long
+// goroutines waited, ready to run, for a processor. When the CPU is short, every hop of an
+// order waits there (its consumer, its store's writer, its relay), which no edm_ metric shows
+// on its own: in the sandbox at 850 orders/s, half the closed loop's rate, the mean wait was
+// ~0.3 ms against ~0.06 ms at 100 or 400/s (p99 5 ms against 1 ms).
+var schedLatencies = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)}
+
+// NewRegistry returns a Prometheus registry with the Go runtime collector (its defaults and
+// go_sched_latencies_seconds) and the process collector: what every program's /metrics starts
+// from.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(schedLatencies)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
 // New builds the telemetry of service name. Spans are exported with OTLP over HTTP when
 // OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, and not at all
 // otherwise; either way trace context propagates. OTEL_TRACES_SAMPLER (and _ARG) choose the
 // sampler: parent-based always-on by default, never sampling when no span would be read (no
 // exporter, no SpanProcessors). OTEL_SERVICE_NAME overrides name.
 func New(ctx context.Context, name string, opts Options) (*Telemetry, error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := NewRegistry()
 
 	serviceName := name
 	if v := os.Getenv("OTEL_SERVICE_NAME"); v != "" && !opts.IgnoreEnvServiceName {

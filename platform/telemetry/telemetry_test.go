@@ -2,7 +2,11 @@ package telemetry_test
 
 import (
 	"context"
+	"runtime"
+	"sync"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -52,5 +56,49 @@ func TestNewReadsTheStandardEnvironment(t *testing.T) {
 				t.Errorf("the registry gathers %d families, %v; want the Go and process collectors", len(mfs), err)
 			}
 		})
+	}
+}
+
+// TestRegistryShowsTheSchedulerLatencies: besides the Go collector's default families, the
+// registry serves go_sched_latencies_seconds, the histogram of how long goroutines waited for a
+// processor, and the waits of goroutines started meanwhile show in it (the runtime samples
+// them, so some, not all).
+func TestRegistryShowsTheSchedulerLatencies(t *testing.T) {
+	tel, err := telemetry.New(context.Background(), "svc", telemetry.Options{DisableExport: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	gather := func() map[string]*dto.MetricFamily {
+		t.Helper()
+		mfs, err := tel.Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		families := map[string]*dto.MetricFamily{}
+		for _, mf := range mfs {
+			families[mf.GetName()] = mf
+		}
+		return families
+	}
+	waits := func(families map[string]*dto.MetricFamily) uint64 {
+		t.Helper()
+		mf := families["go_sched_latencies_seconds"]
+		if mf == nil || mf.GetType() != dto.MetricType_HISTOGRAM || len(mf.GetMetric()) != 1 {
+			t.Fatalf("go_sched_latencies_seconds = %v, want one histogram", mf)
+		}
+		return mf.GetMetric()[0].GetHistogram().GetSampleCount()
+	}
+	before := gather()
+	if before["go_goroutines"] == nil {
+		t.Error("go_goroutines is missing: the Go collector's defaults must stay")
+	}
+	var wg sync.WaitGroup
+	for range 1000 {
+		wg.Go(runtime.Gosched)
+	}
+	wg.Wait()
+	if b, a := waits(before), waits(gather()); a <= b {
+		t.Errorf("go_sched_latencies_seconds counted %d waits, then %d after 1,000 goroutines ran", b, a)
 	}
 }
