@@ -46,8 +46,13 @@ type Letter struct {
 	// before it failed again; empty for a first failure.
 	ReplayOf string `json:"replayOf,omitempty"`
 
-	// Value is the original message value, as text.
-	Value   string          `json:"value"`
+	// Value is the original message value, as text; empty in a stand-in letter.
+	Value string `json:"value"`
+	// OmittedBytes is set on a stand-in letter: the dead-letter topic refused the original
+	// message (too large with the dead-letter headers), so the letter names it and its size,
+	// and the event is read at its original offset.
+	OmittedBytes int `json:"omittedBytes,omitempty"`
+
 	headers []ckafka.Header // the original message's own headers, without dlt_* ones
 	origin  bool            // the original partition and offset headers were present
 }
@@ -195,6 +200,8 @@ func parse(m *ckafka.Message) Letter {
 			}
 		case kafka.HeaderDLTGroup:
 			l.ConsumerGroup = v
+		case kafka.HeaderDLTOmitted:
+			l.OmittedBytes, _ = strconv.Atoi(v)
 		case kafka.HeaderDLTTime:
 			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 				l.Time = t
@@ -249,6 +256,10 @@ func Replay(ctx context.Context, brokers string, letters []Letter) error {
 	for _, l := range letters {
 		if l.OriginalTopic == "" {
 			return fmt.Errorf("letter %s has no %s header: cannot tell where to replay it", l.Position(), kafka.HeaderDLTTopic)
+		}
+		if l.OmittedBytes > 0 {
+			return fmt.Errorf("letter %s stands in for an event of %d bytes the dead-letter topic refused: it holds no event to replay (the event is at %s/%d/%d until that topic's retention)",
+				l.Position(), l.OmittedBytes, l.OriginalTopic, l.OriginalPartition, l.OriginalOffset)
 		}
 	}
 	p, err := ckafka.NewProducer(withProps(kafka.ClientConfig(brokers), ckafka.ConfigMap{

@@ -1,8 +1,10 @@
 package dlt_test
 
 import (
+	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/edmshop/edm-shop/edmctl/dlt"
@@ -45,5 +47,15 @@ func TestLatestAndSelect(t *testing.T) {
 	}
 	if _, err := dlt.Select(letters, "z"); !errors.Is(err, dlt.ErrNotFound) {
 		t.Fatalf("Select(z) err = %v", err)
+	}
+}
+
+// TestReplayRefusesAStandIn: a stand-in letter holds no event, so Replay sends nothing and
+// says where the event is instead (before it connects anywhere: the brokers here do not exist).
+func TestReplayRefusesAStandIn(t *testing.T) {
+	standIn := dlt.Letter{DLT: "inventory.dlt", Partition: 0, Offset: 7, OriginalTopic: "inventory", OriginalPartition: 3, OriginalOffset: 42, OmittedBytes: 999_502}
+	err := dlt.Replay(context.Background(), "127.0.0.1:1", []dlt.Letter{standIn})
+	if err == nil || !strings.Contains(err.Error(), "inventory/3/42") || !strings.Contains(err.Error(), "999502 bytes") {
+		t.Errorf("Replay of a stand-in = %v, want a refusal naming inventory/3/42 and the size", err)
 	}
 }

@@ -22,3 +22,6 @@ func LiveGeneration(p *Producer) any {
 	defer p.mu.Unlock()
 	return p.live
 }
+
+// Truncate exposes truncate to the tests.
+var Truncate = truncate

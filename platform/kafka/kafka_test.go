@@ -3,13 +3,16 @@ package kafka_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -171,6 +174,76 @@ func TestUnprocessableMessagesGoToTheDeadLetterTopicAndTheConsumerMovesOn(t *tes
 		if d.Headers[kafka.HeaderDLTReason] == "" || d.Headers[kafka.HeaderDLTTopic] != "orders" || d.Headers[kafka.HeaderDLTOffset] == "" {
 			t.Errorf("dead letter %q lacks its reason or origin: %v", d.Value, d.Headers)
 		}
+	}
+}
+
+// TestADeadLetterTooLargeForItsTopicIsReplacedByAStandIn: an unprocessable message near the
+// broker's size limit, with a handler's reason quoting it at length, does not hold its
+// partition: its reason is cut to a kilobyte, and when the copy with the dead-letter headers no
+// longer fits, a stand-in letter names the original and its size instead. The next event of the
+// same key is applied.
+func TestADeadLetterTooLargeForItsTopicIsReplacedByAStandIn(t *testing.T) {
+	valid := map[string]string{"ce_specversion": "1.0", "ce_id": "id-1", "ce_type": "ORDER_CREATE", "ce_source": "/test", "content-type": "application/json"}
+	brokers := kafkatest.Start(t, "orders")
+	var got received
+	startConsumer(t, brokers, "orders", kafka.Handlers{event.TypeOrderCreate: func(ctx context.Context, e event.Event) error {
+		if len(e.Data) > 1000 {
+			return fmt.Errorf("%w: reason quoting the event: %s", event.ErrInvalid, e.Data[:5000])
+		}
+		return got.handle(ctx, e)
+	}})
+	fits := `"` + strings.Repeat("a", 100_000) + `"`
+	tooLarge := `"` + strings.Repeat("b", 999_500) + `"` // fits alone; not with the dead-letter headers
+	kafkatest.Produce(t, brokers, "orders", "tx", []byte(fits), valid)
+	kafkatest.Produce(t, brokers, "orders", "tx", []byte(tooLarge), valid)
+	good := map[string]string{}
+	for k, v := range valid {
+		good[k] = v
+	}
+	good["ce_id"] = "good"
+	kafkatest.Produce(t, brokers, "orders", "tx", []byte(`{}`), good)
+	eventually(t, "the good event behind the large ones", func() bool { return len(got.ids()) == 1 })
+
+	var dead []kafkatest.Record
+	eventually(t, "both large events in the DLT", func() bool {
+		dead = kafkatest.ReadAll(t, brokers, "orders.dlt")
+		return len(dead) == 2
+	})
+	for _, d := range dead {
+		if reason := d.Headers[kafka.HeaderDLTReason]; len(reason) > 1024 || !strings.HasSuffix(reason, " bytes in all)") {
+			t.Errorf("dead letter's reason is %d bytes, ending %q; want it cut to 1 KiB", len(reason), reason[max(len(reason)-40, 0):])
+		}
+	}
+	if d := dead[0]; len(d.Value) != len(fits) || d.Headers[kafka.HeaderDLTOmitted] != "" || d.Headers["ce_id"] != "id-1" {
+		t.Errorf("first letter: %d bytes of value, omitted %q, ce_id %q; want the whole copy", len(d.Value), d.Headers[kafka.HeaderDLTOmitted], d.Headers["ce_id"])
+	}
+	if d := dead[1]; len(d.Value) != 0 || d.Headers[kafka.HeaderDLTOmitted] != strconv.Itoa(len(tooLarge)) || d.Key != "tx" ||
+		d.Headers[kafka.HeaderDLTTopic] != "orders" || d.Headers[kafka.HeaderDLTOffset] != "1" {
+		t.Errorf("stand-in letter: %d bytes of value, key %q, headers %v; want no value, the original's size, key and offset", len(d.Value), d.Key, d.Headers)
+	}
+}
+
+// TestTruncateCutsOnACharacterBoundary: reasons are cut to the limit with their length, never
+// inside a UTF-8 character.
+func TestTruncateCutsOnACharacterBoundary(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		n    int
+		want string
+	}{
+		{"short enough", "abc", 10, "abc"},
+		{"exactly the limit", "abcdefghij", 10, "abcdefghij"},
+		{"cut with its length", strings.Repeat("x", 40), 30, "xxxxxxxxx... (40 bytes in all)"},
+		{"not inside a character", strings.Repeat("é", 20), 30, "éééé... (40 bytes in all)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := kafka.Truncate(c.in, c.n)
+			if got != c.want || len(got) > c.n || !utf8.ValidString(got) {
+				t.Errorf("truncate(%d bytes, %d) = %q (%d bytes), want %q", len(c.in), c.n, got, len(got), c.want)
+			}
+		})
 	}
 }
 
