@@ -79,8 +79,10 @@ func NewConsumer(cfg ConsumerConfig, handlers Handlers, dlt *Producer, log *slog
 	}
 	log = log.With("topic", cfg.Topic, "group", cfg.GroupID)
 	// Retry outermost, so that every attempt gets its own timeout and passes through the
-	// metrics and tracing middleware again.
+	// metrics and tracing middleware again; Recoverer innermost, so they see a panic as the
+	// dead-lettered event it becomes.
 	mws := append([]Middleware{Retry(cfg.Backoff, cfg.RetryFor, log), Timeout(cfg.HandlerTimeout)}, cfg.Middleware...)
+	mws = append(mws, Recoverer(log))
 	wrapped := make(Handlers, len(handlers))
 	for t, h := range handlers {
 		wrapped[t] = Chain(h, mws...)

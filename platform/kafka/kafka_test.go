@@ -149,12 +149,17 @@ func TestUnprocessableMessagesGoToTheDeadLetterTopicAndTheConsumerMovesOn(t *tes
 		{"unknown event type", "tx", "{}", with("ce_type", "SOMETHING_ELSE")},
 		{"no key", "", "{}", valid},
 		{"handler says invalid", "tx", `{"poison":true}`, valid},
+		{"handler panics", "tx", `{"panic":true}`, valid},
 	}
 	brokers := kafkatest.Start(t, "orders")
 	var got received
 	startConsumer(t, brokers, "orders", kafka.Handlers{event.TypeOrderCreate: func(ctx context.Context, e event.Event) error {
-		if string(e.Data) == `{"poison":true}` {
+		switch string(e.Data) {
+		case `{"poison":true}`:
 			return errors.Join(event.ErrInvalid, errors.New("poison"))
+		case `{"panic":true}`:
+			var m map[string]int
+			m["boom"]++ // a bug: assignment to a nil map
 		}
 		return got.handle(ctx, e)
 	}})
@@ -173,6 +178,9 @@ func TestUnprocessableMessagesGoToTheDeadLetterTopicAndTheConsumerMovesOn(t *tes
 	for _, d := range dead {
 		if d.Headers[kafka.HeaderDLTReason] == "" || d.Headers[kafka.HeaderDLTTopic] != "orders" || d.Headers[kafka.HeaderDLTOffset] == "" {
 			t.Errorf("dead letter %q lacks its reason or origin: %v", d.Value, d.Headers)
+		}
+		if string(d.Value) == `{"panic":true}` && !strings.Contains(d.Headers[kafka.HeaderDLTReason], "ORDER_CREATE handler panicked: assignment to entry in nil map") {
+			t.Errorf("the panicking event's reason is %q, want the panic", d.Headers[kafka.HeaderDLTReason])
 		}
 	}
 }
