@@ -276,9 +276,11 @@ func TestStackCalls(t *testing.T) {
 	if claims > orders/50 {
 		t.Errorf("the relay claimed records in %d calls: records come claimed by their writer", claims)
 	}
-	// 13.8 before the statements were merged; 8.8-10.8 since, depending on the relay's batches.
-	if statements > 12 {
-		t.Errorf("inventory-service ran %.2f SQL statements per order, budget 12", statements)
+	// 13.8 before the statements were merged; 8.8-10.8 since, depending on the relay's batches;
+	// one more (9.8-11.8, 11.3 measured) since a reservation re-reads its order's tombstone,
+	// locking, after its rows (sql_repository.go, Reserve).
+	if statements > 13 {
+		t.Errorf("inventory-service ran %.2f SQL statements per order, budget 13", statements)
 	}
 	for k, n := range sqls {
 		if strings.Contains(k, "RELEASE SAVEPOINT") {

@@ -42,6 +42,7 @@ func NewMySQLRepository(ctx context.Context, dsn string) (*SQLRepository, error)
 		schema:         "mysql",
 		insertIgnore:   "INSERT IGNORE",
 		forUpdate:      " FOR UPDATE",
+		forShare:       " LOCK IN SHARE MODE",
 		txOptions:      &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		upsertProduct:  `ON DUPLICATE KEY UPDATE name = VALUES(name), price = VALUES(price), currency = VALUES(currency), available = VALUES(available)`,
 		hasColumn:      `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?`,

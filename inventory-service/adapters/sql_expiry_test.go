@@ -3,11 +3,15 @@ package adapters_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"slices"
 	"testing"
 
 	"github.com/edmshop/edm-shop/inventory-service/adapters"
+	"github.com/edmshop/edm-shop/inventory-service/domain"
 	"github.com/edmshop/edm-shop/platform/event"
+	"github.com/edmshop/edm-shop/platform/kafka"
 )
 
 func orderExpiredEvent(t testing.TB, txID string) event.Event {
@@ -94,4 +98,72 @@ func TestExpiryOfAnInvalidPayloadIsDeadLettered(t *testing.T) {
 			t.Fatalf("ORDER_EXPIRED keyed by another transaction: %v, want event.ErrInvalid", err)
 		}
 	})
+}
+
+// TestAnOrderThatExpiresWhileItIsReservedHoldsNoStock runs an order's expiry to its commit while
+// the order's reservation is between its guard and its commit. With MySQL the two run on
+// different writers (Reserve on its first SKU's, Expire on the transaction's; the test picks a
+// transaction whose writer differs for any even number of writers) and the guard's read locks
+// nothing: the reservation must then fail, and its retry reserve nothing, instead of holding
+// stock for an order that expired. With SQLite's one writer the expiry can only come after.
+func TestAnOrderThatExpiresWhileItIsReservedHoldsNoStock(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s store, repo *adapters.SQLRepository) {
+		f := newFixture(t, repo)
+		ctx := context.Background()
+		const sku = "T-RACE"
+		f.upsert(sku, 2500, 10)
+		txID := otherWriter(sku)
+		concurrent := s.name != "sqlite"
+		expired := make(chan error, 1)
+		expire := func() {
+			_, err := repo.Expire(ctx, "expired-1", txID, func([]domain.Line, domain.Status) ([]kafka.Message, error) { return nil, nil })
+			expired <- err
+		}
+		decide := func(products map[string]domain.Product) ([]domain.Line, []kafka.Message, error) {
+			return []domain.Line{{SKU: sku, Quantity: 3, UnitPrice: products[sku].Price}}, nil, nil
+		}
+		_, err := repo.Reserve(ctx, "create-1", txID, []string{sku}, func(products map[string]domain.Product) ([]domain.Line, []kafka.Message, error) {
+			if concurrent {
+				expire() // runs to its commit on another writer meanwhile
+				if err := <-expired; err != nil {
+					t.Errorf("expire: %v", err)
+				}
+			}
+			return decide(products)
+		})
+		if !concurrent {
+			if err != nil {
+				t.Fatalf("reserve: %v", err)
+			}
+			expire()
+			if err := <-expired; err != nil {
+				t.Fatalf("expire: %v", err)
+			}
+			f.wantStock(sku, 10, 0) // the expiry released it
+			return
+		}
+		if !errors.Is(err, adapters.ErrExpiredMeanwhile) {
+			t.Fatalf("reserve while the order expired: %v, want ErrExpiredMeanwhile", err)
+		}
+		// The consumer retries; the tombstone is there now.
+		if _, err := repo.Reserve(ctx, "create-1", txID, []string{sku}, decide); err != nil {
+			t.Fatalf("retried reserve: %v", err)
+		}
+		f.wantStock(sku, 10, 0)
+	})
+}
+
+// otherWriter returns a transaction id whose FNV-1a hash differs in parity from sku's, so that a
+// pool of any even number of writers (sqldb.Pool) puts the two on different writers.
+func otherWriter(sku string) string {
+	parity := func(s string) uint32 {
+		h := fnv.New32a()
+		h.Write([]byte(s))
+		return h.Sum32() % 2
+	}
+	for i := 0; ; i++ {
+		if tx := fmt.Sprintf("tx-race-%d", i); parity(tx) != parity(sku) {
+			return tx
+		}
+	}
 }

@@ -31,6 +31,10 @@ type dialect struct {
 	// forUpdate ends a SELECT that locks the rows it reads. SQLite needs none: BEGIN IMMEDIATE
 	// (_txlock=immediate) makes each write transaction the only one.
 	forUpdate string
+	// forShare ends a SELECT that reads the latest committed rows and keeps them from changing
+	// until commit. Empty where one writer applies every transaction (SQLite), so nothing can
+	// change between a read and the commit.
+	forShare string
 	// txOptions start a write transaction. MySQL runs them READ COMMITTED, so InnoDB takes no
 	// gap locks: only the rows named are locked, always products in SKU order, so no deadlock.
 	txOptions *sql.TxOptions
@@ -51,6 +55,11 @@ type dialect struct {
 // ErrStockChanged means a reservation found less stock than decided on: the products were not
 // locked as they should be. Nothing is stored; a retry decides again.
 var ErrStockChanged = errors.New("stock changed between decision and update")
+
+// ErrExpiredMeanwhile means the order expired while its reservation was being made (by
+// another writer's transaction). Nothing is stored; the retry finds the tombstone and reserves
+// nothing.
+var ErrExpiredMeanwhile = errors.New("order expired while it was being reserved")
 
 // SQLRepository is the inventory store over MySQL/MariaDB or SQLite. It implements
 // app.Repository and outbox.Store.
@@ -232,6 +241,20 @@ func (r *SQLRepository) Reserve(ctx context.Context, eventID, transactionID stri
 			if _, err := tx.ExecContext(ctx, `INSERT INTO reservations (transaction_id, sku, quantity, unit_price, status) VALUES (?, ?, ?, ?, ?)`,
 				transactionID, l.SKU, l.Quantity, l.UnitPrice, domain.StatusActive); err != nil {
 				return nil, err
+			}
+		}
+		if len(lines) > 0 && r.dialect.forShare != "" {
+			// Reserve runs on its first SKU's writer and Expire on the transaction's, and under
+			// READ COMMITTED the guard above locked nothing: an Expire that committed its
+			// tombstone since then found no reservation to release. Its tombstone is read again
+			// now, locking: an Expire still running waits for this commit and releases what it
+			// finds; one that committed is seen here, and nothing is reserved.
+			var expired bool
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM expired_transactions WHERE transaction_id = ?`+r.dialect.forShare, transactionID).Scan(&expired); err != nil {
+				return nil, err
+			}
+			if expired {
+				return nil, fmt.Errorf("%w: %s", ErrExpiredMeanwhile, transactionID)
 			}
 		}
 		return out, nil
