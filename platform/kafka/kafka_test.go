@@ -122,8 +122,14 @@ func TestPublishedEventsReachTheHandlerWithTheirAttributes(t *testing.T) {
 	}
 }
 
+// validHeaders returns the CloudEvents headers of a valid ORDER_CREATE with ce_id "id-1", a new
+// map each time.
+func validHeaders() map[string]string {
+	return map[string]string{"ce_specversion": "1.0", "ce_id": "id-1", "ce_type": "ORDER_CREATE", "ce_source": "/test", "content-type": "application/json"}
+}
+
 func TestUnprocessableMessagesGoToTheDeadLetterTopicAndTheConsumerMovesOn(t *testing.T) {
-	valid := map[string]string{"ce_specversion": "1.0", "ce_id": "id-1", "ce_type": "ORDER_CREATE", "ce_source": "/test", "content-type": "application/json"}
+	valid := validHeaders()
 	with := func(k, v string) map[string]string {
 		h := map[string]string{}
 		for hk, hv := range valid {
@@ -191,7 +197,7 @@ func TestUnprocessableMessagesGoToTheDeadLetterTopicAndTheConsumerMovesOn(t *tes
 // longer fits, a stand-in letter names the original and its size instead. The next event of the
 // same key is applied.
 func TestADeadLetterTooLargeForItsTopicIsReplacedByAStandIn(t *testing.T) {
-	valid := map[string]string{"ce_specversion": "1.0", "ce_id": "id-1", "ce_type": "ORDER_CREATE", "ce_source": "/test", "content-type": "application/json"}
+	valid := validHeaders()
 	brokers := kafkatest.Start(t, "orders")
 	var got received
 	startConsumer(t, brokers, "orders", kafka.Handlers{event.TypeOrderCreate: func(ctx context.Context, e event.Event) error {
@@ -204,10 +210,7 @@ func TestADeadLetterTooLargeForItsTopicIsReplacedByAStandIn(t *testing.T) {
 	tooLarge := `"` + strings.Repeat("b", 999_500) + `"` // fits alone; not with the dead-letter headers
 	kafkatest.Produce(t, brokers, "orders", "tx", []byte(fits), valid)
 	kafkatest.Produce(t, brokers, "orders", "tx", []byte(tooLarge), valid)
-	good := map[string]string{}
-	for k, v := range valid {
-		good[k] = v
-	}
+	good := validHeaders()
 	good["ce_id"] = "good"
 	kafkatest.Produce(t, brokers, "orders", "tx", []byte(`{}`), good)
 	eventually(t, "the good event behind the large ones", func() bool { return len(got.ids()) == 1 })

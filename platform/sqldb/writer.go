@@ -121,7 +121,8 @@ func (w *Writer) Close() {
 // not keep q, and must run its statements with the context it is given: that is ctx without
 // its cancellation, because a statement interrupted by a cancelled context would roll back the
 // whole group's transaction. q prepares each query once: build queries from a small set of
-// strings (InList for IN lists).
+// strings (InList for IN lists). Should the writer need a new connection first, it gives up at
+// ctx's deadline (at the latest caller's, for a group).
 func (w *Writer) Do(ctx context.Context, fn func(ctx context.Context, q Querier) error) error {
 	return w.do(ctx, &job{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan struct{})})
 }
@@ -195,7 +196,7 @@ func (w *Writer) exec(query string) error {
 func (w *Writer) runAlone(j *job) {
 	if w.conn == nil {
 		if err := w.reconnect([]*job{j}); err != nil {
-			j.err = fmt.Errorf("writer connection: %w", err)
+			j.err = err
 			return
 		}
 	}
