@@ -91,12 +91,11 @@ func TestGateWithATargetFollowsTheRateOfFinishedWork(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Unix(1000, 0)
-			var g inflight.Gate
-			inflight.SetClock(&g, func() time.Time { return now })
+			g := gateOn(&now)
 			g.SetLimit(tc.limit)
 			g.SetTarget(tc.target, tc.floor)
 			for _, n := range tc.finished {
-				finishInAWindow(&g, &now, n)
+				finishInAWindow(g, &now, n)
 				g.InForce() // closes the window
 			}
 			if got := g.InForce(); got != tc.want {
@@ -121,8 +120,7 @@ func TestGateWithATargetFollowsTheRateOfFinishedWork(t *testing.T) {
 
 func TestGateWithATargetWaitsForTheWindowToClose(t *testing.T) {
 	now := time.Unix(1000, 0)
-	var g inflight.Gate
-	inflight.SetClock(&g, func() time.Time { return now })
+	g := gateOn(&now)
 	g.SetTarget(time.Second, 10)
 	g.Add(100)
 	for range 100 {
@@ -158,12 +156,11 @@ func TestGateWithAShareFollowsEveryonesRate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Unix(1000, 0)
-			var g inflight.Gate
-			inflight.SetClock(&g, func() time.Time { return now })
+			g := gateOn(&now)
 			g.SetLimit(tc.limit)
 			g.SetTarget(500*time.Millisecond, 10)
 			g.SetShare(func() float64 { return tc.share })
-			finishInAWindow(&g, &now, 100) // 400/s
+			finishInAWindow(g, &now, 100) // 400/s
 			if got := g.InForce(); got != tc.want {
 				t.Fatalf("limit in force %d, want %d", got, tc.want)
 			}
@@ -174,8 +171,7 @@ func TestGateWithAShareFollowsEveryonesRate(t *testing.T) {
 // TestGateFollowsAShareThatChanges: a new share applies from the next window on.
 func TestGateFollowsAShareThatChanges(t *testing.T) {
 	now := time.Unix(1000, 0)
-	var g inflight.Gate
-	inflight.SetClock(&g, func() time.Time { return now })
+	g := gateOn(&now)
 	g.SetTarget(500*time.Millisecond, 10)
 	share := 1.0
 	g.SetShare(func() float64 { return share })
@@ -184,11 +180,18 @@ func TestGateFollowsAShareThatChanges(t *testing.T) {
 		limit int
 	}{{1, 200}, {0.5, 400}, {0.25, 800}, {1, 200}} {
 		share = want.share
-		finishInAWindow(&g, &now, 100) // 400/s
+		finishInAWindow(g, &now, 100) // 400/s
 		if got := g.InForce(); got != want.limit {
 			t.Fatalf("window %d, share %v: limit in force %d, want %d", i, want.share, got, want.limit)
 		}
 	}
+}
+
+// gateOn returns a gate whose clock reads *now.
+func gateOn(now *time.Time) *inflight.Gate {
+	var g inflight.Gate
+	inflight.SetClock(&g, func() time.Time { return *now })
+	return &g
 }
 
 // finishInAWindow counts n pieces of work in and finished, then moves the clock a Window on:

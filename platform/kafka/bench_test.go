@@ -17,11 +17,7 @@ import (
 func BenchmarkEventHop(b *testing.B) {
 	brokers := kafkatest.Start(b, "hop")
 	got := make(chan struct{}, 1)
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(b, brokers)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "bench", Topic: "hop"}, kafka.Handlers{
@@ -52,11 +48,7 @@ func BenchmarkEventHop(b *testing.B) {
 func BenchmarkConsumeBacklog(b *testing.B) {
 	const events, keys = 5000, 500
 	brokers := kafkatest.Start(b, "backlog")
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(b, brokers)
 	var applied atomic.Int64
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -31,11 +31,7 @@ func (l *lastSeen[T]) get() T {
 
 func TestTheConsumerReportsTheLagOfItsPartitions(t *testing.T) {
 	brokers := kafkatest.Start(t, "orders")
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 	release := make(chan struct{})
 	handler := func(ctx context.Context, _ event.Event) error {
 		select {
@@ -79,11 +75,7 @@ func TestTheConsumerReportsTheLagOfItsPartitions(t *testing.T) {
 // topic's partitions and together all of them; once one leaves, the other owns them all.
 func TestConsumersReportTheirShareOfTheTopic(t *testing.T) {
 	brokers := kafkatest.Start(t, "orders")
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 	handlers := kafka.Handlers{event.TypeOrderCreate: func(context.Context, event.Event) error { return nil }}
 	member := func(seen *lastSeen[kafka.Share]) (stop func()) {
 		return runConsumer(t, kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: "orders",

@@ -61,15 +61,20 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func startConsumer(t *testing.T, brokers, topic string, h kafka.Handlers) *kafka.Producer {
 	t.Helper()
+	producer := newProducer(t, brokers)
+	t.Cleanup(runConsumer(t, kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: topic}, h, producer)) // before the producer's Close
+	return producer
+}
+
+// newProducer returns a producer on brokers that is closed when the test ends, after the
+// consumers the test stopped with defer or a later Cleanup.
+func newProducer(tb testing.TB, brokers string) *kafka.Producer {
+	tb.Helper()
 	producer, err := kafka.NewProducer(brokers, quiet)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	stop := runConsumer(t, kafka.ConsumerConfig{Brokers: brokers, GroupID: "test", Topic: topic}, h, producer)
-	t.Cleanup(func() {
-		stop()
-		producer.Close()
-	})
+	tb.Cleanup(producer.Close)
 	return producer
 }
 
@@ -284,11 +289,7 @@ func TestEnsureTopicsIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 	for _, topic := range []string{"a", "a.dlt", "b", "b.dlt"} {
 		if err := producer.Publish(context.Background(), kafka.Message{Topic: topic, Event: newEvent(t, event.TypeOrderCreate, "tx")}); err != nil {
 			t.Errorf("publish to %s: %v", topic, err)
@@ -299,11 +300,7 @@ func TestEnsureTopicsIsIdempotent(t *testing.T) {
 func TestProducerRecoversFromAFatalError(t *testing.T) {
 	cluster := kafkatest.StartCluster(t, "orders")
 	brokers := strings.Join(cluster.ListenAddrs(), ",")
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 	// The broker answers the next produce with OUT_OF_ORDER_SEQUENCE_NUMBER, which an
 	// idempotent librdkafka producer cannot recover from.
 	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
@@ -323,11 +320,7 @@ func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
 	kafka.SetMessageTimeout(t, time.Second)
 	cluster := kafkatest.StartCluster(t, "orders")
 	brokers := strings.Join(cluster.ListenAddrs(), ",")
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 	// The broker answers every produce with a retriable error, as one that is still coming back
 	// after a restart does, until the first message has timed out.
 	var timedOut atomic.Bool
@@ -342,7 +335,7 @@ func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
 	defer cancel()
 	before := kafka.LiveGeneration(producer)
 	msg := kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, "tx-1")}
-	err = producer.Publish(ctx, msg)
+	err := producer.Publish(ctx, msg)
 	var kafkaErr ckafka.Error
 	if !errors.As(err, &kafkaErr) || kafkaErr.Code() != ckafka.ErrMsgTimedOut {
 		t.Fatalf("publish while the broker refused: got %v, want a timed-out message", err)
@@ -379,11 +372,7 @@ func refuseProduce(req kmsg.Request, code int16) kmsg.Response {
 
 func TestAnEventNotYetAppliedIsReadAgainByTheNextConsumer(t *testing.T) {
 	brokers := kafkatest.Start(t, "orders")
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 	run := func(h kafka.Handler) (stop func()) {
 		cfg := kafka.ConsumerConfig{Brokers: brokers, GroupID: "restart", Topic: "orders", RetryFor: 100 * time.Millisecond}
 		return runConsumer(t, cfg, kafka.Handlers{event.TypeOrderCreate: h}, producer)

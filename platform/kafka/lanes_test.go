@@ -25,11 +25,7 @@ import (
 func TestEventsOfAKeyAreAppliedInOrderWhileKeysRunConcurrently(t *testing.T) {
 	const keys, perKey = 24, 10
 	brokers := kafkatest.Start(t, "orders")
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 
 	var (
 		mu                    sync.Mutex

@@ -59,11 +59,7 @@ func TestConsumerMiddlewareSeesTheDeliveryAndDeadLettersAreReported(t *testing.T
 		deliveries []kafka.Delivery
 		dead       []kafka.Delivery
 	)
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -23,11 +23,7 @@ import (
 func TestARetryStallsOnlyThePartitionOfTheFailingEvent(t *testing.T) {
 	const stuck, behind, others = "tx-stuck", 200, 60
 	brokers := kafkatest.Start(t, "orders")
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 
 	var (
 		down     atomic.Bool

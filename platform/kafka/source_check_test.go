@@ -15,11 +15,7 @@ import (
 func TestSourceCheckDeadLettersAnEventFromTheWrongProducer(t *testing.T) {
 	brokers := kafkatest.Start(t, "order")
 	var got received
-	producer, err := kafka.NewProducer(brokers, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := newProducer(t, brokers)
 	defer runConsumer(t, kafka.ConsumerConfig{Brokers: brokers, GroupID: "order-service", Topic: "order",
 		Middleware: []kafka.Middleware{kafka.SourceCheck()}},
 		kafka.Handlers{event.TypePaymentComplete: got.handle}, producer)()
