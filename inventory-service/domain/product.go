@@ -8,11 +8,15 @@ import (
 )
 
 // Limits of the operator API. MaxStock keeps available stock within the stores' INT column
-// however often a SKU is restocked.
+// however often a SKU is restocked. MaxPrice keeps an order's amount far inside int64: an order
+// holds at most event.MaxItems x event.MaxQuantity (100,000) units, so at most 1e17 minor
+// units, where an unbounded price could wrap the amount round to zero or below and an order
+// would complete uncharged.
 const (
 	MaxSKULength  = 64
 	MaxNameLength = 255
 	MaxStock      = 1_000_000_000
+	MaxPrice      = 1_000_000_000_000
 )
 
 // Validation error codes of the operator API.
@@ -49,7 +53,7 @@ func ValidateSKU(sku string) error {
 }
 
 // Validate reports a *ValidationError for a product an operator may not set: an empty or
-// over-long name, a negative price, a currency that is not three capital letters (ISO 4217),
+// over-long name, a price outside 0..MaxPrice, a currency that is not three capital letters (ISO 4217),
 // or available stock outside 0..MaxStock. Reserved is ignored: only orders change it.
 func (p Product) Validate() error {
 	if err := ValidateSKU(p.SKU); err != nil {
@@ -58,8 +62,8 @@ func (p Product) Validate() error {
 	switch {
 	case strings.TrimSpace(p.Name) == "" || utf8.RuneCountInString(p.Name) > MaxNameLength || !utf8.ValidString(p.Name):
 		return invalid(CodeInvalidName, "name must be 1 to %d characters", MaxNameLength)
-	case p.Price < 0:
-		return invalid(CodeInvalidPrice, "price must be a non-negative integer in minor units, not %d", p.Price)
+	case p.Price < 0 || p.Price > MaxPrice:
+		return invalid(CodeInvalidPrice, "price must be an integer from 0 to %d in minor units, not %d", int64(MaxPrice), p.Price)
 	case !currencyCode.MatchString(p.Currency):
 		return invalid(CodeInvalidCurrency, "currency must be an ISO 4217 code such as EUR, not %q", p.Currency)
 	case p.Available < 0 || p.Available > MaxStock:

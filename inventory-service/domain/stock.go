@@ -5,6 +5,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Product is a SKU on sale and its stock. Price is in minor units of Currency.
@@ -115,6 +116,11 @@ func Reserve(products map[string]Product, items []Item) (Reservation, error) {
 		p := products[sku]
 		if p.Currency != r.Currency {
 			return Reservation{}, &Rejection{Reason: MixedCurrency, SKU: sku}
+		}
+		// The operator API keeps prices within 0..MaxPrice, so this guards against a store
+		// edited by hand: an amount that wrapped round would be charged as nothing.
+		if p.Price < 0 || p.Price > 0 && int64(wanted[sku]) > (math.MaxInt64-r.Amount)/p.Price {
+			return Reservation{}, fmt.Errorf("price %d of %s puts the order's amount outside 0..%d", p.Price, sku, int64(math.MaxInt64))
 		}
 		r.Lines = append(r.Lines, Line{SKU: sku, Quantity: wanted[sku], UnitPrice: p.Price})
 		r.Amount += int64(wanted[sku]) * p.Price

@@ -13,6 +13,9 @@ func TestReserve(t *testing.T) {
 		"SKU-B": {SKU: "SKU-B", Price: 1000, Currency: "EUR", Available: 1},
 		"SKU-Z": {SKU: "SKU-Z", Price: 0, Currency: "EUR", Available: 0},
 		"SKU-U": {SKU: "SKU-U", Price: 700, Currency: "USD", Available: 5},
+		// Priced past the operator API's limits, as only a store edited by hand can hold.
+		"SKU-W": {SKU: "SKU-W", Price: 1 << 62, Currency: "EUR", Available: 10},
+		"SKU-N": {SKU: "SKU-N", Price: -1, Currency: "EUR", Available: 10},
 	}
 	tests := []struct {
 		name   string
@@ -74,6 +77,26 @@ func TestReserve(t *testing.T) {
 		{
 			name:  "no items is an error",
 			items: nil,
+			err:   errors.New("any"),
+		},
+		{
+			name:  "an amount near the int64 limit is exact",
+			items: []Item{{"SKU-A", 1}, {"SKU-W", 1}},
+			want:  Reservation{Lines: []Line{{"SKU-A", 1, 2500}, {"SKU-W", 1, 1 << 62}}, Amount: 2500 + 1<<62, Currency: "EUR"},
+		},
+		{
+			name:  "an amount that would wrap round is an error, not a free order",
+			items: []Item{{"SKU-W", 4}},
+			err:   errors.New("any"),
+		},
+		{
+			name:  "an amount that would overflow with the lines before it is an error",
+			items: []Item{{"SKU-W", 1}, {"SKU-A", 1}, {"SKU-W", 1}},
+			err:   errors.New("any"),
+		},
+		{
+			name:  "a negative price is an error",
+			items: []Item{{"SKU-N", 1}},
 			err:   errors.New("any"),
 		},
 		{

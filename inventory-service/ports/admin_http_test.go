@@ -112,6 +112,7 @@ func TestAdminValidation(t *testing.T) {
 		{"missing available", call{"PUT", "/products/X", auth, `{"name":"a","price":1,"currency":"EUR"}`}, ports.CodeMissingField},
 		{"empty name", call{"PUT", "/products/X", auth, `{"name":" ","price":1,"currency":"EUR","available":1}`}, "INVALID_NAME"},
 		{"negative price", call{"PUT", "/products/X", auth, `{"name":"a","price":-1,"currency":"EUR","available":1}`}, "INVALID_PRICE"},
+		{"price over the limit", call{"PUT", "/products/X", auth, `{"name":"a","price":4611686018427387904,"currency":"EUR","available":1}`}, "INVALID_PRICE"},
 		{"bad currency", call{"PUT", "/products/X", auth, `{"name":"a","price":1,"currency":"euro","available":1}`}, "INVALID_CURRENCY"},
 		{"negative stock", call{"PUT", "/products/X", auth, `{"name":"a","price":1,"currency":"EUR","available":-1}`}, "INVALID_AVAILABLE"},
 		{"long sku", call{"PUT", "/products/" + strings.Repeat("S", 65), auth, flashTee}, "INVALID_SKU"},
