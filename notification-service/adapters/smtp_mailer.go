@@ -88,8 +88,9 @@ func (m *SMTPMailer) init() {
 	})
 }
 
-// Send implements app.Mailer. A 5xx reply wraps app.ErrRejected; anything else (no server,
-// 4xx, a cut connection) is transient and the caller retries.
+// Send implements app.Mailer. A 5xx reply wraps app.ErrRejected, a 4xx reply to the e-mail's
+// own transaction wraps app.ErrDeferred; anything else (no server, a 421 closing the session, a
+// cut connection) is transient and the caller retries.
 func (m *SMTPMailer) Send(ctx context.Context, e domain.Email) error {
 	m.init()
 	from, err := addressOf(e.From)
@@ -344,11 +345,18 @@ func sessionEnds(err error) bool {
 	return errors.As(err, &reply) && reply.Code == 421
 }
 
-// classify wraps a permanent SMTP reply (5xx) in app.ErrRejected.
+// classify wraps a permanent SMTP reply (5xx) in app.ErrRejected, and a transient one (4xx)
+// in app.ErrDeferred unless it is 421, the server closing the session, which says nothing
+// about the e-mail.
 func classify(err error) error {
 	var reply *textproto.Error
-	if errors.As(err, &reply) && reply.Code >= 500 {
+	switch {
+	case !errors.As(err, &reply):
+		return err
+	case reply.Code >= 500:
 		return fmt.Errorf("%w: %v", app.ErrRejected, err)
+	case reply.Code >= 400 && reply.Code != 421:
+		return fmt.Errorf("%w: %v", app.ErrDeferred, err)
 	}
 	return err
 }

@@ -51,6 +51,7 @@ func startTrackedSink(t *testing.T, pipelining bool) (*smtpsink.Sink, *trackingL
 	t.Helper()
 	sink := smtpsink.New(slog.New(slog.DiscardHandler))
 	sink.NoPipelining = !pipelining
+	sink.DeferRecipient = func(addr string) bool { return addr == deferredAddr }
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +60,9 @@ func startTrackedSink(t *testing.T, pipelining bool) (*smtpsink.Sink, *trackingL
 	serveSink(t, sink, l)
 	return sink, l
 }
+
+// deferredAddr is the recipient a tracked sink defers (450) on every attempt.
+const deferredAddr = "bob@unresolvable.test"
 
 func email(i int) domain.Email {
 	tx := fmt.Sprintf("tx-%d", i)
@@ -102,6 +106,12 @@ func TestSMTPMailerReusesSessions(t *testing.T) {
 			bad.To = ""
 			if err := m.Send(ctx, bad); !errors.Is(err, app.ErrRejected) {
 				t.Fatalf("Send(no recipient) = %v, want ErrRejected", err)
+			}
+			// So does one refused for now, which is told apart from a refusal for good.
+			deferred := email(n + 2)
+			deferred.To = deferredAddr
+			if err := m.Send(ctx, deferred); !errors.Is(err, app.ErrDeferred) || errors.Is(err, app.ErrRejected) {
+				t.Fatalf("Send(deferred recipient) = %v, want ErrDeferred alone", err)
 			}
 			if err := m.Send(ctx, email(n+1)); err != nil {
 				t.Fatalf("send after a refusal: %v", err)

@@ -65,6 +65,11 @@ type Mailer interface {
 // ErrRejected: the mail server refused the e-mail for good.
 var ErrRejected = errors.New("rejected by the mail server")
 
+// ErrDeferred: the mail server refused the e-mail for now (an SMTP 4xx reply to its
+// transaction, such as a recipient's domain it cannot resolve at the moment). It is retried,
+// but at most Config.MaxAttempts times in all.
+var ErrDeferred = errors.New("deferred by the mail server")
+
 // Mailbox answers whether the mail server already holds an e-mail with a Message-ID. Only
 // servers with an API can (Mailpit, the sandbox's sink); a plain SMTP relay cannot.
 type Mailbox interface {
@@ -89,7 +94,16 @@ type Config struct {
 	From string
 	// RecipientDomain completes customer ids that are not addresses (alice@RecipientDomain).
 	RecipientDomain string
+	// MaxAttempts is how many attempts an e-mail the server keeps deferring gets before it is
+	// recorded as undeliverable; 0 means DefaultMaxAttempts.
+	MaxAttempts int
 }
+
+// DefaultMaxAttempts: with the consumer's backoff, ten attempts span about nine seconds. An
+// e-mail is retried in place, holding its partition's later events back, so a refusal that
+// never ends would stop a twelfth of the e-mails for good; a server that is down or closes the
+// session refuses every e-mail alike, and those e-mails wait for it without limit.
+const DefaultMaxAttempts = 10
 
 // App runs notification-service's use case.
 type App struct {

@@ -63,9 +63,32 @@ func (a *App) OnOrderStatus(ctx context.Context, e event.Event) error {
 		if errors.Is(err, ErrRejected) {
 			return a.undeliverable(ctx, p.TransactionID, err)
 		}
+		if errors.Is(err, ErrDeferred) {
+			return a.deferred(ctx, p.TransactionID, err)
+		}
 		return fmt.Errorf("send e-mail for %s: %w", p.TransactionID, err)
 	}
 	return a.settle(ctx, p.TransactionID, StateSent, "", outcome)
+}
+
+// deferred records the e-mail as undeliverable once the server has deferred it on its last
+// allowed attempt; before that it returns cause, so the event is retried.
+func (a *App) deferred(ctx context.Context, transactionID string, cause error) error {
+	n, err := a.store.Get(ctx, transactionID)
+	if err != nil {
+		return fmt.Errorf("send e-mail for %s: %w (and reading its attempts: %v)", transactionID, cause, err)
+	}
+	if n.Attempts < a.maxAttempts() {
+		return fmt.Errorf("send e-mail for %s, attempt %d of %d: %w", transactionID, n.Attempts, a.maxAttempts(), cause)
+	}
+	return a.undeliverable(ctx, transactionID, fmt.Errorf("gave up after %d attempts: %w", n.Attempts, cause))
+}
+
+func (a *App) maxAttempts() int {
+	if a.cfg.MaxAttempts > 0 {
+		return a.cfg.MaxAttempts
+	}
+	return DefaultMaxAttempts
 }
 
 func (a *App) undeliverable(ctx context.Context, transactionID string, cause error) error {

@@ -30,7 +30,7 @@ type rig struct {
 	seen    []app.Outcome
 }
 
-func newRig(t testing.TB, withMailbox bool) *rig {
+func newRig(t testing.TB, withMailbox bool, configure ...func(*smtpsink.Sink)) *rig {
 	t.Helper()
 	store, err := adapters.NewSQLiteStore(filepath.Join(t.TempDir(), "notifications.db"))
 	if err != nil {
@@ -38,6 +38,9 @@ func newRig(t testing.TB, withMailbox bool) *rig {
 	}
 	t.Cleanup(func() { store.Close() })
 	sink := smtpsink.New(slog.New(slog.DiscardHandler))
+	for _, c := range configure {
+		c(sink)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +213,57 @@ func TestOnOrderStatusUndeliverable(t *testing.T) {
 	}
 	if len(r.sink.Messages()) != 0 || fmtOutcomes(r.seen) != "[undeliverable duplicate]" {
 		t.Errorf("e-mails %d, outcomes %v", len(r.sink.Messages()), r.seen)
+	}
+}
+
+func TestOnOrderStatusGivesUpOnAnEmailTheServerKeepsDeferring(t *testing.T) {
+	const unresolvable = "bob@unresolvable.test"
+	r := newRig(t, false, func(s *smtpsink.Sink) {
+		s.DeferRecipient = func(addr string) bool { return addr == unresolvable }
+	})
+	e := statusEvent(t, event.TypeOrderCompleted, "tx-7", unresolvable, "COMPLETED", "")
+	for i := 1; i < app.DefaultMaxAttempts; i++ {
+		if err := r.app.OnOrderStatus(ctx, e); !errors.Is(err, app.ErrDeferred) || errors.Is(err, event.ErrInvalid) {
+			t.Fatalf("attempt %d: error = %v, want ErrDeferred (retried)", i, err)
+		}
+	}
+	if err := r.app.OnOrderStatus(ctx, e); err != nil {
+		t.Fatalf("attempt %d: error = %v, want the e-mail given up, so the partition moves on", app.DefaultMaxAttempts, err)
+	}
+	if n := r.state(t, "tx-7"); n.State != app.StateUndeliverable || n.Attempts != app.DefaultMaxAttempts || !strings.Contains(n.Reason, "450") {
+		t.Errorf("recorded %+v, want UNDELIVERABLE after %d attempts with the server's reply", n, app.DefaultMaxAttempts)
+	}
+	if err := r.app.OnOrderStatus(ctx, e); err != nil {
+		t.Fatalf("redelivery after giving up: %v", err)
+	}
+	if err := r.app.OnOrderStatus(ctx, statusEvent(t, event.TypeOrderCompleted, "tx-8", "alice", "COMPLETED", "")); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.mails("tx-7")) != 0 || len(r.mails("tx-8")) != 1 {
+		t.Errorf("e-mails of the deferred order %d, of the next %d; want 0 and 1", len(r.mails("tx-7")), len(r.mails("tx-8")))
+	}
+	if got := fmtOutcomes(r.seen); got != "[undeliverable duplicate sent]" {
+		t.Errorf("outcomes %s", got)
+	}
+}
+
+func TestOnOrderStatusWaitsWithoutLimitForAServerThatIsDown(t *testing.T) {
+	r := newRig(t, false)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().String()
+	l.Close()
+	a := app.New(app.Config{From: "EDM Shop <orders@shop.test>", RecipientDomain: "shop.test", MaxAttempts: 2}, r.store, adapters.NewSMTPMailer(down), nil, slog.New(slog.DiscardHandler))
+	e := statusEvent(t, event.TypeOrderCompleted, "tx-9", "alice", "COMPLETED", "")
+	for i := range 4 {
+		if err := a.OnOrderStatus(ctx, e); err == nil || errors.Is(err, app.ErrDeferred) || errors.Is(err, app.ErrRejected) {
+			t.Fatalf("attempt %d against a server that is down: error = %v, want a transient error", i+1, err)
+		}
+	}
+	if n := r.state(t, "tx-9"); n.State != app.StateSending || n.Attempts != 4 {
+		t.Errorf("recorded %+v, want still SENDING after 4 attempts", n)
 	}
 }
 

@@ -46,6 +46,10 @@ type Sink struct {
 	// NoPipelining makes EHLO leave PIPELINING out, as some servers do, so that clients can be
 	// tested against both kinds. Set it before serving.
 	NoPipelining bool
+	// DeferRecipient, when set, makes RCPT answer 450 for the addresses it reports, as a relay
+	// does for a domain it cannot resolve for now, so that clients can be tested against a
+	// refusal that never ends. Set it before serving.
+	DeferRecipient func(addr string) bool
 	// Keep is how many e-mails the sink keeps, the newest; older ones are forgotten, as
 	// Mailpit's --max does (its default is 500). 0 means DefaultKeep. Keeping every e-mail
 	// grew the sandbox's heap, which the saga's services share, by each order for as long as
@@ -176,6 +180,10 @@ func (s *Sink) session(conn net.Conn) {
 			addr, ok := pathArg(arg, "TO:")
 			if !ok || addr == "" {
 				reply(501, "syntax: RCPT TO:<address>")
+				continue
+			}
+			if s.DeferRecipient != nil && s.DeferRecipient(addr) {
+				reply(450, "mailbox unavailable for now, try again later")
 				continue
 			}
 			to = append(to, addr)
