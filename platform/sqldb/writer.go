@@ -264,17 +264,21 @@ func (w *Writer) begin(jobs []*job) error {
 // jobs after it run in a savepoint each: SAVEPOINT with the name of an existing one replaces it
 // on MySQL, and SQLite releases it after a job that succeeded (Dialect.ReleaseSavepoints), so
 // ROLLBACK TO rolls back the latest job either way, and COMMIT ends the transaction.
+//
+// When the transaction fails as a whole, every job that ran in it gets the transaction's error,
+// its own error too: a job's answer may rest on what the jobs before it wrote (a second order
+// with the same idempotency key finds the first), and those writes are gone.
 func (w *Writer) commit(group []*job) {
+	first := 0 // the transaction's first job
 	fail := func(err error) {
-		for _, j := range group {
-			if j.err == nil {
-				j.err = err
-			}
+		for _, j := range group[first:] {
+			j.err = err
 		}
 	}
 	open, clean := false, false // a transaction is open; it has nothing in it yet
 	for i, j := range group {
 		if !open {
+			first = i
 			if err := w.begin(group[i:]); err != nil {
 				fail(err)
 				return

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/edmshop/edm-shop/platform/sqldb"
 	"github.com/edmshop/edm-shop/platform/sqlite"
@@ -71,6 +72,78 @@ func TestWriterCommitsWorkWhoseCallerGaveUp(t *testing.T) {
 	}
 	if err != nil || n != 1 {
 		t.Errorf("Do = %v with %d rows, want nil and 1", err, n)
+	}
+}
+
+// TestWriterAnswersNothingFromATransactionItRolledBack lines up three jobs in one group: the
+// first inserts a row, the second finds that row and answers from it (as a second order with
+// the same idempotency key answers with the first's id), the third breaks the transaction. The
+// row is gone, so the second job must not keep its answer either.
+func TestWriterAnswersNothingFromATransactionItRolledBack(t *testing.T) {
+	s := openStore(t, `CREATE TABLE rows (k INTEGER NOT NULL)`)
+	w := s.Writer
+	errFound := errors.New("found the row")
+	started, release := make(chan struct{}), make(chan struct{})
+	results := make([]error, 4)
+	var wg sync.WaitGroup
+	jobs := []func(ctx context.Context, q sqldb.Querier) error{
+		func(context.Context, sqldb.Querier) error { close(started); <-release; return nil },
+		func(ctx context.Context, q sqldb.Querier) error {
+			_, err := q.ExecContext(ctx, `INSERT INTO rows (k) VALUES (1)`)
+			return err
+		},
+		func(ctx context.Context, q sqldb.Querier) error {
+			var n int
+			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM rows WHERE k = 1`).Scan(&n); err != nil {
+				return err
+			}
+			if n == 1 {
+				return errFound
+			}
+			return nil
+		},
+		func(ctx context.Context, q sqldb.Querier) error {
+			// Ends the transaction under the writer, as a COMMIT that fails (a full disk)
+			// ends it for the whole group.
+			if _, err := q.ExecContext(ctx, `ROLLBACK`); err != nil {
+				return err
+			}
+			return errors.New("the transaction broke")
+		},
+	}
+	for i, fn := range jobs {
+		wg.Go(func() { results[i] = w.Do(context.Background(), fn) })
+		if i == 0 {
+			<-started // the writer holds the first job, so the others queue up behind it
+			continue
+		}
+		waitFor(t, func() bool { return w.Queued() == i }) // in this order
+	}
+	close(release)
+	wg.Wait()
+	var n int
+	if err := s.Read.QueryRow(`SELECT COUNT(*) FROM rows`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d rows, want the group rolled back", n)
+	}
+	for i, err := range results[1:] {
+		if err == nil || errors.Is(err, errFound) {
+			t.Errorf("job %d of the rolled-back group: %v, want the transaction's error", i+1, err)
+		}
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a few seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
