@@ -108,6 +108,27 @@ func invalid(code, format string, args ...any) error {
 // paymentToken is the shape of a payment-method token (pm_card_visa, pm_1Nx...).
 var paymentToken = regexp.MustCompile(`^pm_[A-Za-z0-9_]{1,64}$`)
 
+// MinCardDigits: card numbers have 12 to 19 digits, so a token holding 12 digits in a row
+// (underscores between them ignored: pm_4242_4242_4242_4242) may be one, and is refused.
+const MinCardDigits = 12
+
+// holdsCardNumber reports whether token holds MinCardDigits digits in a row, separators aside.
+func holdsCardNumber(token string) bool {
+	run := 0
+	for _, r := range token {
+		switch {
+		case r >= '0' && r <= '9':
+			if run++; run >= MinCardDigits {
+				return true
+			}
+		case r == '_':
+		default:
+			run = 0
+		}
+	}
+	return false
+}
+
 // checkText reports what is wrong with a required free-text field, or "".
 func checkText(name, v string) string {
 	switch {
@@ -128,7 +149,7 @@ func NewOrder(transactionID, customerID string, items []Item, paymentMethod stri
 	if msg := checkText("paymentMethod", paymentMethod); msg != "" {
 		return Order{}, invalid(CodeInvalidPaymentMethod, "%s", msg)
 	}
-	if !paymentToken.MatchString(paymentMethod) {
+	if !paymentToken.MatchString(paymentMethod) || holdsCardNumber(paymentMethod) {
 		// Only tokens travel in events; a card number must never reach the order topic.
 		return Order{}, invalid(CodeInvalidPaymentMethod, "paymentMethod must be a payment-method token such as pm_card_visa, never card data")
 	}
