@@ -41,6 +41,9 @@ type Repository interface {
 	// empty, key: all in one atomic write. When key.Key is already recorded it writes nothing
 	// and returns the recorded key with ErrIdempotencyKeyExists.
 	CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key IdempotencyKey) (IdempotencyKey, error)
+	// FindIdempotencyKey returns the recorded idempotency key, and false when it is not
+	// recorded (or no longer counts: CreateOrder would record it afresh).
+	FindIdempotencyKey(ctx context.Context, key string) (IdempotencyKey, bool, error)
 	// GetOrder returns the order, or ErrNotFound. Reads are strongly consistent.
 	GetOrder(ctx context.Context, transactionID string) (domain.Order, error)
 	// UpdateOrder stores o only if the stored version is still o.Version, and bumps the stored

@@ -72,7 +72,7 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	// writes in progress (RecountInFlight); admitted before the write, inside counted, so the
 	// limit holds however many requests race for it.
 	if a.inFlight.Full() {
-		return "", ErrOverloaded
+		return a.refuse(ctx, key)
 	}
 	var stored IdempotencyKey
 	err = a.counted(func() error {
@@ -87,12 +87,9 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	})
 	switch {
 	case errors.Is(err, ErrOverloaded):
-		return "", err
+		return a.refuse(ctx, key)
 	case errors.Is(err, ErrIdempotencyKeyExists):
-		if stored.RequestHash != key.RequestHash {
-			return "", ErrIdempotencyKeyReused
-		}
-		return stored.TransactionID, nil
+		return answerRetry(stored, key)
 	case err != nil:
 		return "", fmt.Errorf("create order: %w", err)
 	}
@@ -100,6 +97,30 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	a.notify()
 	a.observer.OrderAccepted(o)
 	return id, nil
+}
+
+// refuse answers a request the gate has no room for: ErrOverloaded, unless it is a retry of a
+// request that created an order, which answers as the first did (a client that lost the 202
+// and is told "nothing was stored" could order again and pay twice). Only a request with an
+// Idempotency-Key costs the store a read.
+func (a *App) refuse(ctx context.Context, key IdempotencyKey) (string, error) {
+	if key.Key == "" {
+		return "", ErrOverloaded
+	}
+	stored, found, err := a.repo.FindIdempotencyKey(ctx, key.Key)
+	if err != nil || !found {
+		return "", ErrOverloaded
+	}
+	return answerRetry(stored, key)
+}
+
+// answerRetry answers a request whose idempotency key is already recorded: the first order's
+// id when it asks for the same, ErrIdempotencyKeyReused when it differs.
+func answerRetry(stored, key IdempotencyKey) (string, error) {
+	if stored.RequestHash != key.RequestHash {
+		return "", ErrIdempotencyKeyReused
+	}
+	return stored.TransactionID, nil
 }
 
 // scopedKey is the key an Idempotency-Key is recorded under: one customer's key never meets

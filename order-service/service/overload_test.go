@@ -139,6 +139,53 @@ func TestOverloadIsRefused(t *testing.T) {
 	published(limit + 1 + limit)
 }
 
+// TestOverloadAnswersARetryAsTheFirstRequestWas: a client that lost its 202 and retries with
+// the same Idempotency-Key while the gate is full gets the order it created, not a 503 saying
+// nothing was stored (it might order again and pay twice); a new key is still refused, and a
+// changed body with the old key is still 422.
+func TestOverloadAnswersARetryAsTheFirstRequestWas(t *testing.T) {
+	topics := config.DefaultTopics
+	brokers := kafkatest.Start(t, topics.Order, topics.Inventory)
+	repo := newRepo(t)
+	addr := nettest.FreeAddr(t)
+	base := "http://" + addr
+	cfg := service.Config{Service: config.Service{HTTPAddr: addr, Brokers: brokers, Topics: topics, GroupID: "order-service"}, MaxInFlight: 1}
+	defer startService(t, cfg, repo)()
+	const body = `{"customerId":"alice","items":[{"sku":"SKU-1001","quantity":1}],"paymentMethod":"pm_card_visa"}`
+	place := func(key, body string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, base+"/orders", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a struct{ TransactionID string }
+		json.NewDecoder(resp.Body).Decode(&a)
+		return resp.StatusCode, a.TransactionID
+	}
+	code, first := place("checkout-1", body)
+	if code != http.StatusAccepted || first == "" {
+		t.Fatalf("first order: %d %q, want 202 with an id", code, first)
+	}
+	if code, id := place("checkout-1", body); code != http.StatusAccepted || id != first {
+		t.Errorf("retry while full: %d %q, want 202 with %s", code, id, first)
+	}
+	if code, _ := place("checkout-2", body); code != http.StatusServiceUnavailable {
+		t.Errorf("new order while full: %d, want 503", code)
+	}
+	if code, _ := place("checkout-1", strings.Replace(body, `"quantity":1`, `"quantity":2`, 1)); code != http.StatusUnprocessableEntity {
+		t.Errorf("old key with another body while full: %d, want 422", code)
+	}
+	if n, err := repo.CountInFlight(context.Background()); err != nil || n != 1 {
+		t.Errorf("store holds %d orders in flight (%v), want 1", n, err)
+	}
+}
+
 // TestAdmissionFollowsTheSettleRate runs order-service with no fixed bound, an admission
 // target and no inventory-service, so accepted orders wait until the test settles them. From a
 // standstill the floor admits service.AdmissionFloor orders; once those settle, the limit in
