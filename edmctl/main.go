@@ -134,7 +134,12 @@ func replay(ctx context.Context, brokers, topic, id string, stdout io.Writer) er
 		}
 		letters = []dlt.Letter{l}
 	} else {
-		letters = dlt.Latest(letters)
+		var standIns []dlt.Letter
+		letters, standIns = dlt.WithoutStandIns(dlt.Latest(letters))
+		for _, l := range standIns {
+			fmt.Fprintf(stdout, "skipped %s: it stands in for an event of %d bytes the dead-letter topic refused, at %s/%d/%d until that topic's retention\n",
+				l.Position(), l.OmittedBytes, l.OriginalTopic, l.OriginalPartition, l.OriginalOffset)
+		}
 	}
 	if err := dlt.Replay(ctx, brokers, letters); err != nil {
 		return err

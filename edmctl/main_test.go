@@ -295,3 +295,41 @@ func listAndReplay(t *testing.T, brokers, topic string, listAll bool) {
 		}
 	})
 }
+
+// TestReplayAllSkipsStandInsAndSupersededLetters puts on a DLT a stand-in letter and a letter
+// without a ce_id. replay -all replays the second and reports the first instead of refusing
+// everything; when the replayed event fails again, its new letter supersedes the old one, so
+// the next replay -all sends it once, not twice.
+func TestReplayAllSkipsStandInsAndSupersededLetters(t *testing.T) {
+	brokers := kafkatest.Start(t, "inventory")
+	const letters = "inventory.dlt"
+	kafkatest.Produce(t, brokers, letters, "tx-1", nil, map[string]string{kafka.HeaderDLTTopic: "inventory",
+		kafka.HeaderDLTPartition: "0", kafka.HeaderDLTOffset: "5", kafka.HeaderDLTReason: "too large", kafka.HeaderDLTOmitted: "999502"})
+	poison := map[string]string{kafka.HeaderDLTTopic: "inventory", kafka.HeaderDLTReason: "no ce_id header"}
+	kafkatest.Produce(t, brokers, letters, "tx-2", []byte("poison"), poison)
+	replayAll := func() string {
+		t.Helper()
+		out, err := edmctl(t, "dlt", "replay", "-brokers", brokers, "-topic", letters, "-all")
+		if err != nil {
+			t.Fatalf("replay -all: %v: %s", err, out)
+		}
+		return out
+	}
+	if out := replayAll(); !strings.Contains(out, "skipped inventory.dlt/") || !strings.Contains(out, "inventory/0/5") || !strings.Contains(out, "1 replayed") {
+		t.Fatalf("replay -all printed %q, want the stand-in skipped and one letter replayed", out)
+	}
+	var from string
+	for _, l := range listJSON(t, brokers, letters) {
+		if l.Key == "tx-2" {
+			from = l.Position()
+		}
+	}
+	poison[kafka.HeaderReplayedFrom] = from // dead-lettered again, as a consumer marks it
+	kafkatest.Produce(t, brokers, letters, "tx-2", []byte("poison"), poison)
+	if out := replayAll(); !strings.Contains(out, "1 replayed") {
+		t.Fatalf("second replay -all printed %q, want only the newest letter of tx-2 replayed", out)
+	}
+	if n := len(kafkatest.ReadAll(t, brokers, "inventory")); n != 2 {
+		t.Fatalf("%d records replayed to inventory, want 2 (one per replay)", n)
+	}
+}

@@ -217,23 +217,41 @@ func parse(m *ckafka.Message) Letter {
 	return l
 }
 
-// Latest keeps, of the letters with one ce_id, the latest: when a replayed event failed again,
-// its new letter supersedes the one it was replayed from, so replaying "all" never sends one
-// event twice. Letters without a ce_id are kept as they are. Order is preserved.
+// Latest keeps, of the letters with one ce_id, the latest, and drops every letter a later
+// letter was replayed from: when a replayed event failed again, its new letter supersedes the
+// one it was replayed from, so replaying "all" never sends one event twice (without the second
+// rule, letters without a ce_id would double with each replay of all). Order is preserved.
 func Latest(letters []Letter) []Letter {
 	last := map[string]int{}
+	replayed := map[string]bool{}
 	for i, l := range letters {
 		if l.ID != "" {
 			last[l.ID] = i
 		}
+		if l.ReplayOf != "" {
+			replayed[l.ReplayOf] = true
+		}
 	}
 	var out []Letter
 	for i, l := range letters {
-		if l.ID == "" || last[l.ID] == i {
+		if (l.ID == "" || last[l.ID] == i) && !replayed[l.Position()] {
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// WithoutStandIns splits off the stand-in letters (see Letter.OmittedBytes), which hold no
+// event to replay, so that replaying all the others is not held up by them.
+func WithoutStandIns(letters []Letter) (events, standIns []Letter) {
+	for _, l := range letters {
+		if l.OmittedBytes > 0 {
+			standIns = append(standIns, l)
+		} else {
+			events = append(events, l)
+		}
+	}
+	return events, standIns
 }
 
 // ErrNotFound is returned by Select when no letter has the ce_id asked for.
@@ -251,11 +269,18 @@ func Select(letters []Letter, id string) (Letter, error) {
 
 // Replay republishes each letter's original key, value and headers to its original topic and
 // partition, adding kafka.HeaderReplayedFrom, and returns once the broker acknowledged all of
-// them. A letter whose original topic is unknown is an error, and nothing is sent.
+// them. A letter whose original topic is unknown, a stand-in, or a letter that names another
+// topic than the one its dead-letter topic serves is an error, and nothing is sent: only the
+// consumers of a topic may write its dead letters (kafka/create-acls.sh), and a letter's
+// headers are theirs to write, so honouring any topic they name would let one service publish,
+// through the operator, to a topic it may not write.
 func Replay(ctx context.Context, brokers string, letters []Letter) error {
 	for _, l := range letters {
 		if l.OriginalTopic == "" {
 			return fmt.Errorf("letter %s has no %s header: cannot tell where to replay it", l.Position(), kafka.HeaderDLTTopic)
+		}
+		if want := kafka.DeadLetterTopic(l.OriginalTopic); l.DLT != want {
+			return fmt.Errorf("letter %s names %s as its original topic, whose dead letters go to %s: refusing to replay it there", l.Position(), l.OriginalTopic, want)
 		}
 		if l.OmittedBytes > 0 {
 			return fmt.Errorf("letter %s stands in for an event of %d bytes the dead-letter topic refused: it holds no event to replay (the event is at %s/%d/%d until that topic's retention)",

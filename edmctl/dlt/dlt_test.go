@@ -29,6 +29,8 @@ func TestLatestAndSelect(t *testing.T) {
 		{"distinct", []dlt.Letter{l("a", 0), l("b", 1)}, []int64{0, 1}},
 		{"a replay that failed again supersedes its source", []dlt.Letter{l("a", 0), l("b", 1), l("a", 2)}, []int64{1, 2}},
 		{"letters without ce_id all stay", []dlt.Letter{l("", 0), l("", 1)}, []int64{0, 1}},
+		{"a letter without ce_id replayed and failed again is superseded", []dlt.Letter{l("", 0), l("", 1), replayOf(l("", 2), "t.dlt/0/0")}, []int64{1, 2}},
+		{"a replay of a replay supersedes both", []dlt.Letter{l("", 0), replayOf(l("", 1), "t.dlt/0/0"), replayOf(l("", 2), "t.dlt/0/1")}, []int64{2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +49,30 @@ func TestLatestAndSelect(t *testing.T) {
 	}
 	if _, err := dlt.Select(letters, "z"); !errors.Is(err, dlt.ErrNotFound) {
 		t.Fatalf("Select(z) err = %v", err)
+	}
+}
+
+func replayOf(l dlt.Letter, position string) dlt.Letter {
+	l.ReplayOf = position
+	return l
+}
+
+func TestWithoutStandIns(t *testing.T) {
+	event, standIn := dlt.Letter{Offset: 1}, dlt.Letter{Offset: 2, OmittedBytes: 10}
+	events, standIns := dlt.WithoutStandIns([]dlt.Letter{event, standIn, event})
+	if !reflect.DeepEqual(events, []dlt.Letter{event, event}) || !reflect.DeepEqual(standIns, []dlt.Letter{standIn}) {
+		t.Errorf("WithoutStandIns = %v, %v", events, standIns)
+	}
+}
+
+// TestReplayRefusesALetterForAnotherTopic: a letter on order-status.dlt, which only
+// notification-service may write, that names payment as its original topic is not replayed
+// there (before Replay connects anywhere: the brokers here do not exist).
+func TestReplayRefusesALetterForAnotherTopic(t *testing.T) {
+	forged := dlt.Letter{DLT: "order-status.dlt", Offset: 3, OriginalTopic: "payment", Key: "tx", Value: "{}"}
+	err := dlt.Replay(context.Background(), "127.0.0.1:1", []dlt.Letter{forged})
+	if err == nil || !strings.Contains(err.Error(), "payment.dlt") {
+		t.Errorf("Replay of a letter naming another topic = %v, want a refusal", err)
 	}
 }
 
