@@ -46,8 +46,10 @@ var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // ValidateSKU reports a *ValidationError for a SKU the stores cannot key on.
 func ValidateSKU(sku string) error {
-	if strings.TrimSpace(sku) == "" || len(sku) > MaxSKULength || !utf8.ValidString(sku) {
-		return invalid(CodeInvalidSKU, "sku must be 1 to %d bytes of text", MaxSKULength)
+	// Spaces around it are refused: MySQL's collation ignores trailing ones (PAD SPACE) and
+	// SQLite does not, so "SKU-1 " would replace SKU-1 on one store and add a product on the other.
+	if strings.TrimSpace(sku) != sku || sku == "" || len(sku) > MaxSKULength || !utf8.ValidString(sku) {
+		return invalid(CodeInvalidSKU, "sku must be 1 to %d bytes of text without spaces around it", MaxSKULength)
 	}
 	return nil
 }

@@ -85,7 +85,8 @@ func (h handlers) placeOrder(c *gin.Context) {
 		return
 	case err != nil:
 		h.log.ErrorContext(c.Request.Context(), "place order", "error", err)
-		httpx.Error(c, http.StatusInternalServerError, CodeInternal, "the order could not be stored; retry with the same Idempotency-Key")
+		// The write may have committed all the same (a timeout after the store took it).
+		httpx.Error(c, http.StatusInternalServerError, CodeInternal, "whether the order was stored is unknown; retry with the same Idempotency-Key, which answers as the first request would have (without one a retry may place a second order)")
 		return
 	}
 	// A retry with the same key answers exactly as the first request did.
