@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"time"
@@ -328,7 +327,9 @@ func (w *Writer) step(j *job) error {
 		return nil
 	}
 	if err := w.exec("ROLLBACK TO SAVEPOINT job"); err != nil {
-		return errors.Join(j.err, err)
+		// j's error is quoted, not wrapped: every job of the group gets this error, and one
+		// job's event.ErrInvalid must not send the others' events to the dead-letter topic.
+		return fmt.Errorf("roll back to the savepoint after %v: %w", j.err, err)
 	}
 	return nil
 }
