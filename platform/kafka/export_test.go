@@ -23,5 +23,13 @@ func LiveGeneration(p *Producer) any {
 	return p.live
 }
 
+// LiveGenerationRetired reports whether the producer p publishes through now has been retired
+// (its next Publish gets a new one).
+func LiveGenerationRetired(p *Producer) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live != nil && p.live.hasFailed()
+}
+
 // Truncate exposes truncate to the tests.
 var Truncate = truncate

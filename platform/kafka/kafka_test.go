@@ -352,6 +352,50 @@ func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
 	}
 }
 
+// TestProducerIsReplacedAfterAMessageTimedOutWhoseCallerGaveUp: a caller whose deadline is
+// shorter than message.timeout.ms (payment-service publishes within a handler's 10 s, against
+// 60 s) returns before its message times out; the timeout must still retire the producer, or
+// one stuck after a broker restart stays in use for good.
+func TestProducerIsReplacedAfterAMessageTimedOutWhoseCallerGaveUp(t *testing.T) {
+	kafka.SetMessageTimeout(t, time.Second)
+	cluster := kafkatest.StartCluster(t, "orders")
+	brokers := strings.Join(cluster.ListenAddrs(), ",")
+	producer := newProducer(t, brokers)
+	var refusing atomic.Bool
+	refusing.Store(true)
+	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if !refusing.Load() {
+			return nil, nil, false
+		}
+		cluster.KeepControl()
+		return refuseProduce(req, kerr.NotEnoughReplicas.Code), nil, true
+	})
+	before := kafka.LiveGeneration(producer)
+	msg := kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, "tx-1")}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := producer.Publish(ctx, msg); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("publish while the broker refused, with a deadline before the message timeout: %v, want the deadline", err)
+	}
+	// The broker refuses until the abandoned message has timed out (after 1 s).
+	for deadline := time.Now().Add(10 * time.Second); !kafka.LiveGenerationRetired(producer); {
+		if time.Now().After(deadline) {
+			t.Fatal("the producer whose abandoned message timed out was not retired")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	kafka.SetMessageTimeout(t, time.Minute) // the next producer connects at the usual pace
+	refusing.Store(false)
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := producer.Publish(ctx, msg); err != nil {
+		t.Fatalf("publish after the timeout: %v", err)
+	}
+	if kafka.LiveGeneration(producer) == before {
+		t.Error("the producer whose abandoned message timed out still publishes; want a new one")
+	}
+}
+
 // refuseProduce answers a produce request with code for every partition it names.
 func refuseProduce(req kmsg.Request, code int16) kmsg.Response {
 	produce := req.(*kmsg.ProduceRequest)

@@ -32,6 +32,9 @@ type generation struct {
 	failed   chan struct{}
 	fatalErr error
 	once     sync.Once
+	// closing is closed when the Producer closes: the reports of publishes whose callers gave
+	// up are no longer watched, so Close does not wait message.timeout.ms for them.
+	closing chan struct{}
 }
 
 func (g *generation) fail(err error) {
@@ -83,7 +86,7 @@ func (p *Producer) acquire() (*generation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create kafka producer: %w", err)
 		}
-		p.live = &generation{inner: inner, failed: make(chan struct{})}
+		p.live = &generation{inner: inner, failed: make(chan struct{}), closing: make(chan struct{})}
 		go p.watch(p.live)
 	}
 	p.live.users.Add(1)
@@ -125,17 +128,27 @@ func (p *Producer) publishRaw(ctx context.Context, msgs ...*ckafka.Message) erro
 	}
 	defer g.users.Done()
 	reports := make(chan ckafka.Event, len(msgs))
+	produced, acked := 0, 0
+	// A caller that gives up leaves its queued messages' reports to g.watchAbandoned.
+	abandon := func() error {
+		if produced > acked {
+			g.users.Add(1)
+			go g.watchAbandoned(reports, produced-acked)
+		}
+		return ctx.Err()
+	}
 	for _, m := range msgs {
 		for {
 			err := g.inner.Produce(m, reports)
 			if err == nil {
+				produced++
 				break
 			}
 			var kerr ckafka.Error
 			if errors.As(err, &kerr) && kerr.Code() == ckafka.ErrQueueFull {
 				select {
 				case <-ctx.Done():
-					return ctx.Err()
+					return abandon()
 				case <-time.After(10 * time.Millisecond):
 					continue
 				}
@@ -145,10 +158,10 @@ func (p *Producer) publishRaw(ctx context.Context, msgs ...*ckafka.Message) erro
 	}
 	// librdkafka reports every message within message.timeout.ms, delivered or not.
 	var firstErr error
-	for acked := 0; acked < len(msgs); {
+	for acked < produced {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return abandon()
 		case <-g.failed:
 			return fmt.Errorf("kafka producer failed: %w", g.fatalErr)
 		case ev := <-reports:
@@ -160,17 +173,41 @@ func (p *Producer) publishRaw(ctx context.Context, msgs ...*ckafka.Message) erro
 			if m.TopicPartition.Error != nil && firstErr == nil {
 				firstErr = fmt.Errorf("deliver to %s: %w", *m.TopicPartition.Topic, m.TopicPartition.Error)
 			}
-			// After a broker restart an idempotent producer whose messages timed out could stay
-			// stuck: the fault round saw an outbox relay's next attempt time out as well, 60 s
-			// later. A timed-out message retires the generation as a fatal error does, so the
-			// next Publish gets a new producer (and producer id); consumers drop a duplicate by
-			// ce_id.
-			if kerr, ok := m.TopicPartition.Error.(ckafka.Error); ok && kerr.Code() == ckafka.ErrMsgTimedOut {
-				g.fail(kerr)
-			}
+			g.retireOnTimeout(m)
 		}
 	}
 	return firstErr
+}
+
+// retireOnTimeout retires the generation, as a fatal error does, when m timed out. After a
+// broker restart an idempotent producer whose messages timed out could stay stuck: the fault
+// round saw an outbox relay's next attempt time out as well, 60 s later. The next Publish then
+// gets a new producer (and producer id); consumers drop a duplicate by ce_id.
+func (g *generation) retireOnTimeout(m *ckafka.Message) {
+	if kerr, ok := m.TopicPartition.Error.(ckafka.Error); ok && kerr.Code() == ckafka.ErrMsgTimedOut {
+		g.fail(kerr)
+	}
+}
+
+// watchAbandoned reads the last n reports of a publish whose caller gave up, for a timeout
+// that retires the generation: a caller with a deadline shorter than message.timeout.ms (a
+// handler's 10 s against 60 s) never sees its messages time out, and a producer stuck after a
+// broker restart would otherwise stay in use for good. It holds a use of g until done.
+func (g *generation) watchAbandoned(reports chan ckafka.Event, n int) {
+	defer g.users.Done()
+	for n > 0 {
+		select {
+		case <-g.failed:
+			return
+		case <-g.closing:
+			return
+		case ev := <-reports:
+			if m, ok := ev.(*ckafka.Message); ok {
+				n--
+				g.retireOnTimeout(m)
+			}
+		}
+	}
 }
 
 // Ping asks the cluster for its metadata: it fails while no broker can be reached.
@@ -195,6 +232,7 @@ func (p *Producer) Close() {
 	p.live, p.closed = nil, true
 	p.mu.Unlock()
 	if g != nil {
+		close(g.closing)
 		g.users.Wait()
 		g.inner.Flush(5000)
 		g.inner.Close()
