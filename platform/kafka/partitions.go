@@ -44,8 +44,10 @@ type membership struct {
 	// Owned by the poll loop (the rebalance callback runs inside Poll).
 	parts map[int32]*partition
 
-	mu     sync.Mutex
-	failed map[int32]bool // partitions with an event that could not be finished
+	mu sync.Mutex
+	// failed: partitions with an event that could not be finished, and the latest generation
+	// such an event was read in.
+	failed map[int32]uint64
 }
 
 // partition is the work of one assigned partition.
@@ -88,7 +90,7 @@ type queued struct {
 }
 
 func newMembership(ctx context.Context, c *Consumer, kc *ckafka.Consumer) *membership {
-	return &membership{c: c, kc: kc, ctx: ctx, seed: maphash.MakeSeed(), parts: map[int32]*partition{}, failed: map[int32]bool{}}
+	return &membership{c: c, kc: kc, ctx: ctx, seed: maphash.MakeSeed(), parts: map[int32]*partition{}, failed: map[int32]uint64{}}
 }
 
 // dispatch queues m in its lane, starting the partition's lanes if needed. When the lane is
@@ -204,7 +206,7 @@ func (ms *membership) work(ctx context.Context, p *partition, lane chan *queued)
 			p.cancelGen()
 			p.running.RUnlock()
 			ms.mu.Lock()
-			ms.failed[p.id] = true
+			ms.failed[p.id] = max(ms.failed[p.id], q.gen)
 			ms.mu.Unlock()
 			continue
 		}
@@ -243,12 +245,19 @@ func (ms *membership) markDone(p *partition, q *queued) {
 func (ms *membership) applyRewinds() bool {
 	ms.mu.Lock()
 	failed := ms.failed
-	ms.failed = map[int32]bool{}
+	ms.failed = map[int32]uint64{}
 	ms.mu.Unlock()
-	for id := range failed {
+	for id, gen := range failed {
 		p, ok := ms.parts[id]
 		if !ok {
 			continue // revoked meanwhile
+		}
+		if gen <= p.stale {
+			// An event of a generation already rewound past, cancelled by that rewind, that
+			// reported its failure only after it: rewinding again would wait, with every
+			// partition's dispatch, for the events the last rewind read again, the failed
+			// one's retries among them (up to RetryFor), and throw their progress away.
+			continue
 		}
 		p.running.Lock() // waits for the events in progress (cancelled by cancelGen)
 		p.stale = p.gen
