@@ -24,14 +24,34 @@ const (
 // CodeInvalidBack is the error code of a bad back parameter.
 const CodeInvalidBack = "INVALID_BACK"
 
+// CodeTooManyViewers is the error code of a stream refused because MaxTopicViewers are open.
+const CodeTooManyViewers = "TOO_MANY_VIEWERS"
+
+// MaxTopicViewers bounds the topic streams open at once. Each reads with a Kafka consumer of
+// its own (threads, broker connections, prefetched records) inside order-service, which takes
+// the orders, and asks for no credentials; a handful of viewers is what the storefront needs.
+const MaxTopicViewers = 16
+
 // TailFunc reads the saga's topics from back records before the end of each partition until ctx
 // ends, as kafka.Tail does.
 type TailFunc func(ctx context.Context, back int64, fn func(kafka.TailRecord) error) error
 
 // RegisterTopicViewer adds GET /topics/stream: a live tail of the saga's topics as Server-Sent
 // Events, for the storefront's topic viewer.
+// Past MaxTopicViewers open streams it answers 503 TOO_MANY_VIEWERS.
 func RegisterTopicViewer(r gin.IRouter, topics []string, tail TailFunc, log *slog.Logger) {
-	r.GET("/topics/stream", func(c *gin.Context) { streamTopics(c, topics, tail, log) })
+	viewers := make(chan struct{}, MaxTopicViewers)
+	r.GET("/topics/stream", func(c *gin.Context) {
+		select {
+		case viewers <- struct{}{}:
+			defer func() { <-viewers }()
+		default:
+			c.Header("Retry-After", "10")
+			httpx.Error(c, http.StatusServiceUnavailable, CodeTooManyViewers, "too many topic streams are open; try again later")
+			return
+		}
+		streamTopics(c, topics, tail, log)
+	})
 }
 
 // topicRecord is a record as the viewer shows it: Value is the JSON itself when the record

@@ -72,3 +72,66 @@ data: {"topic":"inventory.dlt","partition":0,"offset":0,"key":"","headers":{"dlt
 		}
 	}
 }
+
+// TestTopicViewerBoundsItsStreams: each stream reads with a Kafka consumer of its own, so past
+// MaxTopicViewers open streams the next is refused with 503 TOO_MANY_VIEWERS and Retry-After,
+// until one closes.
+func TestTopicViewerBoundsItsStreams(t *testing.T) {
+	started := make(chan struct{}, ports.MaxTopicViewers+1)
+	tail := func(ctx context.Context, back int64, fn func(kafka.TailRecord) error) error {
+		started <- struct{}{}
+		<-ctx.Done() // as the real tail: until the client leaves
+		return nil
+	}
+	engine := httpx.NewEngine(nil)
+	ports.RegisterTopicViewer(engine, []string{"order"}, tail, slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(engine)
+	defer srv.Close()
+	open := func() (*http.Response, context.CancelFunc) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/topics/stream?back=0", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, cancel
+	}
+	var cancels []context.CancelFunc
+	defer func() {
+		for _, cancel := range cancels {
+			cancel()
+		}
+	}()
+	for range ports.MaxTopicViewers {
+		res, cancel := open()
+		cancels = append(cancels, cancel)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("stream %d = %d, want 200", len(cancels), res.StatusCode)
+		}
+		<-started
+	}
+	res, cancel := open()
+	b, _ := io.ReadAll(res.Body)
+	cancel()
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), ports.CodeTooManyViewers) || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("stream past the bound = %d %s (Retry-After %q), want 503 %s", res.StatusCode, b, res.Header.Get("Retry-After"), ports.CodeTooManyViewers)
+	}
+	cancels[0]() // a viewer leaves; its slot frees once its handler has returned
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, cancel := open()
+		cancels = append(cancels, cancel)
+		if res.StatusCode == http.StatusOK {
+			break
+		}
+		res.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("stream after a viewer left = %d, want 200", res.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -12,11 +12,17 @@ import (
 )
 
 // SSE writes a Server-Sent Events stream (text/event-stream) to a client, one event at a time,
-// each flushed as it is written.
+// each flushed as it is written. A client that takes no event for SSEWriteTimeout is cut off.
 type SSE struct {
 	w       gin.ResponseWriter
 	started bool
 }
+
+// SSEWriteTimeout bounds the write of one event: a client that stops reading would otherwise
+// hold its stream, and whatever feeds it, for good.
+const SSEWriteTimeout = 30 * time.Second
+
+var sseWriteTimeout = SSEWriteTimeout // tests shorten it
 
 // NewSSE returns a stream on c. Nothing is written until the first Send, so a handler can still
 // answer with an ordinary JSON error (404, 400) until then.
@@ -62,22 +68,24 @@ func (s *SSE) Send(name, id string, data any) error {
 		fmt.Fprintf(&msg, "event: %s\n", oneLine(name))
 	}
 	fmt.Fprintf(&msg, "data: %s\n\n", b)
-	if _, err := s.w.WriteString(msg.String()); err != nil {
+	return s.write(msg.String())
+}
+
+// write writes and flushes text within SSEWriteTimeout.
+func (s *SSE) write(text string) error {
+	rc := http.NewResponseController(s.w)
+	_ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+	if _, err := s.w.WriteString(text); err != nil {
 		return err
 	}
-	s.w.Flush()
-	return nil
+	return rc.Flush()
 }
 
 // Comment writes a comment line, which clients ignore: it keeps idle connections open through
 // proxies and finds clients that went away.
 func (s *SSE) Comment(text string) error {
 	s.Start()
-	if _, err := s.w.WriteString(": " + oneLine(text) + "\n\n"); err != nil {
-		return err
-	}
-	s.w.Flush()
-	return nil
+	return s.write(": " + oneLine(text) + "\n\n")
 }
 
 // oneLine keeps a field from ending the line it is on (a newline would start another field).

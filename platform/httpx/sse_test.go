@@ -1,9 +1,12 @@
 package httpx_test
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,5 +52,43 @@ func TestSSEUnencodableDataSendsNothing(t *testing.T) {
 	sse := httpx.NewSSE(c)
 	if err := sse.Send("x", "", func() {}); err == nil || sse.Started() {
 		t.Errorf("Send(func) = %v, started %v; want an error and no stream", err, sse.Started())
+	}
+}
+
+// TestSSECutsOffAClientThatStopsReading: a client that takes no event fills the connection's
+// buffers, and the next Send fails after the write timeout instead of blocking the stream (and
+// whatever feeds it) for good.
+func TestSSECutsOffAClientThatStopsReading(t *testing.T) {
+	httpx.SetSSEWriteTimeout(t, 200*time.Millisecond)
+	ended := make(chan error, 1)
+	engine := gin.New()
+	engine.GET("/stream", func(c *gin.Context) {
+		sse := httpx.NewSSE(c)
+		big := strings.Repeat("x", 64<<10)
+		for {
+			if err := sse.Send("record", "", big); err != nil {
+				ended <- err
+				return
+			}
+		}
+	})
+	srv := httptest.NewServer(engine)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Asks for the stream and never reads a byte of it.
+	if _, err := conn.Write([]byte("GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-ended:
+		if err == nil {
+			t.Fatal("Send stopped without an error")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Send still blocked on a client that reads nothing")
 	}
 }

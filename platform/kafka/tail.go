@@ -42,6 +42,9 @@ func Tail(ctx context.Context, cfg TailConfig, fn func(TailRecord) error) error 
 		"group.id":           "tail-" + uuid.NewString(),
 		"enable.auto.commit": false,
 		"auto.offset.reset":  "latest",
+		// A viewer that stops reading stops the polling, and librdkafka would go on
+		// prefetching up to 64 MiB for it (queued.max.messages.kbytes' default).
+		"queued.max.messages.kbytes": 1024,
 	}))
 	if err != nil {
 		return fmt.Errorf("tail consumer: %w", err)
