@@ -141,3 +141,50 @@ func TestOperatorConservesStockUnderConcurrentOrders(t *testing.T) {
 		t.Logf("end: available %d reserved %d", p.Available, p.Reserved)
 	})
 }
+
+// TestReplicasCreatingOneSKUAtOnceBothSucceed: two inventory-service replicas (two
+// repositories on one MySQL database) PUT the same new SKUs at once. Under READ COMMITTED both
+// can find no row; the one whose INSERT then meets the other's must replace the product, not
+// fail with a duplicate key (a 500). Exactly one PUT of each SKU creates it.
+func TestReplicasCreatingOneSKUAtOnceBothSucceed(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshMySQLDatabase(t)
+	var replicas []*adapters.SQLRepository
+	for range 2 {
+		repo, err := adapters.NewMySQLRepository(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { repo.Close() })
+		replicas = append(replicas, repo)
+	}
+	const skus, putsPerReplica = 20, 4
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created := map[string]int{}
+	for i := range skus {
+		sku := fmt.Sprintf("RACE-%d", i)
+		for _, repo := range replicas {
+			for range putsPerReplica {
+				wg.Go(func() {
+					_, isNew, err := repo.SetProduct(ctx, domain.Product{SKU: sku, Name: "Race", Price: 100, Currency: "EUR", Available: 5})
+					if err != nil {
+						t.Errorf("PUT %s: %v", sku, err)
+						return
+					}
+					if isNew {
+						mu.Lock()
+						created[sku]++
+						mu.Unlock()
+					}
+				})
+			}
+		}
+	}
+	wg.Wait()
+	for i := range skus {
+		if sku := fmt.Sprintf("RACE-%d", i); created[sku] != 1 {
+			t.Errorf("%s created by %d PUTs, want 1", sku, created[sku])
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"time"
@@ -49,6 +50,11 @@ var MySQL = Dialect{Setup: []string{"SET SESSION TRANSACTION ISOLATION LEVEL REA
 // the driver drops the connection while the server, unaware, keeps the transaction and the
 // locks of the jobs before it until its own wait ends, and the retries queue behind them.
 const MySQLLockWait = 5 * time.Second
+
+// ErrRolledBack wraps the error of a job whose group's transaction failed as a whole before
+// its COMMIT (a deadlock, on MySQL, rolls back the whole transaction): nothing of the job was
+// written, so running it again is safe.
+var ErrRolledBack = errors.New("the group's transaction was rolled back, nothing of it written")
 
 // Writer runs write transactions on one connection of its own, grouping the ones that arrive
 // together into one database transaction (group commit): each caller's work runs in a savepoint
@@ -308,7 +314,7 @@ func (w *Writer) commit(group []*job) {
 			if w.exec("ROLLBACK") != nil {
 				w.disconnect()
 			}
-			fail(fmt.Errorf("group transaction: %w", err))
+			fail(fmt.Errorf("group transaction: %w: %w", ErrRolledBack, err))
 			return
 		}
 	}

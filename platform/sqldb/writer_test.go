@@ -130,8 +130,8 @@ func TestWriterAnswersNothingFromATransactionItRolledBack(t *testing.T) {
 		t.Fatalf("%d rows, want the group rolled back", n)
 	}
 	for i, err := range results[1:] {
-		if err == nil || errors.Is(err, errFound) || errors.Is(err, errBroke) {
-			t.Errorf("job %d of the rolled-back group: %v, want the transaction's error alone", i+1, err)
+		if !errors.Is(err, sqldb.ErrRolledBack) || errors.Is(err, errFound) || errors.Is(err, errBroke) {
+			t.Errorf("job %d of the rolled-back group: %v, want the transaction's error alone, ErrRolledBack", i+1, err)
 		}
 	}
 }
