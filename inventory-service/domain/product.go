@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -48,8 +49,9 @@ var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 func ValidateSKU(sku string) error {
 	// Spaces around it are refused: MySQL's collation ignores trailing ones (PAD SPACE) and
 	// SQLite does not, so "SKU-1 " would replace SKU-1 on one store and add a product on the other.
-	if strings.TrimSpace(sku) != sku || sku == "" || len(sku) > MaxSKULength || !utf8.ValidString(sku) {
-		return invalid(CodeInvalidSKU, "sku must be 1 to %d bytes of text without spaces around it", MaxSKULength)
+	// Nor control characters: a SKU reaches customers' e-mails.
+	if strings.TrimSpace(sku) != sku || sku == "" || len(sku) > MaxSKULength || !utf8.ValidString(sku) || strings.ContainsFunc(sku, unicode.IsControl) {
+		return invalid(CodeInvalidSKU, "sku must be 1 to %d bytes of text without spaces around it or control characters", MaxSKULength)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ func TestProductValidate(t *testing.T) {
 		{"sku with a trailing space", func(p *Product) { p.SKU = "FLASH-1 " }, CodeInvalidSKU},
 		{"sku with a leading tab", func(p *Product) { p.SKU = "\tFLASH-1" }, CodeInvalidSKU},
 		{"sku with a space inside", func(p *Product) { p.SKU = "FLASH 1" }, ""},
+		{"sku with a line break inside", func(p *Product) { p.SKU = "FLASH\r\n1" }, CodeInvalidSKU},
 		{"long sku", func(p *Product) { p.SKU = strings.Repeat("S", MaxSKULength+1) }, CodeInvalidSKU},
 		{"empty name", func(p *Product) { p.Name = "" }, CodeInvalidName},
 		{"long name", func(p *Product) { p.Name = strings.Repeat("n", MaxNameLength+1) }, CodeInvalidName},

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/edmshop/edm-shop/platform/event"
 )
@@ -88,14 +89,26 @@ func Compose(o event.OrderOutcome, from, recipientDomain string) (Email, error) 
 		if why == "" {
 			why = o.Reason
 		}
-		fmt.Fprintf(&b, "your order %s was cancelled: %s (%s).\r\n", o.TransactionID, why, o.Reason)
+		fmt.Fprintf(&b, "your order %s was cancelled: %s (%s).\r\n", o.TransactionID, printable(why), printable(o.Reason))
 	}
 	b.WriteString("\r\nItems:\r\n")
 	for _, it := range o.Items {
-		fmt.Fprintf(&b, "  %d x %s\r\n", it.Quantity, it.SKU)
+		fmt.Fprintf(&b, "  %d x %s\r\n", it.Quantity, printable(it.SKU))
 	}
 	b.WriteString("\r\nThank you for shopping with EDM Shop.\r\n")
 	return Email{MessageID: MessageID(o.TransactionID), TransactionID: o.TransactionID, From: from, To: to, Subject: subject, Body: b.String()}, nil
+}
+
+// printable replaces control characters with '?': the shop validates SKUs and reasons, but a
+// line break from an event would otherwise write lines of its own into the e-mail (a bare CR
+// before a dot can end the message early at a lenient SMTP server).
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // Money formats minor units with two decimals: 1998 EUR is "19.98 EUR".

@@ -50,6 +50,9 @@ func TestCompose(t *testing.T) {
 			"Your order tx-3 was cancelled", []string{"an item is out of stock (OUT_OF_STOCK)"}},
 		{"reason unknown to this version", event.OrderOutcome{TransactionID: "tx-4", CustomerID: "bob", Status: "CANCELLED", Reason: "FRAUD_SUSPECTED", Items: items},
 			"Your order tx-4 was cancelled", []string{"cancelled: FRAUD_SUSPECTED (FRAUD_SUSPECTED)"}},
+		{"line breaks in a sku or reason write no lines of their own", event.OrderOutcome{TransactionID: "tx-5", CustomerID: "bob", Status: "CANCELLED", Reason: "X\r\n.\r\n",
+			Items: []event.Item{{SKU: "SKU-1\r.\r\nClaim a refund", Quantity: 1}}},
+			"Your order tx-5 was cancelled", []string{"1 x SKU-1?.??Claim a refund\r\n", "(X??.??)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

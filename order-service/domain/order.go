@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/edmshop/edm-shop/platform/event"
@@ -108,25 +109,20 @@ func invalid(code, format string, args ...any) error {
 // paymentToken is the shape of a payment-method token (pm_card_visa, pm_1Nx...).
 var paymentToken = regexp.MustCompile(`^pm_[A-Za-z0-9_]{1,64}$`)
 
-// MinCardDigits: card numbers have 12 to 19 digits, so a token holding 12 digits in a row
-// (underscores between them ignored: pm_4242_4242_4242_4242) may be one, and is refused.
+// MinCardDigits: card numbers have 12 to 19 digits, so a token holding 12 digits or more, in
+// a row or not (pm_4242_4242_4242_4242, pm_4242x4242x4242x4242), may carry one, and is refused.
+// A gateway's random token of 24 letters and digits holds about four.
 const MinCardDigits = 12
 
-// holdsCardNumber reports whether token holds MinCardDigits digits in a row, separators aside.
+// holdsCardNumber reports whether token holds MinCardDigits digits or more.
 func holdsCardNumber(token string) bool {
-	run := 0
+	n := 0
 	for _, r := range token {
-		switch {
-		case r >= '0' && r <= '9':
-			if run++; run >= MinCardDigits {
-				return true
-			}
-		case r == '_':
-		default:
-			run = 0
+		if r >= '0' && r <= '9' {
+			n++
 		}
 	}
-	return false
+	return n >= MinCardDigits
 }
 
 // checkText reports what is wrong with a required free-text field, or "".
@@ -163,6 +159,10 @@ func NewOrder(transactionID, customerID string, items []Item, paymentMethod stri
 	for i, it := range items {
 		if msg := checkText(fmt.Sprintf("items[%d].sku", i), it.SKU); msg != "" {
 			return Order{}, invalid(CodeInvalidSKU, "%s", msg)
+		}
+		if strings.ContainsFunc(it.SKU, unicode.IsControl) {
+			// A SKU reaches the customer's e-mail: no line breaks or other control characters.
+			return Order{}, invalid(CodeInvalidSKU, "items[%d].sku must not contain control characters", i)
 		}
 		if it.Quantity < 1 || it.Quantity > MaxQuantity {
 			return Order{}, invalid(CodeInvalidQuantity, "items[%d].quantity must be between 1 and %d", i, MaxQuantity)

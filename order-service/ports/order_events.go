@@ -17,6 +17,14 @@ import (
 // recorded; entries this replica records are sent as it stores them.
 var FollowPoll = time.Second
 
+// MaxOrderStreams bounds the GET /orders/{id}/events streams open at once (a var for tests):
+// each reads the store every FollowPoll until its order ends, and asks for no credentials.
+// Past it a stream is refused with 503 TOO_MANY_STREAMS; the order is still at GET /orders/{id}.
+var MaxOrderStreams = 1000
+
+// CodeTooManyStreams is the error code of a stream refused because MaxOrderStreams are open.
+const CodeTooManyStreams = "TOO_MANY_STREAMS"
+
 // orderState is the order as it stands after the entries sent before it.
 type orderState struct {
 	Status    domain.Status `json:"status"`
@@ -34,6 +42,14 @@ func (h handlers) orderEvents(c *gin.Context) {
 	id := c.Param("transactionId")
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
 		httpx.Error(c, http.StatusNotFound, CodeOrderNotFound, "no order "+id)
+		return
+	}
+	select {
+	case h.streams <- struct{}{}:
+		defer func() { <-h.streams }()
+	default:
+		c.Header("Retry-After", "10")
+		httpx.Error(c, http.StatusServiceUnavailable, CodeTooManyStreams, "too many order streams are open; read GET /orders/"+id+" or try again later")
 		return
 	}
 	ctx, cancel := httpx.StreamContext(c)

@@ -153,3 +153,51 @@ func TestOrderEventsNotFound(t *testing.T) {
 		assertError(t, f.do(t, http.MethodGet, "/orders/"+id+"/events", "", nil), http.StatusNotFound, ports.CodeOrderNotFound)
 	}
 }
+
+// TestOrderEventsBoundsItsStreams: past MaxOrderStreams open streams the next is refused with
+// 503 TOO_MANY_STREAMS and Retry-After, until one closes.
+func TestOrderEventsBoundsItsStreams(t *testing.T) {
+	defer func(n int) { ports.MaxOrderStreams = n }(ports.MaxOrderStreams)
+	ports.MaxOrderStreams = 2
+	f := newFixture(t)
+	srv := serve(t, f.app)
+	id := placeOrder(t, f, validBody, nil)
+	first := openEvents(t, srv, id)
+	expect(t, first, "entry ORDER_CREATE", "order PENDING")
+	expect(t, openEvents(t, srv, id), "entry ORDER_CREATE", "order PENDING")
+	res, err := http.Get(srv.URL + "/orders/" + id + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body httpx.ErrorBody
+	json.NewDecoder(res.Body).Decode(&body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || body.Error.Code != ports.CodeTooManyStreams || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("a third stream = %d %+v (Retry-After %q), want 503 %s", res.StatusCode, body, res.Header.Get("Retry-After"), ports.CodeTooManyStreams)
+	}
+	// The order ends: its streams end with it and free their slots.
+	mustApply(t, f.app.OnItemReserved, event.TypeItemReserved, id, reserved(id))
+	mustApply(t, f.app.OnPaymentComplete, event.TypePaymentComplete, id, map[string]any{"transactionId": id, "amount": 1998, "currency": "EUR", "chargeId": "ch_1"})
+	// To its end: the two entries may come in one batch or in two.
+	for ended, timeout := false, time.After(10*time.Second); !ended; {
+		select {
+		case e, ok := <-first:
+			ended = !ok || e.name == "end"
+		case <-timeout:
+			t.Fatal("the stream did not end with its order")
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		res, err := http.Get(srv.URL + "/orders/" + id + "/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a stream after the others ended = %d, want 200", res.StatusCode)
+		}
+	}
+}

@@ -16,7 +16,7 @@ const MaxBodyBytes = 1 << 20
 // Check reports whether a dependency (a broker, a store) works right now.
 type Check func(ctx context.Context) error
 
-// NewEngine returns a gin engine with the shared conventions: panics recovered, bodies limited
+// NewEngine returns a gin engine with the shared conventions: panics recovered (a JSON 500), bodies limited
 // to MaxBodyBytes, a WriteTimeout per request (not on text/event-stream: WriteDeadline), JSON 404 and 405 answers, and GET /healthz and GET /readyz. /readyz answers 200
 // only while every check passes. Middleware mws (metrics, tracing, request ids) run around every
 // route, these included, after panic recovery.
@@ -24,7 +24,11 @@ func NewEngine(checks map[string]Check, mws ...gin.HandlerFunc) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(gin.Recovery())
+	// "/orders/" is not "/orders": a 301 with an HTML body is no answer for an API client.
+	r.RedirectTrailingSlash = false
+	r.Use(gin.CustomRecovery(func(c *gin.Context, _ any) {
+		Error(c, http.StatusInternalServerError, "INTERNAL", "internal error")
+	}))
 	r.Use(WriteDeadline(WriteTimeout))
 	r.Use(mws...)
 	r.Use(func(c *gin.Context) {
