@@ -325,3 +325,33 @@ func sample(t *testing.T, base, name string) float64 {
 	t.Fatalf("/metrics has no %s", name)
 	return 0
 }
+
+// TestConfigFromEnvReadsTheAdmissionTarget: a duration sets the target, 0 switches the limit
+// that follows the settle rate off, as the README's environment says, and anything else is
+// an error Run reports.
+func TestConfigFromEnvReadsTheAdmissionTarget(t *testing.T) {
+	cases := []struct {
+		env     string
+		want    time.Duration
+		invalid bool
+	}{
+		{"", service.DefaultAdmissionTarget, false},
+		{"250ms", 250 * time.Millisecond, false},
+		{"0", -1, false},
+		{"0s", -1, false},
+		{"-1s", 0, true},
+		{"soon", 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv("ORDER_ADMISSION_TARGET", tc.env)
+			cfg := service.ConfigFromEnv()
+			if err := cfg.ConfigErr(); (err != nil) != tc.invalid {
+				t.Fatalf("ORDER_ADMISSION_TARGET=%q: error %v, want one: %v", tc.env, err, tc.invalid)
+			}
+			if !tc.invalid && cfg.AdmissionTarget != tc.want {
+				t.Errorf("ORDER_ADMISSION_TARGET=%q: AdmissionTarget = %v, want %v", tc.env, cfg.AdmissionTarget, tc.want)
+			}
+		})
+	}
+}

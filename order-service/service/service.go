@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -89,10 +91,7 @@ func ConfigFromEnv() Config {
 		limit = -1
 	}
 	deadline, deadlineErr := config.Duration("ORDER_DEADLINE", domain.DefaultDeadline)
-	target, targetErr := config.Duration("ORDER_ADMISSION_TARGET", DefaultAdmissionTarget)
-	if targetErr == nil && target <= 0 {
-		target = -1
-	}
+	target, targetErr := admissionTarget()
 	return Config{
 		Service:         config.ServiceFromEnv(Name, ":8081"),
 		InventoryURL:    config.String("STOREFRONT_INVENTORY_URL", "http://localhost:8082"),
@@ -102,6 +101,15 @@ func ConfigFromEnv() Config {
 		AdmissionTarget: target,
 		targetErr:       targetErr,
 	}
+}
+
+// admissionTarget reads ORDER_ADMISSION_TARGET: a positive duration, or 0, which switches the
+// limit that follows the settle rate off (-1).
+func admissionTarget() (time.Duration, error) {
+	if d, err := time.ParseDuration(strings.TrimSpace(os.Getenv("ORDER_ADMISSION_TARGET"))); err == nil && d == 0 {
+		return -1, nil
+	}
+	return config.Duration("ORDER_ADMISSION_TARGET", DefaultAdmissionTarget)
 }
 
 // Run runs order-service over repo until ctx is cancelled (then it returns nil once everything
