@@ -55,8 +55,14 @@ func startSandbox(t *testing.T, deadline time.Duration, options map[string][]boo
 func (tg *target) replayedCompleted(t testing.TB, id string, deadline time.Duration) time.Duration {
 	t.Helper()
 	o := tg.settled(t, id)
-	created, _ := time.Parse(time.RFC3339Nano, o.CreatedAt)
-	updated, _ := time.Parse(time.RFC3339Nano, o.UpdatedAt)
+	created, err := time.Parse(time.RFC3339Nano, o.CreatedAt)
+	if err != nil {
+		t.Fatalf("createdAt: %v", err)
+	}
+	updated, err := time.Parse(time.RFC3339Nano, o.UpdatedAt)
+	if err != nil {
+		t.Fatalf("updatedAt: %v", err)
+	}
 	if o.Status != "COMPLETED" || !updated.Before(created.Add(deadline)) {
 		t.Fatalf("replayed order is %s at %s, want COMPLETED before its deadline %s", o.Status, o.UpdatedAt, created.Add(deadline))
 	}

@@ -263,6 +263,9 @@ func checkNotifications(t *testing.T, tg *target, mailURL string) {
 	for _, payment := range []string{"pm_card_visa", "pm_card_declined"} {
 		tx := tg.placeOrder(t, orderRequest{CustomerID: "mail-" + run, Items: []item{{SKU: sku, Quantity: 1}}, PaymentMethod: payment})
 		o := tg.settled(t, tx)
+		if want := map[string]string{"pm_card_visa": "COMPLETED", "pm_card_declined": "CANCELLED"}[payment]; o.Status != want {
+			t.Fatalf("order %s paid with %s is %s, want %s", tx, payment, o.Status, want)
+		}
 		var got []smtpsink.Message
 		eventually(t, 30*time.Second, "the e-mail of "+tx, func() bool {
 			got = nil

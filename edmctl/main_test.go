@@ -140,6 +140,8 @@ func deleteTopics(t *testing.T, brokers string, topics ...string) {
 // listAndReplay is the scenario on brokers, with topic and its DLT already there. listAll also
 // lists every DLT of the broker (only where the test owns the broker).
 func listAndReplay(t *testing.T, brokers, topic string, listAll bool) {
+	// A group of its own: on the shared broker, "inventory-service" is the real service's.
+	group := fmt.Sprintf("edmctl-test-%d", time.Now().UnixNano())
 	svc := &service{seen: map[string]int{}}
 	svc.poison.Store(true)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -150,7 +152,7 @@ func listAndReplay(t *testing.T, brokers, topic string, listAll bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: "inventory-service", Topic: topic},
+		done <- kafka.NewConsumer(kafka.ConsumerConfig{Brokers: brokers, GroupID: group, Topic: topic},
 			svc.handlers(), producer, quiet).Run(ctx)
 	}()
 	t.Cleanup(func() {
@@ -189,7 +191,7 @@ func listAndReplay(t *testing.T, brokers, topic string, listAll bool) {
 	first := letters[0]
 	if first.ID != order.ID || first.Type != string(event.TypeOrderCreate) || first.Key != "tx-1" ||
 		!strings.Contains(first.Reason, "rejected until the switch is flipped") || first.OriginalTopic != topic ||
-		first.OriginalOffset != 0 || first.ConsumerGroup != "inventory-service" || first.ReplayOf != "" ||
+		first.OriginalOffset != 0 || first.ConsumerGroup != group || first.ReplayOf != "" ||
 		time.Since(first.Time) > time.Minute || first.Value != string(order.Data) {
 		t.Fatalf("letter %+v", first)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/uuid"
 )
 
 // TestClaimDoesNotBringBackADeletedRecord claims a record that was published and deleted after
@@ -18,7 +19,7 @@ func TestClaimDoesNotBringBackADeletedRecord(t *testing.T) {
 	}
 	ctx := context.Background()
 	cfg := DynamoDBConfigFromEnv()
-	suffix := "-claimgone-" + time.Now().Format("150405.000000")
+	suffix := "-claimgone-" + uuid.NewString()[:8]
 	cfg.OrdersTable += suffix
 	cfg.IdempotencyTable += suffix
 	cfg.OutboxTable += suffix
@@ -26,7 +27,11 @@ func TestClaimDoesNotBringBackADeletedRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.DeleteTables(context.Background()) })
+	t.Cleanup(func() {
+		if err := r.DeleteTables(context.Background()); err != nil {
+			t.Errorf("delete the test's tables: %v", err)
+		}
+	})
 	held, err := r.claim(ctx, []outboxItem{{ID: "deleted-since-the-scan"}}, time.Now())
 	if err != nil || len(held) != 0 {
 		t.Fatalf("claim of a deleted record = %+v, %v; want nothing held", held, err)

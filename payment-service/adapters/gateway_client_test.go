@@ -166,8 +166,10 @@ func TestChargeStopsWaitingWhenContextEnds(t *testing.T) {
 		_, err := adapters.NewGatewayClient(srv.URL, b).Charge(ctx, request)
 		done <- err
 	}()
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); calls.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the gateway was never called")
+		}
 	}
 	cancel()
 	select {
