@@ -344,49 +344,21 @@ func (r *DynamoDBRepository) CreateOrder(ctx context.Context, o domain.Order, ms
 // the failed condition returned or, if the store did not return it, from a consistent read.
 func (r *DynamoDBRepository) storedKey(ctx context.Context, key string, item map[string]types.AttributeValue) (app.IdempotencyKey, error) {
 	if item == nil {
-		var err error
-		if item, err = r.readKey(ctx, key); err != nil {
-			return app.IdempotencyKey{}, err
+		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(r.cfg.IdempotencyTable),
+			Key:            map[string]types.AttributeValue{"idempotencyKey": &types.AttributeValueMemberS{Value: key}},
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return app.IdempotencyKey{}, fmt.Errorf("read idempotency key: %w", err)
 		}
+		item = out.Item
 	}
-	stored, err := unmarshalKey(item)
-	if err != nil {
+	var stored idempotencyItem
+	if err := attributevalue.UnmarshalMap(item, &stored); err != nil {
 		return app.IdempotencyKey{}, err
 	}
 	return app.IdempotencyKey{Key: stored.Key, RequestHash: stored.RequestHash, TransactionID: stored.TransactionID}, app.ErrIdempotencyKeyExists
-}
-
-// FindIdempotencyKey implements app.Repository: an expired key that TTL has not deleted yet
-// does not count, as in CreateOrder's condition.
-func (r *DynamoDBRepository) FindIdempotencyKey(ctx context.Context, key string) (app.IdempotencyKey, bool, error) {
-	item, err := r.readKey(ctx, key)
-	if err != nil || item == nil {
-		return app.IdempotencyKey{}, false, err
-	}
-	stored, err := unmarshalKey(item)
-	if err != nil || stored.ExpiresAt < time.Now().Unix() {
-		return app.IdempotencyKey{}, false, err
-	}
-	return app.IdempotencyKey{Key: stored.Key, RequestHash: stored.RequestHash, TransactionID: stored.TransactionID}, true, nil
-}
-
-// readKey reads an idempotency key's item consistently; nil when there is none.
-func (r *DynamoDBRepository) readKey(ctx context.Context, key string) (map[string]types.AttributeValue, error) {
-	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(r.cfg.IdempotencyTable),
-		Key:            map[string]types.AttributeValue{"idempotencyKey": &types.AttributeValueMemberS{Value: key}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read idempotency key: %w", err)
-	}
-	return out.Item, nil
-}
-
-func unmarshalKey(item map[string]types.AttributeValue) (idempotencyItem, error) {
-	var stored idempotencyItem
-	err := attributevalue.UnmarshalMap(item, &stored)
-	return stored, err
 }
 
 // GetOrder implements app.Repository.

@@ -243,12 +243,6 @@ func testRepository(t *testing.T, newRepo func(t *testing.T) app.Repository) {
 		if ids := pending(t, r, 10); len(ids) != 1 || ids[0] != msg.Event.ID {
 			t.Errorf("outbox = %v, want only %s", ids, msg.Event.ID)
 		}
-		if found, ok, err := r.FindIdempotencyKey(ctx, key.Key); err != nil || !ok || found != key {
-			t.Errorf("FindIdempotencyKey = %+v, %v, %v; want %+v", found, ok, err, key)
-		}
-		if found, ok, err := r.FindIdempotencyKey(ctx, "never-"+key.Key); err != nil || ok {
-			t.Errorf("FindIdempotencyKey(unused) = %+v, %v, %v; want not found", found, ok, err)
-		}
 	})
 
 	t.Run("outbox pending and delete", func(t *testing.T) {

@@ -99,21 +99,6 @@ func (r *SQLiteRepository) CreateOrder(ctx context.Context, o domain.Order, msg 
 	return app.IdempotencyKey{}, err
 }
 
-// FindIdempotencyKey implements app.Repository. A key counts until PurgeIdempotencyKeys
-// forgets it, as in CreateOrder.
-func (r *SQLiteRepository) FindIdempotencyKey(ctx context.Context, key string) (app.IdempotencyKey, bool, error) {
-	stored := app.IdempotencyKey{Key: key}
-	err := r.store.Read.QueryRowContext(ctx, `SELECT request_hash, transaction_id FROM idempotency_keys WHERE idempotency_key = ?`, key).
-		Scan(&stored.RequestHash, &stored.TransactionID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return app.IdempotencyKey{}, false, nil
-	}
-	if err != nil {
-		return app.IdempotencyKey{}, false, err
-	}
-	return stored, true, nil
-}
-
 // orderColumns lists the orders columns and their values for o stored at version.
 func orderColumns(o domain.Order, version int64) ([]string, []any, error) {
 	items, err := json.Marshal(toItemRecords(o.Items))

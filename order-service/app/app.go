@@ -41,9 +41,6 @@ type Repository interface {
 	// empty, key: all in one atomic write. When key.Key is already recorded it writes nothing
 	// and returns the recorded key with ErrIdempotencyKeyExists.
 	CreateOrder(ctx context.Context, o domain.Order, msg kafka.Message, key IdempotencyKey) (IdempotencyKey, error)
-	// FindIdempotencyKey returns the recorded idempotency key, and false when it is not
-	// recorded (or no longer counts: CreateOrder would record it afresh).
-	FindIdempotencyKey(ctx context.Context, key string) (IdempotencyKey, bool, error)
 	// GetOrder returns the order, or ErrNotFound. Reads are strongly consistent.
 	GetOrder(ctx context.Context, transactionID string) (domain.Order, error)
 	// UpdateOrder stores o only if the stored version is still o.Version, and bumps the stored
@@ -78,6 +75,8 @@ type App struct {
 	writes countingWrites
 	// recent holds the orders this process stored last, so apply skips the read.
 	recent *recentOrders
+	// keys holds the idempotency keys of the orders this process accepted last (refuse).
+	keys *recentKeys
 	// watch hands stored orders to FollowOrder.
 	watch watchers
 }
@@ -88,5 +87,5 @@ func New(repo Repository, inventoryTopic string, notify func()) *App {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &App{repo: repo, inventoryTopic: inventoryTopic, statusTopic: config.DefaultTopics.OrderStatus, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}, recent: newRecentOrders(recentSize)}
+	return &App{repo: repo, inventoryTopic: inventoryTopic, statusTopic: config.DefaultTopics.OrderStatus, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}, recent: newRecentOrders(recentSize), keys: newRecentKeys(recentKeysSize)}
 }

@@ -72,7 +72,7 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	// writes in progress (RecountInFlight); admitted before the write, inside counted, so the
 	// limit holds however many requests race for it.
 	if a.inFlight.Full() {
-		return a.refuse(ctx, key)
+		return a.refuse(key)
 	}
 	var stored IdempotencyKey
 	err = a.counted(func() error {
@@ -87,31 +87,35 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	})
 	switch {
 	case errors.Is(err, ErrOverloaded):
-		return a.refuse(ctx, key)
+		return a.refuse(key)
 	case errors.Is(err, ErrIdempotencyKeyExists):
+		a.keys.put(stored)
 		return answerRetry(stored, key)
 	case err != nil:
 		return "", fmt.Errorf("create order: %w", err)
 	}
 	a.recent.put(o)
+	if key.Key != "" {
+		a.keys.put(key)
+	}
 	a.notify()
 	a.observer.OrderAccepted(o)
 	return id, nil
 }
 
 // refuse answers a request the gate has no room for: ErrOverloaded, unless it is a retry of a
-// request that created an order, which answers as the first did (a client that lost the 202
-// and is told "nothing was stored" could order again and pay twice). Only a request with an
-// Idempotency-Key costs the store a read.
-func (a *App) refuse(ctx context.Context, key IdempotencyKey) (string, error) {
-	if key.Key == "" {
-		return "", ErrOverloaded
+// request whose order this process accepted lately (recentKeys), which answers as the first
+// did: a client that lost its 202 and is told "nothing was stored" might order again, under a
+// new key, and pay twice. Other retries are refused like any request, and answered with their
+// order once the gate lets them through to the store. A store read here was measured to cost
+// the closed loop 3-7% of its orders a second (its refusals are a fifth of its requests).
+func (a *App) refuse(key IdempotencyKey) (string, error) {
+	if key.Key != "" {
+		if stored, ok := a.keys.get(key.Key); ok {
+			return answerRetry(stored, key)
+		}
 	}
-	stored, found, err := a.repo.FindIdempotencyKey(ctx, key.Key)
-	if err != nil || !found {
-		return "", ErrOverloaded
-	}
-	return answerRetry(stored, key)
+	return "", ErrOverloaded
 }
 
 // answerRetry answers a request whose idempotency key is already recorded: the first order's

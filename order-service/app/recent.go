@@ -61,3 +61,43 @@ func clone(o domain.Order) domain.Order {
 	o.Items, o.History = slices.Clone(o.Items), slices.Clone(o.History)
 	return o
 }
+
+// recentKeysSize bounds how many idempotency keys recentKeys keeps: the orders of several
+// seconds at the saga's rate, when a client that lost its 202 retries.
+const recentKeysSize = 10_000
+
+// recentKeys remembers the idempotency keys of the orders this process accepted last, so that
+// while the admission gate is full a retry of one is answered with its order without a read
+// of the store (a refusal must stay cheap: under overload it is most of the requests).
+type recentKeys struct {
+	mu    sync.Mutex
+	byKey map[string]IdempotencyKey
+	ring  []string
+	next  int
+}
+
+func newRecentKeys(size int) *recentKeys {
+	return &recentKeys{byKey: make(map[string]IdempotencyKey, size), ring: make([]string, size)}
+}
+
+// get returns the recorded key k, if this process accepted its order lately.
+func (r *recentKeys) get(k string) (IdempotencyKey, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key, ok := r.byKey[k]
+	return key, ok
+}
+
+// put records key, evicting the oldest when full.
+func (r *recentKeys) put(key IdempotencyKey) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.byKey[key.Key]; !ok {
+		if old := r.ring[r.next]; old != "" {
+			delete(r.byKey, old)
+		}
+		r.ring[r.next] = key.Key
+		r.next = (r.next + 1) % len(r.ring)
+	}
+	r.byKey[key.Key] = key
+}
