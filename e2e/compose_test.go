@@ -222,6 +222,15 @@ func TestComposeStartOrder(t *testing.T) {
 
 func TestComposePorts(t *testing.T) {
 	p := loadCompose(t)
+	// Published on the host's loopback only: LocalStack takes any credentials, Kafka's host
+	// listener and Mailpit hold every order, the gateway refunds on request.
+	for _, svc := range p.Services {
+		for _, port := range svc.Ports {
+			if port.HostIP != "127.0.0.1" {
+				t.Errorf("%s publishes %s on %q, want 127.0.0.1 only", svc.Name, port.Published, port.HostIP)
+			}
+		}
+	}
 	tests := map[string]int{"kafka": 9092, "localstack": 4566, "prometheus": 9090, "grafana": 3000}
 	for name, port := range appServices {
 		tests[name] = port

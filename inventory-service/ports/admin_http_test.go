@@ -177,3 +177,29 @@ func TestAdminCreateReplaceRestock(t *testing.T) {
 		t.Error("restocking an unknown SKU created it")
 	}
 }
+
+// TestOnlyTheCatalogueAllowsAnyOrigin: the storefront reads the catalogue from the shopper's
+// browser, so its GETs allow any origin; the operator's answers and unknown paths do not.
+func TestOnlyTheCatalogueAllowsAnyOrigin(t *testing.T) {
+	h := adminEngine(t, token)
+	for _, tc := range []struct {
+		c    call
+		want string
+	}{
+		{call{"GET", "/products", "", ""}, "*"},
+		{call{"GET", "/products/SKU-1001", "", ""}, "*"},
+		{call{"PUT", "/products/X", "Bearer " + token, flashTee}, ""},
+		{call{"POST", "/products/X/restock", "Bearer " + token, `{"quantity":1}`}, ""},
+		{call{"GET", "/nowhere", "", ""}, ""},
+	} {
+		req := httptest.NewRequest(tc.c.method, tc.c.path, strings.NewReader(tc.c.body))
+		if tc.c.auth != "" {
+			req.Header.Set("Authorization", tc.c.auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Access-Control-Allow-Origin"); got != tc.want {
+			t.Errorf("%s %s: Access-Control-Allow-Origin %q, want %q", tc.c.method, tc.c.path, got, tc.want)
+		}
+	}
+}
