@@ -2,6 +2,7 @@ package adapters_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"net"
@@ -168,4 +169,35 @@ func BenchmarkSQLiteStoreClaimSettle(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestSQLiteStoreCountsDeferralsInAFileMadeBeforeThem: a notifications file made before
+// deferrals were counted gets the column when it is opened, and Defer counts from 1.
+func TestSQLiteStoreCountsDeferralsInAFileMadeBeforeThem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE notifications (transaction_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, state TEXT NOT NULL,
+		attempts INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '', claimed_at TEXT NOT NULL, updated_at TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s, err := adapters.NewSQLiteStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Defer(ctx, "tx", time.Now()); !errors.Is(err, app.ErrNotFound) {
+		t.Errorf("Defer(unclaimed) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Claim(ctx, "tx", "mid", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for want := 1; want <= 3; want++ {
+		if n, err := s.Defer(ctx, "tx", time.Now()); err != nil || n != want {
+			t.Fatalf("Defer = %d, %v; want %d", n, err, want)
+		}
+	}
 }

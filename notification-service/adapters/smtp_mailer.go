@@ -88,9 +88,9 @@ func (m *SMTPMailer) init() {
 	})
 }
 
-// Send implements app.Mailer. A 5xx reply wraps app.ErrRejected, a 4xx reply to the e-mail's
-// own transaction wraps app.ErrDeferred; anything else (no server, a 421 closing the session, a
-// cut connection) is transient and the caller retries.
+// Send implements app.Mailer. A 5xx reply wraps app.ErrRejected, a 4xx reply to RCPT wraps
+// app.ErrDeferred; anything else (no server, a 4xx to MAIL, DATA or the message, which is about
+// the server, a 421 closing the session, a cut connection) is transient and the caller retries.
 func (m *SMTPMailer) Send(ctx context.Context, e domain.Email) error {
 	m.init()
 	from, err := addressOf(e.From)
@@ -262,7 +262,7 @@ func (s *smtpSession) envelope(from, to string) error {
 		return s.reset(err)
 	}
 	if _, err := s.cmd(25, "RCPT TO:<%s>", to); err != nil {
-		return s.reset(err)
+		return s.reset(rcptError{err})
 	}
 	if _, err := s.cmd(354, "DATA"); err != nil {
 		return s.reset(err)
@@ -283,6 +283,9 @@ func (s *smtpSession) envelopePipelined(from, to string) error {
 		if _, _, err := s.text.ReadResponse(expect); err != nil {
 			if !isReply(err) {
 				return err
+			}
+			if expect == 25 {
+				err = rcptError{err}
 			}
 			first = cmp(first, err)
 		}
@@ -345,9 +348,14 @@ func sessionEnds(err error) bool {
 	return errors.As(err, &reply) && reply.Code == 421
 }
 
-// classify wraps a permanent SMTP reply (5xx) in app.ErrRejected, and a transient one (4xx)
-// in app.ErrDeferred unless it is 421, the server closing the session, which says nothing
-// about the e-mail.
+// rcptError is the server's reply to RCPT: a 4xx there is about the recipient (a deferral),
+// where a 4xx to MAIL, DATA or the message is about the server.
+type rcptError struct{ error }
+
+func (e rcptError) Unwrap() error { return e.error }
+
+// classify wraps a permanent SMTP reply (5xx) in app.ErrRejected, and a transient reply to
+// RCPT (4xx, but 421, the server closing the session) in app.ErrDeferred.
 func classify(err error) error {
 	var reply *textproto.Error
 	switch {
@@ -355,7 +363,7 @@ func classify(err error) error {
 		return err
 	case reply.Code >= 500:
 		return fmt.Errorf("%w: %v", app.ErrRejected, err)
-	case reply.Code >= 400 && reply.Code != 421:
+	case reply.Code >= 400 && reply.Code != 421 && errors.As(err, new(rcptError)):
 		return fmt.Errorf("%w: %v", app.ErrDeferred, err)
 	}
 	return err

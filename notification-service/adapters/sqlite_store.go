@@ -21,6 +21,7 @@ const schema = `CREATE TABLE IF NOT EXISTS notifications (
 	message_id     TEXT NOT NULL,
 	state          TEXT NOT NULL,
 	attempts       INTEGER NOT NULL,
+	deferrals      INTEGER NOT NULL DEFAULT 0,
 	reason         TEXT NOT NULL DEFAULT '',
 	claimed_at     TEXT NOT NULL,
 	updated_at     TEXT NOT NULL
@@ -46,6 +47,16 @@ func NewSQLiteStore(path string) (*SQLiteStore, error) {
 	store, err := sqlite.OpenStore(path, func(db *sql.DB) error {
 		if _, err := db.Exec(schema); err != nil {
 			return fmt.Errorf("create notifications table in %s: %w", path, err)
+		}
+		// A file made before deferrals were counted gets the column.
+		var has int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('notifications') WHERE name = 'deferrals'`).Scan(&has); err != nil {
+			return err
+		}
+		if has == 0 {
+			if _, err := db.Exec(`ALTER TABLE notifications ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return fmt.Errorf("add deferrals to the notifications of %s: %w", path, err)
+			}
 		}
 		return nil
 	})
@@ -105,6 +116,19 @@ func (s *SQLiteStore) Settle(ctx context.Context, transactionID string, state ap
 		}
 		return nil
 	})
+}
+
+// Defer implements app.Store.
+func (s *SQLiteStore) Defer(ctx context.Context, transactionID string, at time.Time) (int, error) {
+	var n int
+	err := s.store.Writer.Do(ctx, func(ctx context.Context, tx sqldb.Querier) error {
+		return tx.QueryRowContext(ctx, `UPDATE notifications SET deferrals = deferrals + 1, updated_at = ? WHERE transaction_id = ? RETURNING deferrals`,
+			at.UTC().Format(timeFormat), transactionID).Scan(&n)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("defer %s: %w", transactionID, app.ErrNotFound)
+	}
+	return n, err
 }
 
 // Get implements app.Store.

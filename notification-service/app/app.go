@@ -49,6 +49,9 @@ type Store interface {
 	// StateSending when an earlier attempt did not finish, StateSent or StateUndeliverable
 	// when the e-mail is settled (then Claim changes nothing).
 	Claim(ctx context.Context, transactionID, messageID string, at time.Time) (State, error)
+	// Defer records that the server deferred the e-mail once more (ErrDeferred) and returns how
+	// many times it has.
+	Defer(ctx context.Context, transactionID string, at time.Time) (int, error)
 	// Settle records the e-mail's final state (StateSent or StateUndeliverable, with reason).
 	Settle(ctx context.Context, transactionID string, state State, reason string, at time.Time) error
 	// Get returns what is recorded for transactionID, or ErrNotFound.
@@ -65,9 +68,9 @@ type Mailer interface {
 // ErrRejected: the mail server refused the e-mail for good.
 var ErrRejected = errors.New("rejected by the mail server")
 
-// ErrDeferred: the mail server refused the e-mail for now (an SMTP 4xx reply to its
-// transaction, such as a recipient's domain it cannot resolve at the moment). It is retried,
-// but at most Config.MaxAttempts times in all.
+// ErrDeferred: the mail server refused the e-mail's recipient for now (an SMTP 4xx reply to
+// RCPT, such as for a domain it cannot resolve at the moment). It is retried, but the e-mail
+// is given up once the server has deferred it Config.MaxDeferrals times.
 var ErrDeferred = errors.New("deferred by the mail server")
 
 // Mailbox answers whether the mail server already holds an e-mail with a Message-ID. Only
@@ -94,16 +97,18 @@ type Config struct {
 	From string
 	// RecipientDomain completes customer ids that are not addresses (alice@RecipientDomain).
 	RecipientDomain string
-	// MaxAttempts is how many attempts an e-mail the server keeps deferring gets before it is
-	// recorded as undeliverable; 0 means DefaultMaxAttempts.
-	MaxAttempts int
+	// MaxDeferrals is how many times the server may defer an e-mail (ErrDeferred) before it is
+	// recorded as undeliverable; 0 means DefaultMaxDeferrals.
+	MaxDeferrals int
 }
 
-// DefaultMaxAttempts: with the consumer's backoff, ten attempts span about nine seconds. An
+// DefaultMaxDeferrals: with the consumer's backoff, ten deferrals in a row span 5 to 9 s. An
 // e-mail is retried in place, holding its partition's later events back, so a refusal that
-// never ends would stop a twelfth of the e-mails for good; a server that is down or closes the
-// session refuses every e-mail alike, and those e-mails wait for it without limit.
-const DefaultMaxAttempts = 10
+// never ends would stop a twelfth of the e-mails for good. Only deferrals count: a server that
+// is down, closes the session or refuses MAIL or the message for now refuses every e-mail
+// alike, and those e-mails wait for it without limit. A relay queues what a remote server
+// greylists, so a deferral at RCPT comes from the relay itself.
+const DefaultMaxDeferrals = 10
 
 // App runs notification-service's use case.
 type App struct {

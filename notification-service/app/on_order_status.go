@@ -71,24 +71,24 @@ func (a *App) OnOrderStatus(ctx context.Context, e event.Event) error {
 	return a.settle(ctx, p.TransactionID, StateSent, "", outcome)
 }
 
-// deferred records the e-mail as undeliverable once the server has deferred it on its last
-// allowed attempt; before that it returns cause, so the event is retried.
+// deferred counts one more deferral of the e-mail and records it as undeliverable at the
+// last one allowed; before that it returns cause, so the event is retried.
 func (a *App) deferred(ctx context.Context, transactionID string, cause error) error {
-	n, err := a.store.Get(ctx, transactionID)
+	n, err := a.store.Defer(ctx, transactionID, a.now())
 	if err != nil {
-		return fmt.Errorf("send e-mail for %s: %w (and reading its attempts: %v)", transactionID, cause, err)
+		return fmt.Errorf("send e-mail for %s: %w (and counting the deferral: %v)", transactionID, cause, err)
 	}
-	if n.Attempts < a.maxAttempts() {
-		return fmt.Errorf("send e-mail for %s, attempt %d of %d: %w", transactionID, n.Attempts, a.maxAttempts(), cause)
+	if n < a.maxDeferrals() {
+		return fmt.Errorf("send e-mail for %s, deferral %d of %d: %w", transactionID, n, a.maxDeferrals(), cause)
 	}
-	return a.undeliverable(ctx, transactionID, fmt.Errorf("gave up after %d attempts: %w", n.Attempts, cause))
+	return a.undeliverable(ctx, transactionID, fmt.Errorf("gave up after %d deferrals: %w", n, cause))
 }
 
-func (a *App) maxAttempts() int {
-	if a.cfg.MaxAttempts > 0 {
-		return a.cfg.MaxAttempts
+func (a *App) maxDeferrals() int {
+	if a.cfg.MaxDeferrals > 0 {
+		return a.cfg.MaxDeferrals
 	}
-	return DefaultMaxAttempts
+	return DefaultMaxDeferrals
 }
 
 func (a *App) undeliverable(ctx context.Context, transactionID string, cause error) error {

@@ -222,16 +222,16 @@ func TestOnOrderStatusGivesUpOnAnEmailTheServerKeepsDeferring(t *testing.T) {
 		s.DeferRecipient = func(addr string) bool { return addr == unresolvable }
 	})
 	e := statusEvent(t, event.TypeOrderCompleted, "tx-7", unresolvable, "COMPLETED", "")
-	for i := 1; i < app.DefaultMaxAttempts; i++ {
+	for i := 1; i < app.DefaultMaxDeferrals; i++ {
 		if err := r.app.OnOrderStatus(ctx, e); !errors.Is(err, app.ErrDeferred) || errors.Is(err, event.ErrInvalid) {
 			t.Fatalf("attempt %d: error = %v, want ErrDeferred (retried)", i, err)
 		}
 	}
 	if err := r.app.OnOrderStatus(ctx, e); err != nil {
-		t.Fatalf("attempt %d: error = %v, want the e-mail given up, so the partition moves on", app.DefaultMaxAttempts, err)
+		t.Fatalf("deferral %d: error = %v, want the e-mail given up, so the partition moves on", app.DefaultMaxDeferrals, err)
 	}
-	if n := r.state(t, "tx-7"); n.State != app.StateUndeliverable || n.Attempts != app.DefaultMaxAttempts || !strings.Contains(n.Reason, "450") {
-		t.Errorf("recorded %+v, want UNDELIVERABLE after %d attempts with the server's reply", n, app.DefaultMaxAttempts)
+	if n := r.state(t, "tx-7"); n.State != app.StateUndeliverable || n.Attempts != app.DefaultMaxDeferrals || !strings.Contains(n.Reason, "450") {
+		t.Errorf("recorded %+v, want UNDELIVERABLE after %d attempts with the server's reply", n, app.DefaultMaxDeferrals)
 	}
 	if err := r.app.OnOrderStatus(ctx, e); err != nil {
 		t.Fatalf("redelivery after giving up: %v", err)
@@ -247,23 +247,39 @@ func TestOnOrderStatusGivesUpOnAnEmailTheServerKeepsDeferring(t *testing.T) {
 	}
 }
 
+// TestOnOrderStatusWaitsWithoutLimitForAServerThatIsDown: attempts against a server that is
+// down are not deferrals; once it is back, its deferrals are counted from the first.
 func TestOnOrderStatusWaitsWithoutLimitForAServerThatIsDown(t *testing.T) {
-	r := newRig(t, false)
+	const unresolvable = "bob@unresolvable.test"
+	r := newRig(t, false, func(s *smtpsink.Sink) {
+		s.DeferRecipient = func(addr string) bool { return addr == unresolvable }
+	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	down := l.Addr().String()
 	l.Close()
-	a := app.New(app.Config{From: "EDM Shop <orders@shop.test>", RecipientDomain: "shop.test", MaxAttempts: 2}, r.store, adapters.NewSMTPMailer(down), nil, slog.New(slog.DiscardHandler))
-	e := statusEvent(t, event.TypeOrderCompleted, "tx-9", "alice", "COMPLETED", "")
+	cfg := app.Config{From: "EDM Shop <orders@shop.test>", RecipientDomain: "shop.test", MaxDeferrals: 2}
+	e := statusEvent(t, event.TypeOrderCompleted, "tx-9", unresolvable, "COMPLETED", "")
+	whileDown := app.New(cfg, r.store, adapters.NewSMTPMailer(down), nil, slog.New(slog.DiscardHandler))
 	for i := range 4 {
-		if err := a.OnOrderStatus(ctx, e); err == nil || errors.Is(err, app.ErrDeferred) || errors.Is(err, app.ErrRejected) {
+		if err := whileDown.OnOrderStatus(ctx, e); err == nil || errors.Is(err, app.ErrDeferred) || errors.Is(err, app.ErrRejected) {
 			t.Fatalf("attempt %d against a server that is down: error = %v, want a transient error", i+1, err)
 		}
 	}
 	if n := r.state(t, "tx-9"); n.State != app.StateSending || n.Attempts != 4 {
 		t.Errorf("recorded %+v, want still SENDING after 4 attempts", n)
+	}
+	back := app.New(cfg, r.store, r.mailer, nil, slog.New(slog.DiscardHandler))
+	if err := back.OnOrderStatus(ctx, e); !errors.Is(err, app.ErrDeferred) {
+		t.Fatalf("first deferral after the outage: %v, want ErrDeferred (retried)", err)
+	}
+	if err := back.OnOrderStatus(ctx, e); err != nil {
+		t.Fatalf("second deferral: %v, want the e-mail given up", err)
+	}
+	if n := r.state(t, "tx-9"); n.State != app.StateUndeliverable || n.Attempts != 6 {
+		t.Errorf("recorded %+v, want UNDELIVERABLE after 6 attempts, 2 of them deferred", n)
 	}
 }
 
