@@ -76,7 +76,7 @@ type App struct {
 	// recent holds the orders this process stored last, so apply skips the read.
 	recent *recentOrders
 	// keys holds the idempotency keys of the orders this process accepted last (refuse).
-	keys *recentKeys
+	keys newest[IdempotencyKey]
 	// watch hands stored orders to FollowOrder.
 	watch watchers
 }
@@ -87,5 +87,5 @@ func New(repo Repository, inventoryTopic string, notify func()) *App {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &App{repo: repo, inventoryTopic: inventoryTopic, statusTopic: config.DefaultTopics.OrderStatus, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}, recent: newRecentOrders(recentSize), keys: newRecentKeys(recentKeysSize)}
+	return &App{repo: repo, inventoryTopic: inventoryTopic, statusTopic: config.DefaultTopics.OrderStatus, notify: notify, now: time.Now, observer: noObserver{}, inFlight: &inflight.Gate{}, recent: newRecentOrders(recentSize), keys: newNewest[IdempotencyKey](recentKeysSize)}
 }

@@ -4,5 +4,5 @@ package app
 func (a *App) CachedOrders() int {
 	a.recent.mu.Lock()
 	defer a.recent.mu.Unlock()
-	return len(a.recent.byID)
+	return len(a.recent.byKey)
 }

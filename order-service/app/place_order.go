@@ -89,14 +89,14 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 	case errors.Is(err, ErrOverloaded):
 		return a.refuse(key)
 	case errors.Is(err, ErrIdempotencyKeyExists):
-		a.keys.put(stored)
+		a.keys.put(stored.Key, stored)
 		return answerRetry(stored, key)
 	case err != nil:
 		return "", fmt.Errorf("create order: %w", err)
 	}
 	a.recent.put(o)
 	if key.Key != "" {
-		a.keys.put(key)
+		a.keys.put(key.Key, key)
 	}
 	a.notify()
 	a.observer.OrderAccepted(o)
@@ -104,7 +104,7 @@ func (a *App) PlaceOrder(ctx context.Context, cmd PlaceOrder) (string, error) {
 }
 
 // refuse answers a request the gate has no room for: ErrOverloaded, unless it is a retry of a
-// request whose order this process accepted lately (recentKeys), which answers as the first
+// request whose order this process accepted lately (App.keys), which answers as the first
 // did: a client that lost its 202 and is told "nothing was stored" might order again, under a
 // new key, and pay twice. Other retries are refused like any request, and answered with their
 // order once the gate lets them through to the store. A store read here was measured to cost

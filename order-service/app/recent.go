@@ -15,45 +15,65 @@ const recentSize = 50_000
 // event needs no read first: the write is conditional on the version, so an entry that went
 // stale (another instance wrote the order since) costs only a conflict and a fresh read. On
 // DynamoDB that is one round trip of two per event.
-type recentOrders struct {
-	mu   sync.Mutex
-	byID map[string]domain.Order
-	ring []string // ids in insertion order, for eviction
-	next int
-}
+type recentOrders struct{ newest[domain.Order] }
 
-func newRecentOrders(size int) *recentOrders {
-	return &recentOrders{byID: make(map[string]domain.Order, size), ring: make([]string, size)}
-}
+func newRecentOrders(size int) *recentOrders { return &recentOrders{newNewest[domain.Order](size)} }
 
 // get returns a copy of the order as this process last stored it.
 func (r *recentOrders) get(id string) (domain.Order, bool) {
-	r.mu.Lock()
-	o, ok := r.byID[id]
-	r.mu.Unlock()
+	o, ok := r.newest.get(id)
 	return clone(o), ok
 }
 
-// put records o as stored, evicting the oldest entry when full.
-func (r *recentOrders) put(o domain.Order) {
-	o = clone(o)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.byID[o.TransactionID]; !ok {
-		if old := r.ring[r.next]; old != "" {
-			delete(r.byID, old)
-		}
-		r.ring[r.next] = o.TransactionID
-		r.next = (r.next + 1) % len(r.ring)
-	}
-	r.byID[o.TransactionID] = o
+// put records o as stored, forgetting the oldest entry when full.
+func (r *recentOrders) put(o domain.Order) { r.newest.put(o.TransactionID, clone(o)) }
+
+// newest is a map that keeps the values put last: past its size, a put forgets the oldest.
+type newest[V any] struct {
+	mu    sync.Mutex
+	byKey map[string]slotted[V]
+	ring  []string // keys in the order they were put, for forgetting
+	next  int
 }
 
-// drop forgets an order whose stored state is unknown.
-func (r *recentOrders) drop(id string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.byID, id) // its ring slot is reused in turn
+// slotted is a value and the ring slot of its key, so that a slot reused after its key was
+// dropped and put again forgets nothing newer.
+type slotted[V any] struct {
+	v    V
+	slot int
+}
+
+func newNewest[V any](size int) newest[V] {
+	return newest[V]{byKey: make(map[string]slotted[V], size), ring: make([]string, size)}
+}
+
+func (n *newest[V]) get(k string) (V, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	e, ok := n.byKey[k]
+	return e.v, ok
+}
+
+func (n *newest[V]) put(k string, v V) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if e, ok := n.byKey[k]; ok {
+		n.byKey[k] = slotted[V]{v, e.slot}
+		return
+	}
+	if old := n.ring[n.next]; old != "" && n.byKey[old].slot == n.next {
+		delete(n.byKey, old)
+	}
+	n.ring[n.next] = k
+	n.byKey[k] = slotted[V]{v, n.next}
+	n.next = (n.next + 1) % len(n.ring)
+}
+
+// drop forgets k (an order whose stored state is unknown); its ring slot is reused in turn.
+func (n *newest[V]) drop(k string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.byKey, k)
 }
 
 // clone copies o's lists, so callers never share them with the cache.
@@ -62,42 +82,6 @@ func clone(o domain.Order) domain.Order {
 	return o
 }
 
-// recentKeysSize bounds how many idempotency keys recentKeys keeps: the orders of several
+// recentKeysSize bounds how many idempotency keys App.keys keeps: the orders of several
 // seconds at the saga's rate, when a client that lost its 202 retries.
 const recentKeysSize = 10_000
-
-// recentKeys remembers the idempotency keys of the orders this process accepted last, so that
-// while the admission gate is full a retry of one is answered with its order without a read
-// of the store (a refusal must stay cheap: under overload it is most of the requests).
-type recentKeys struct {
-	mu    sync.Mutex
-	byKey map[string]IdempotencyKey
-	ring  []string
-	next  int
-}
-
-func newRecentKeys(size int) *recentKeys {
-	return &recentKeys{byKey: make(map[string]IdempotencyKey, size), ring: make([]string, size)}
-}
-
-// get returns the recorded key k, if this process accepted its order lately.
-func (r *recentKeys) get(k string) (IdempotencyKey, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	key, ok := r.byKey[k]
-	return key, ok
-}
-
-// put records key, evicting the oldest when full.
-func (r *recentKeys) put(key IdempotencyKey) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.byKey[key.Key]; !ok {
-		if old := r.ring[r.next]; old != "" {
-			delete(r.byKey, old)
-		}
-		r.ring[r.next] = key.Key
-		r.next = (r.next + 1) % len(r.ring)
-	}
-	r.byKey[key.Key] = key
-}

@@ -378,12 +378,7 @@ func TestProducerIsReplacedAfterAMessageTimedOutWhoseCallerGaveUp(t *testing.T) 
 		t.Fatalf("publish while the broker refused, with a deadline before the message timeout: %v, want the deadline", err)
 	}
 	// The broker refuses until the abandoned message has timed out (after 1 s).
-	for deadline := time.Now().Add(10 * time.Second); !kafka.LiveGenerationRetired(producer); {
-		if time.Now().After(deadline) {
-			t.Fatal("the producer whose abandoned message timed out was not retired")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually(t, "the producer whose abandoned message timed out retired", func() bool { return kafka.LiveGenerationRetired(producer) })
 	kafka.SetMessageTimeout(t, time.Minute) // the next producer connects at the usual pace
 	refusing.Store(false)
 	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
