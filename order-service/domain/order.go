@@ -109,12 +109,12 @@ func invalid(code, format string, args ...any) error {
 // paymentToken is the shape of a payment-method token (pm_card_visa, pm_1Nx...).
 var paymentToken = regexp.MustCompile(`^pm_[A-Za-z0-9_]{1,64}$`)
 
-// MinCardDigits: card numbers have 12 to 19 digits, so a token holding 12 digits or more, in
+// minCardDigits: card numbers have 12 to 19 digits, so a token holding 12 digits or more, in
 // a row or not (pm_4242_4242_4242_4242, pm_4242x4242x4242x4242), may carry one, and is refused.
 // A gateway's random token of 24 letters and digits holds about four.
-const MinCardDigits = 12
+const minCardDigits = 12
 
-// holdsCardNumber reports whether token holds MinCardDigits digits or more.
+// holdsCardNumber reports whether token holds minCardDigits digits or more.
 func holdsCardNumber(token string) bool {
 	n := 0
 	for _, r := range token {
@@ -122,7 +122,7 @@ func holdsCardNumber(token string) bool {
 			n++
 		}
 	}
-	return n >= MinCardDigits
+	return n >= minCardDigits
 }
 
 // checkText reports what is wrong with a required free-text field, or "".

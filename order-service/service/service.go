@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -106,7 +105,7 @@ func ConfigFromEnv() Config {
 // admissionTarget reads ORDER_ADMISSION_TARGET: a positive duration, or 0, which switches the
 // limit that follows the settle rate off (-1).
 func admissionTarget() (time.Duration, error) {
-	if d, err := time.ParseDuration(strings.TrimSpace(os.Getenv("ORDER_ADMISSION_TARGET"))); err == nil && d == 0 {
+	if d, err := time.ParseDuration(os.Getenv("ORDER_ADMISSION_TARGET")); err == nil && d == 0 {
 		return -1, nil
 	}
 	return config.Duration("ORDER_ADMISSION_TARGET", DefaultAdmissionTarget)

@@ -27,6 +27,10 @@ func NewEngine(checks map[string]Check, mws ...gin.HandlerFunc) *gin.Engine {
 	// "/orders/" is not "/orders": a 301 with an HTML body is no answer for an API client.
 	r.RedirectTrailingSlash = false
 	r.Use(gin.CustomRecovery(func(c *gin.Context, _ any) {
+		if c.Writer.Written() { // a stream already under way: no second answer, just the end
+			c.Abort()
+			return
+		}
 		Error(c, http.StatusInternalServerError, "INTERNAL", "internal error")
 	}))
 	r.Use(WriteDeadline(WriteTimeout))

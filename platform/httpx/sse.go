@@ -39,7 +39,8 @@ func (s *SSE) Start() {
 	s.started = true
 	// A stream outlives the per-request write deadline (WriteDeadline spares only requests
 	// that say they accept text/event-stream, and curl does not), and its read deadline goes
-	// too: only the client and a shutdown (StreamContext) end an open stream.
+	// too: only the client, a shutdown (StreamContext) and an event the client takes too long
+	// to read (SSEWriteTimeout, per event) end an open stream.
 	rc := http.NewResponseController(s.w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	_ = rc.SetReadDeadline(time.Time{})

@@ -51,9 +51,9 @@ var MySQL = Dialect{Setup: []string{"SET SESSION TRANSACTION ISOLATION LEVEL REA
 // locks of the jobs before it until its own wait ends, and the retries queue behind them.
 const MySQLLockWait = 5 * time.Second
 
-// ErrRolledBack wraps the error of a job whose group's transaction failed as a whole before
-// its COMMIT (a deadlock, on MySQL, rolls back the whole transaction): nothing of the job was
-// written, so running it again is safe.
+// ErrRolledBack is in the error chain of every job whose group's transaction failed as a whole
+// before its COMMIT (a deadlock, on MySQL, rolls back the whole transaction): nothing of the
+// job was written, so running it again is safe.
 var ErrRolledBack = errors.New("the group's transaction was rolled back, nothing of it written")
 
 // Writer runs write transactions on one connection of its own, grouping the ones that arrive
