@@ -39,3 +39,19 @@ func TestEngineAnswersEveryErrorInJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineAddsNothingToAStreamThatPanics: a handler that panics after it began its answer (an
+// event stream) gets no JSON error appended to what it sent.
+func TestEngineAddsNothingToAStreamThatPanics(t *testing.T) {
+	engine := httpx.NewEngine(nil)
+	engine.GET("/stream", func(c *gin.Context) {
+		c.Writer.WriteHeader(http.StatusOK)
+		c.Writer.WriteString("data: 1\n\n")
+		panic("a bug")
+	})
+	rec := httptest.NewRecorder()
+	engine.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/stream", nil))
+	if rec.Code != http.StatusOK || rec.Body.String() != "data: 1\n\n" {
+		t.Errorf("GET /stream = %d %q, want 200 with only what the handler sent", rec.Code, rec.Body)
+	}
+}
