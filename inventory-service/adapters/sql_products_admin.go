@@ -31,8 +31,10 @@ func (r *SQLRepository) SetProduct(ctx context.Context, p domain.Product) (out d
 			}
 			// Under READ COMMITTED another replica's PUT of the same new SKU can insert it
 			// after the SELECT found nothing: then this PUT replaces it, as it would have a
-			// moment later. The failed INSERT leaves the transaction usable.
-			if tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE sku = ?`+r.dialect.forUpdate, p.SKU).Scan(&one) != nil {
+			// moment later. Only a duplicate key: it fails the statement alone, while any
+			// other error (a deadlock) may have ended the transaction, and what ran after it
+			// would commit by itself.
+			if !duplicateKey(err) || tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE sku = ?`+r.dialect.forUpdate, p.SKU).Scan(&one) != nil {
 				return err
 			}
 			created = false
@@ -89,6 +91,12 @@ func (r *SQLRepository) writeOperator(ctx context.Context, key string, fn func(c
 		}
 	}
 	return err
+}
+
+// duplicateKey reports whether err is MySQL's duplicate-key error (1062).
+func duplicateKey(err error) bool {
+	var dup *mysql.MySQLError
+	return errors.As(err, &dup) && dup.Number == 1062
 }
 
 // rolledBack reports whether err says nothing of a transaction was written: its group was
