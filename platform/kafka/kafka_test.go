@@ -316,21 +316,27 @@ func TestProducerRecoversFromAFatalError(t *testing.T) {
 	eventually(t, "a publish after the fatal error", func() bool { return producer.Publish(ctx, msg) == nil })
 }
 
-func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
+// producerOfARefusingBroker starts a broker with the topic orders that answers every produce
+// with a retriable error, as one still coming back after a restart does, until accept is
+// called; and a producer whose messages time out after 1 s in front of it.
+func producerOfARefusingBroker(t *testing.T) (producer *kafka.Producer, accept func()) {
 	kafka.SetMessageTimeout(t, time.Second)
 	cluster := kafkatest.StartCluster(t, "orders")
-	brokers := strings.Join(cluster.ListenAddrs(), ",")
-	producer := newProducer(t, brokers)
-	// The broker answers every produce with a retriable error, as one that is still coming back
-	// after a restart does, until the first message has timed out.
-	var timedOut atomic.Bool
+	producer = newProducer(t, strings.Join(cluster.ListenAddrs(), ","))
+	var accepting atomic.Bool
 	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		if timedOut.Load() {
+		if accepting.Load() {
 			return nil, nil, false
 		}
 		cluster.KeepControl()
 		return refuseProduce(req, kerr.NotEnoughReplicas.Code), nil, true
 	})
+	return producer, func() { accepting.Store(true) }
+}
+
+func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
+	// The broker refuses until the first message has timed out.
+	producer, accept := producerOfARefusingBroker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	before := kafka.LiveGeneration(producer)
@@ -343,7 +349,7 @@ func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
 	// The next producer gets the usual timeout: it must not fail merely because it connects
 	// slowly on a busy machine.
 	kafka.SetMessageTimeout(t, time.Minute)
-	timedOut.Store(true)
+	accept()
 	if err := producer.Publish(ctx, msg); err != nil {
 		t.Fatalf("publish after the timeout: %v", err)
 	}
@@ -357,19 +363,7 @@ func TestProducerIsReplacedAfterAMessageTimedOut(t *testing.T) {
 // 60 s) returns before its message times out; the timeout must still retire the producer, or
 // one stuck after a broker restart stays in use for good.
 func TestProducerIsReplacedAfterAMessageTimedOutWhoseCallerGaveUp(t *testing.T) {
-	kafka.SetMessageTimeout(t, time.Second)
-	cluster := kafkatest.StartCluster(t, "orders")
-	brokers := strings.Join(cluster.ListenAddrs(), ",")
-	producer := newProducer(t, brokers)
-	var refusing atomic.Bool
-	refusing.Store(true)
-	cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		if !refusing.Load() {
-			return nil, nil, false
-		}
-		cluster.KeepControl()
-		return refuseProduce(req, kerr.NotEnoughReplicas.Code), nil, true
-	})
+	producer, accept := producerOfARefusingBroker(t)
 	before := kafka.LiveGeneration(producer)
 	msg := kafka.Message{Topic: "orders", Event: newEvent(t, event.TypeOrderCreate, "tx-1")}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -380,7 +374,7 @@ func TestProducerIsReplacedAfterAMessageTimedOutWhoseCallerGaveUp(t *testing.T) 
 	// The broker refuses until the abandoned message has timed out (after 1 s).
 	eventually(t, "the producer whose abandoned message timed out retired", func() bool { return kafka.LiveGenerationRetired(producer) })
 	kafka.SetMessageTimeout(t, time.Minute) // the next producer connects at the usual pace
-	refusing.Store(false)
+	accept()
 	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := producer.Publish(ctx, msg); err != nil {
