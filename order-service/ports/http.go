@@ -28,7 +28,7 @@ const (
 // /orders/:transactionId and GET /orders/:transactionId/events (its history as Server-Sent
 // Events) to r.
 func RegisterHTTP(r gin.IRouter, a *app.App, log *slog.Logger) {
-	h := handlers{app: a, log: log, streams: make(chan struct{}, MaxOrderStreams)}
+	h := handlers{app: a, log: log, streams: httpx.NewSlots(MaxOrderStreams)}
 	r.POST("/orders", h.placeOrder)
 	r.GET("/orders", h.listOrders)
 	r.GET("/orders/:transactionId", h.getOrder)
@@ -38,7 +38,7 @@ func RegisterHTTP(r gin.IRouter, a *app.App, log *slog.Logger) {
 type handlers struct {
 	app     *app.App
 	log     *slog.Logger
-	streams chan struct{} // one token per open GET /orders/{id}/events
+	streams httpx.Slots // one per open GET /orders/{id}/events
 }
 
 type itemJSON struct {

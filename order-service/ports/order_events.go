@@ -44,14 +44,11 @@ func (h handlers) orderEvents(c *gin.Context) {
 		httpx.Error(c, http.StatusNotFound, CodeOrderNotFound, "no order "+id)
 		return
 	}
-	select {
-	case h.streams <- struct{}{}:
-		defer func() { <-h.streams }()
-	default:
-		c.Header("Retry-After", "10")
-		httpx.Error(c, http.StatusServiceUnavailable, CodeTooManyStreams, "too many order streams are open; read GET /orders/"+id+" or try again later")
+	release, ok := h.streams.Take(c, CodeTooManyStreams, "too many order streams are open; read GET /orders/"+id+" or try again later")
+	if !ok {
 		return
 	}
+	defer release()
 	ctx, cancel := httpx.StreamContext(c)
 	defer cancel()
 	sse := httpx.NewSSE(c)

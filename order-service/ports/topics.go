@@ -40,16 +40,13 @@ type TailFunc func(ctx context.Context, back int64, fn func(kafka.TailRecord) er
 // Events, for the storefront's topic viewer.
 // Past MaxTopicViewers open streams it answers 503 TOO_MANY_VIEWERS.
 func RegisterTopicViewer(r gin.IRouter, topics []string, tail TailFunc, log *slog.Logger) {
-	viewers := make(chan struct{}, MaxTopicViewers)
+	viewers := httpx.NewSlots(MaxTopicViewers)
 	r.GET("/topics/stream", func(c *gin.Context) {
-		select {
-		case viewers <- struct{}{}:
-			defer func() { <-viewers }()
-		default:
-			c.Header("Retry-After", "10")
-			httpx.Error(c, http.StatusServiceUnavailable, CodeTooManyViewers, "too many topic streams are open; try again later")
+		release, ok := viewers.Take(c, CodeTooManyViewers, "too many topic streams are open; try again later")
+		if !ok {
 			return
 		}
+		defer release()
 		streamTopics(c, topics, tail, log)
 	})
 }
